@@ -1,0 +1,3 @@
+#include "pfd/hostexec.hpp"
+
+int main(int argc, char** argv) { return pfd::hostexec_main(argc, argv); }

@@ -1,0 +1,3 @@
+#include "pfd/pfd_cli.hpp"
+
+int main(int argc, char** argv) { return pfd::pfd_main(argc, argv); }

@@ -1,0 +1,100 @@
+#pragma once
+// Messages of wire protocol version 1 (spec §3, docs/protocol.md): the
+// requests a client sends, the events the daemon answers with, and their
+// strict validation. Pure data and JSON: no sockets, no system calls.
+
+#include "pfd/error.hpp"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace pfd {
+
+inline constexpr int protocol_version = 1;
+
+/// Run argv with env in cwd; the descriptors attached to the request line land
+/// at the numbers in `fds`, in order. Strings are byte strings.
+struct exec_request {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::string cwd;
+    mode_t umask = 022;
+    std::vector<int> fds;
+    bool tty = false;
+    bool detach = false;
+    std::string client;
+};
+
+/// Deliver a signal to the command's process group (sent while it runs).
+struct signal_request {
+    int signo = 0;
+};
+
+/// A request without arguments: ps, watch, status, ping, stop, reload.
+struct simple_request {
+    std::string op;
+};
+
+/// Ask the daemon to cancel session `id` (two-step: TERM, then KILL).
+struct cancel_request {
+    std::uint64_t id = 0;
+};
+
+using request = std::variant<exec_request, signal_request, cancel_request, simple_request>;
+
+/// Parses and validates one request line (without its '\n'). Throws
+/// protocol_error with the code to answer: bad_request for anything malformed,
+/// version_mismatch for another protocol version.
+request parse_request(std::string_view line);
+
+/// Parses a line sent while an exec runs: only `signal` is allowed there.
+signal_request parse_control(std::string_view line);
+
+/// Encodes a request as one line, '\n' included.
+std::string encode_request(const exec_request& req);
+std::string encode_request(const signal_request& req);
+
+struct accepted_event {
+    std::uint64_t id = 0;
+};
+struct started_event {
+    std::uint64_t id = 0;
+    pid_t pid = 0;
+};
+/// How a command ended: its exit code, or the signal that killed it.
+struct exited_event {
+    std::uint64_t id = 0;
+    std::optional<int> code;
+    int signo = 0;
+    bool core = false;
+    std::uint64_t duration_ms = 0;
+};
+struct error_event {
+    errc code = errc::spawn_failed;
+    std::string message;
+};
+/// Events this build does not know (newer daemons) are kept by name only.
+struct other_event {
+    std::string name;
+};
+
+using event = std::variant<accepted_event, started_event, exited_event, error_event, other_event>;
+
+/// Encodes an event as one line, '\n' included.
+std::string encode_event(const event& ev);
+
+/// Parses an event line leniently (unknown fields are ignored, so an older
+/// client keeps working with a newer daemon). Throws protocol_error if the line
+/// is not an event at all.
+event parse_event(std::string_view line);
+
+/// The exit status a shell would report for `ev` (128 + signal when killed).
+int shell_status(const exited_event& ev) noexcept;
+
+} // namespace pfd

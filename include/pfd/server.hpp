@@ -1,0 +1,48 @@
+#pragma once
+// The daemon: one io_context on N threads, one coroutine per connection.
+
+#include "pfd/unique_fd.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace pfd {
+
+struct server_options {
+    std::string socket_path;
+    unsigned threads = 0; ///< 0: one per core
+    std::size_t max_request_bytes = 1 << 20;
+    std::size_t max_fds = 64;
+    std::chrono::milliseconds request_timeout{5000};
+    /// After SIGTERM/SIGINT: how long running commands may finish before their
+    /// groups get SIGTERM, and again before SIGKILL.
+    std::chrono::milliseconds stop_grace{10000};
+    /// Written "\n" and closed once the socket listens (s6-style readiness).
+    std::optional<int> ready_fd;
+};
+
+/// Serves the socket until SIGINT/SIGTERM (or stop()), then drains and
+/// removes the socket. Not copyable; one per socket.
+class server {
+public:
+    explicit server(server_options options);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Binds, announces readiness and serves on the calling thread plus
+    /// threads-1 more; returns once stopped and drained.
+    void run();
+
+    /// Starts a graceful stop, as SIGTERM does. Thread-safe.
+    void stop();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace pfd

@@ -1,0 +1,82 @@
+#pragma once
+// Starting a command with exactly the descriptors it is given (spec §7).
+// POSIX only, no sockets: usable and testable without the daemon.
+//
+// Everything the child needs is laid out before clone(); the child then runs
+// only async-signal-safe system calls until execve. It shares the parent's
+// memory (CLONE_VM | CLONE_VFORK, as posix_spawn does) so starting it costs no
+// page-table copy, and the kernel hands back a pidfd atomically
+// (CLONE_PIDFD), so the process is never addressed by a pid that could be
+// reused. exec failures come back through a close-on-exec pipe.
+
+#include "pfd/error.hpp"
+#include "pfd/unique_fd.hpp"
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pfd {
+
+/// What to run and in which context.
+struct spawn_spec {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::string cwd = "/";
+    mode_t umask = 022;
+    /// (descriptor in this process, number it gets in the child); nothing
+    /// else stays open in the child.
+    std::vector<std::pair<int, int>> fds;
+    /// New session with fd 0 as controlling terminal; else a new process group.
+    bool new_session = false;
+    /// Soft/hard RLIMIT_NOFILE for the child (the daemon may have raised its own).
+    std::optional<rlimit> nofile;
+};
+
+/// Why a spawn failed, with the protocol code it maps to.
+class spawn_error : public std::runtime_error {
+public:
+    spawn_error(errc code, int error, const std::string& message)
+        : std::runtime_error(message), code_(code), errno_(error) {}
+    errc code() const noexcept { return code_; }
+    int error() const noexcept { return errno_; }
+
+private:
+    errc code_;
+    int errno_;
+};
+
+/// A started child: its pid (= its process group id) and the pidfd that owns it.
+struct child_process {
+    pid_t pid = -1;
+    unique_fd pidfd;
+};
+
+/// Starts the command. The program is looked up as execvpe(3) does, but with
+/// PATH from spec.env (the command's environment), not the caller's. Throws
+/// spawn_error: not_found, not_executable, bad_cwd or spawn_failed.
+child_process spawn(const spawn_spec& spec);
+
+/// How a child ended.
+struct exit_status {
+    std::optional<int> code; ///< set when it exited
+    int signo = 0;           ///< else the signal that killed it
+    bool core = false;
+};
+
+/// Reaps the child behind `pidfd` if it has exited (never blocks). Throws
+/// std::system_error if the pidfd is not a waitable child.
+std::optional<exit_status> try_reap(int pidfd);
+
+/// Blocks until the child behind `pidfd` exits and reaps it.
+exit_status reap(int pidfd);
+
+/// The RLIMIT_NOFILE this process had when first asked; the daemon raises its
+/// own and children get this one back.
+const rlimit& original_nofile_limit();
+
+} // namespace pfd

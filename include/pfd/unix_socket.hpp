@@ -1,0 +1,32 @@
+#pragma once
+// AF_UNIX stream sockets with the hygiene of spec §5: sun_path checked,
+// 0600 sockets, stale sockets replaced and live ones never stolen.
+
+#include "pfd/unique_fd.hpp"
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace pfd {
+
+/// Creates, binds (umask 077 around bind) and listens on `path`. A socket
+/// file nobody answers on is replaced; one a daemon answers on is not:
+/// throws std::runtime_error "a daemon is already listening on '...'".
+unique_fd listen_unix(const std::string& path, int backlog = 512);
+
+/// Connects to `path` (blocking, close-on-exec). Throws std::system_error
+/// naming the path.
+unique_fd connect_unix(const std::string& path);
+
+/// The kernel's word on who is at the other end.
+struct peer_credentials {
+    pid_t pid = -1;
+    uid_t uid = static_cast<uid_t>(-1);
+    gid_t gid = static_cast<gid_t>(-1);
+};
+
+/// SO_PEERCRED of a connected socket. Throws std::system_error.
+peer_credentials peer_of(int sock);
+
+} // namespace pfd

@@ -1,0 +1,96 @@
+#include "pfd/pfd_cli.hpp"
+
+#include "pfd/discovery.hpp"
+#include "pfd/server.hpp"
+#include "pfd/version.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+namespace {
+
+struct usage_error {
+    std::string message;
+};
+
+void print_usage(std::FILE* to)
+{
+    fmt::print(to,
+               "Usage: pfd serve [--socket PATH] [--threads N] [--ready-fd N]\n"
+               "       pfd --version | --help\n\n"
+               "serve   run the daemon in the foreground until SIGINT/SIGTERM\n"
+               "  --socket PATH   where to listen (default: $PFD_SOCKET, else $XDG_RUNTIME_DIR/pfd.sock)\n"
+               "  --threads N     worker threads (default: one per core)\n"
+               "  --ready-fd N    write a newline to descriptor N once serving, then close it\n");
+}
+
+int parse_number(std::string_view option, std::string_view text)
+{
+    int v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || p != text.data() + text.size() || v < 0)
+        throw usage_error{fmt::format("option '{}' needs a non-negative number, not '{}'", option, text)};
+    return v;
+}
+
+int serve(int argc, char** argv)
+{
+    server_options options;
+    std::string socket_flag;
+    for (int i = 2; i < argc; ++i) {
+        std::string_view a = argv[i];
+        auto value = [&](std::string_view name) -> std::string_view {
+            if (a.size() > name.size() && a.starts_with(name) && a[name.size()] == '=')
+                return a.substr(name.size() + 1);
+            if (i + 1 >= argc) throw usage_error{fmt::format("option '{}' needs a value", name)};
+            return argv[++i];
+        };
+        if (a == "--socket" || a.starts_with("--socket="))
+            socket_flag = value("--socket");
+        else if (a == "--threads" || a.starts_with("--threads="))
+            options.threads = static_cast<unsigned>(parse_number("--threads", value("--threads")));
+        else if (a == "--ready-fd" || a.starts_with("--ready-fd="))
+            options.ready_fd = parse_number("--ready-fd", value("--ready-fd"));
+        else
+            throw usage_error{fmt::format("unknown option '{}' for 'serve'", a)};
+    }
+    options.socket_path = find_socket(socket_flag);
+    server daemon(std::move(options));
+    daemon.run();
+    return 0;
+}
+
+} // namespace
+
+int pfd_main(int argc, char** argv)
+{
+    try {
+        std::string_view verb = argc > 1 ? argv[1] : "";
+        if (verb == "--help" || verb == "-h" || verb == "help") {
+            print_usage(stdout);
+            return 0;
+        }
+        if (verb == "--version") {
+            fmt::print("pfd {} ({})\n", version(), build_id());
+            return 0;
+        }
+        if (verb == "serve") return serve(argc, argv);
+        if (verb.empty()) throw usage_error{"no verb given"};
+        throw usage_error{fmt::format("unknown verb '{}'", verb)};
+    } catch (const usage_error& e) {
+        fmt::print(stderr, "pfd: {}\n", e.message);
+        print_usage(stderr);
+        return 2;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "pfd: {}\n", e.what());
+        return 1;
+    }
+}
+
+} // namespace pfd

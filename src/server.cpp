@@ -1,0 +1,165 @@
+#include "pfd/server.hpp"
+
+#include "pfd/spawner.hpp"
+#include "pfd/unix_socket.hpp"
+#include "session.hpp"
+#include "session_registry.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+using asio::awaitable;
+using asio::use_awaitable;
+using stream = asio::local::stream_protocol;
+
+struct server::impl {
+    server_options options;
+    asio::io_context io;
+    stream::acceptor acceptor{io};
+    asio::signal_set stop_signals{io, SIGINT, SIGTERM};
+    asio::strand<asio::io_context::executor_type> control{io.get_executor()};
+    asio::steady_timer drained{control};
+    session_registry registry;
+    ino_t socket_inode = 0;
+    bool stopping = false;
+    bool stopped = false;
+
+    explicit impl(server_options o) : options(std::move(o)) {}
+
+    void open_socket()
+    {
+        unique_fd fd = listen_unix(options.socket_path);
+        struct stat st{};
+        if (::fstat(fd.get(), &st) == 0 && ::stat(options.socket_path.c_str(), &st) == 0) socket_inode = st.st_ino;
+        acceptor.assign(stream(), fd.release());
+    }
+
+    /// Removes the socket file, unless another daemon has replaced it since.
+    void remove_socket() const
+    {
+        struct stat st{};
+        if (::stat(options.socket_path.c_str(), &st) == 0 && st.st_ino == socket_inode)
+            ::unlink(options.socket_path.c_str());
+    }
+
+    awaitable<void> listener()
+    {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), asio::experimental::as_tuple(use_awaitable));
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+            if (ec) {
+                // EMFILE and friends: the queue keeps the client waiting; breathe and retry.
+                fmt::print(stderr, "pfd: accept: {}\n", ec.message());
+                asio::steady_timer pause(io, std::chrono::milliseconds(50));
+                co_await pause.async_wait(asio::experimental::as_tuple(use_awaitable));
+                continue;
+            }
+            auto ex = socket.get_executor();
+            asio::co_spawn(ex, serve_connection(std::move(socket), options, registry), [](std::exception_ptr e) {
+                if (e) fmt::print(stderr, "pfd: session ended abnormally\n");
+            });
+        }
+    }
+
+    /// Waits until no command runs or `grace` has passed.
+    awaitable<void> drain_for(std::chrono::milliseconds grace)
+    {
+        if (registry.size() == 0) co_return;
+        drained.expires_after(grace);
+        co_await drained.async_wait(asio::experimental::as_tuple(use_awaitable));
+    }
+
+    /// Stop accepting, let running commands finish, then TERM and KILL them.
+    awaitable<void> shutdown()
+    {
+        if (stopping) co_return;
+        stopping = true;
+        asio::error_code ignored;
+        acceptor.close(ignored);
+        remove_socket();
+        co_await drain_for(options.stop_grace);
+        if (registry.size() > 0) {
+            registry.signal_all(SIGTERM);
+            registry.signal_all(SIGCONT);
+            co_await drain_for(options.stop_grace);
+        }
+        registry.signal_all(SIGKILL);
+        stopped = true;
+        stop_signals.cancel(ignored);
+    }
+
+    awaitable<void> signal_watcher()
+    {
+        // shutdown() may run inline from here and finish before this loop
+        // waits again, so its cancel() alone could miss us.
+        while (!stopped) {
+            auto [ec, signo] = co_await stop_signals.async_wait(asio::experimental::as_tuple(use_awaitable));
+            if (ec) co_return;
+            if (!stopping) {
+                asio::co_spawn(control, shutdown(), asio::detached);
+            } else {
+                drained.cancel(); // a second signal skips the rest of the grace period
+            }
+        }
+    }
+};
+
+server::server(server_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
+server::~server() = default;
+
+void server::run()
+{
+    auto& s = *impl_;
+    original_nofile_limit(); // remembered for children before raising our own
+    rlimit nofile = original_nofile_limit();
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    s.open_socket();
+    s.registry.on_empty([&s] {
+        asio::post(s.control, [&s] {
+            if (s.stopping) s.drained.cancel();
+        });
+    });
+    asio::co_spawn(s.control, s.signal_watcher(), asio::detached);
+    asio::co_spawn(s.io, s.listener(), asio::detached);
+
+    if (s.options.ready_fd) {
+        [[maybe_unused]] auto n = ::write(*s.options.ready_fd, "\n", 1);
+        ::close(*s.options.ready_fd);
+    }
+
+    unsigned threads = s.options.threads ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&s] { s.io.run(); });
+    s.io.run();
+    for (auto& t : pool) t.join();
+}
+
+void server::stop()
+{
+    auto& s = *impl_;
+    asio::co_spawn(s.control, s.shutdown(), asio::detached);
+}
+
+} // namespace pfd

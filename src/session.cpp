@@ -1,0 +1,275 @@
+#include "session.hpp"
+
+#include "pfd/protocol.hpp"
+#include "pfd/spawner.hpp"
+#include "pfd/unix_socket.hpp"
+#include "pfd/wire.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+using asio::awaitable;
+using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;
+using socket_type = asio::local::stream_protocol::socket;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+/// The request line and the descriptors that came with it.
+struct request_message {
+    std::string line;
+    std::vector<unique_fd> fds;
+};
+
+/// A connection's state, shared by the coroutines of one session (one strand).
+struct connection {
+    socket_type socket;
+    const server_options& options;
+    session_registry& registry;
+    line_buffer lines;
+    peer_credentials peer;
+};
+
+/// Sends what a client may no longer be there to read.
+awaitable<void> try_send(connection& c, std::string data)
+{
+    [[maybe_unused]] auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(data), asio::experimental::as_tuple(use_awaitable));
+}
+
+/// What reading the request gave: nothing (the client left), the request,
+/// or the error to answer with. A value, not an exception: it is raced
+/// against a watchdog, and a failure must end the race at once.
+/// (Wrapped in a struct: asio's operator|| would flatten a bare variant.)
+struct read_result {
+    std::variant<std::monostate, request_message, error_event> value;
+};
+
+/// Reads up to the first '\n', collecting every descriptor that arrives.
+awaitable<read_result> read_request(connection& c)
+{
+    request_message msg;
+    char buf[16384];
+    for (;;) {
+        if (auto line = c.lines.next_line()) {
+            msg.line = std::move(*line);
+            co_return read_result{std::move(msg)};
+        }
+        if (c.lines.overflowed())
+            co_return read_result{error_event{errc::too_large,
+                                  fmt::format("request line longer than {} bytes", c.options.max_request_bytes)}};
+        auto [ec] = co_await c.socket.async_wait(socket_type::wait_read, asio::experimental::as_tuple(use_awaitable));
+        if (ec) co_return read_result{};
+        received r;
+        try {
+            r = recv_with_fds(c.socket.native_handle(), buf, msg.fds, c.options.max_fds, true);
+        } catch (const std::system_error&) {
+            co_return read_result{};
+        }
+        if (r.truncated)
+            co_return read_result{
+                error_event{errc::limit, fmt::format("more than {} descriptors attached", c.options.max_fds)}};
+        if (r.eof) co_return read_result{};
+        c.lines.append({buf, r.bytes});
+    }
+}
+
+/// Completes after `timeout`: raced against work that must not take longer.
+awaitable<void> watchdog(std::chrono::milliseconds timeout)
+{
+    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    co_await timer.async_wait(use_awaitable);
+}
+
+/// A running command as the session sees it. The pidfd is its only handle
+/// until it is reaped; the process group shares its pid.
+struct running_command {
+    std::uint64_t id;
+    pid_t pid;
+    asio::posix::stream_descriptor pidfd;
+    clock_type::time_point started;
+    bool reaped = false;
+
+    void signal_group(int signo) const
+    {
+        if (!reaped) ::kill(-pid, signo);
+    }
+};
+
+/// Waits for the command to end and reaps it. It leaves the registry while
+/// still a zombie, so nobody signals a pid that could have been reused.
+awaitable<exit_status> command_exit(running_command& cmd, session_registry& registry)
+{
+    co_await cmd.pidfd.async_wait(asio::posix::stream_descriptor::wait_read, use_awaitable);
+    registry.remove(cmd.id);
+    cmd.reaped = true;
+    co_return reap(cmd.pidfd.native_handle());
+}
+
+enum class client_end { gone, bad_line };
+
+/// Reads the lines a client sends while its command runs (signals), until
+/// the client goes away or says something it may not.
+awaitable<client_end> control_reader(connection& c, running_command& cmd)
+{
+    std::vector<unique_fd> stray; // descriptors are not accepted here: closed at once
+    char buf[1024];
+    for (;;) {
+        while (auto line = c.lines.next_line()) {
+            std::optional<error_event> refused;
+            try {
+                cmd.signal_group(parse_control(*line).signo);
+            } catch (const protocol_error& e) {
+                refused = error_event{e.code(), e.what()};
+            }
+            if (refused) {
+                co_await try_send(c, encode_event(*refused));
+                co_return client_end::bad_line;
+            }
+        }
+        if (c.lines.overflowed()) co_return client_end::bad_line;
+        auto [ec] = co_await c.socket.async_wait(socket_type::wait_read, asio::experimental::as_tuple(use_awaitable));
+        if (ec) co_return client_end::gone;
+        received r;
+        try {
+            r = recv_with_fds(c.socket.native_handle(), buf, stray, 0, true);
+        } catch (const std::system_error&) {
+            co_return client_end::gone;
+        }
+        stray.clear();
+        if (r.eof) co_return client_end::gone;
+        c.lines.append({buf, r.bytes});
+    }
+}
+
+spawn_spec make_spawn_spec(exec_request& req, const std::vector<unique_fd>& fds)
+{
+    spawn_spec spec;
+    spec.argv = std::move(req.argv);
+    spec.cwd = std::move(req.cwd);
+    spec.umask = req.umask;
+    spec.new_session = req.tty;
+    spec.nofile = original_nofile_limit();
+    // The daemon's own activation protocol must not leak into commands.
+    for (auto& e : req.env)
+        if (!e.starts_with("LISTEN_PID=") && !e.starts_with("LISTEN_FDS=") && !e.starts_with("LISTEN_FDNAMES=") &&
+            !e.starts_with("NOTIFY_SOCKET="))
+            spec.env.push_back(std::move(e));
+    for (std::size_t i = 0; i < fds.size(); ++i) spec.fds.emplace_back(fds[i].get(), req.fds[i]);
+    return spec;
+}
+
+exited_event make_exited(const running_command& cmd, const exit_status& status)
+{
+    exited_event ev;
+    ev.id = cmd.id;
+    ev.code = status.code;
+    ev.signo = status.signo;
+    ev.core = status.core;
+    ev.duration_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - cmd.started).count());
+    return ev;
+}
+
+awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd> fds)
+{
+    if (req.fds.size() != fds.size())
+        throw protocol_error(errc::fd_mismatch, fmt::format("'fds' lists {} descriptors but {} were attached",
+                                                            req.fds.size(), fds.size()));
+    auto executor = co_await asio::this_coro::executor;
+    std::uint64_t id = c.registry.next_id();
+    std::string head = encode_event(accepted_event{id});
+    bool detach = req.detach;
+    std::vector<std::string> argv = req.argv;
+
+    auto started = clock_type::now();
+    child_process child;
+    std::optional<error_event> failed;
+    try {
+        child = spawn(make_spawn_spec(req, fds));
+    } catch (const spawn_error& e) {
+        failed = error_event{e.code(), e.what()};
+    }
+    if (failed) {
+        co_await try_send(c, head + encode_event(*failed));
+        co_return;
+    }
+    fds.clear(); // the command holds them now; the daemon must not keep pipes open
+    running_command cmd{id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()), started};
+    c.registry.add(session_info{id, cmd.pid, c.peer.uid, c.peer.pid, std::move(argv), started});
+
+    co_await try_send(c, head + encode_event(started_event{id, cmd.pid}));
+    if (detach) {
+        c.socket.close();
+        co_await command_exit(cmd, c.registry);
+        co_return;
+    }
+    auto first = co_await (command_exit(cmd, c.registry) || control_reader(c, cmd));
+    if (first.index() == 0) {
+        co_await try_send(c, encode_event(make_exited(cmd, std::get<0>(first))));
+        co_return;
+    }
+    // The client is gone or broke the protocol: hang up on the command as a
+    // terminal would (SIGCONT so a stopped group sees the SIGHUP), then reap it.
+    c.socket.close();
+    cmd.signal_group(SIGHUP);
+    cmd.signal_group(SIGCONT);
+    co_await command_exit(cmd, c.registry);
+}
+
+awaitable<void> handle(connection& c)
+{
+    auto got = co_await (read_request(c) || watchdog(c.options.request_timeout));
+    if (got.index() == 1)
+        throw protocol_error(errc::bad_request, fmt::format("no complete request line within {} ms",
+                                                            c.options.request_timeout.count()));
+    auto& result = std::get<0>(got).value;
+    if (auto* error = std::get_if<error_event>(&result)) throw protocol_error(error->code, error->message);
+    auto* message = std::get_if<request_message>(&result);
+    if (!message) co_return; // closed before saying anything
+    if (c.peer.uid != ::getuid() && c.peer.uid != 0)
+        throw protocol_error(errc::denied, fmt::format("uid {} may not use this daemon", c.peer.uid));
+    request req = parse_request(message->line);
+    if (auto* exec = std::get_if<exec_request>(&req)) {
+        co_await run_exec(c, std::move(*exec), std::move(message->fds));
+    } else if (std::holds_alternative<signal_request>(req)) {
+        throw protocol_error(errc::bad_request, "'signal' is only valid while a command runs");
+    } else {
+        throw protocol_error(errc::bad_request, "this daemon does not serve that op yet");
+    }
+}
+
+} // namespace
+
+awaitable<void> serve_connection(socket_type socket, const server_options& options, session_registry& registry)
+{
+    connection c{std::move(socket), options, registry, line_buffer(options.max_request_bytes), {}};
+    std::optional<error_event> failed;
+    try {
+        c.peer = peer_of(c.socket.native_handle());
+        co_await handle(c);
+    } catch (const protocol_error& e) {
+        failed = error_event{e.code(), e.what()};
+    } catch (const std::exception& e) {
+        failed = error_event{errc::spawn_failed, e.what()};
+    }
+    if (failed) co_await try_send(c, encode_event(*failed));
+    // Unread bytes or descriptors still queued die with the socket: the
+    // kernel closes descriptors in flight when their receiver goes away.
+}
+
+} // namespace pfd

@@ -1,0 +1,18 @@
+#pragma once
+// One client connection: read the request with its descriptors, start the
+// command, relay signals, report how it ended.
+
+#include "pfd/server.hpp"
+#include "session_registry.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/local/stream_protocol.hpp>
+
+namespace pfd {
+
+/// Serves one connection to its end. Runs on the socket's (strand) executor;
+/// never throws: failures become an `error` event for this client only.
+asio::awaitable<void> serve_connection(asio::local::stream_protocol::socket socket,
+                                       const server_options& options, session_registry& registry);
+
+} // namespace pfd

@@ -1,0 +1,49 @@
+#pragma once
+// The daemon's one shared table: which commands run, for whom. Sessions run
+// on their own strands; this is the only state they share, behind one mutex.
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace pfd {
+
+struct session_info {
+    std::uint64_t id = 0;
+    pid_t pid = -1; ///< the command's pid and process group
+    uid_t peer_uid = 0;
+    pid_t peer_pid = -1;
+    std::vector<std::string> argv;
+    std::chrono::steady_clock::time_point started;
+};
+
+class session_registry {
+public:
+    /// Ids are never reused during the daemon's life.
+    std::uint64_t next_id() noexcept { return ++last_id_; }
+
+    void add(session_info info);
+    void remove(std::uint64_t id);
+    std::size_t size() const;
+
+    /// Sends `signo` to the process group of every running command.
+    void signal_all(int signo) const;
+
+    /// Called (outside the lock) each time the last running command ends.
+    void on_empty(std::function<void()> callback);
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::uint64_t, session_info> running_;
+    std::function<void()> on_empty_;
+    std::atomic<std::uint64_t> last_id_{0};
+};
+
+} // namespace pfd

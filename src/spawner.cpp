@@ -1,0 +1,281 @@
+#include "pfd/spawner.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+namespace {
+
+enum class stage : int { setup, chdir, exec };
+
+struct failure_report {
+    stage where;
+    int error;
+};
+
+/// Everything the child reads, laid out before clone(): the child must not
+/// allocate, since it shares the parent's heap and locks.
+struct prepared {
+    std::vector<char*> argv;
+    std::vector<char*> envp;
+    std::vector<std::string> candidates; // paths to try, in PATH order
+    std::vector<char*> candidate_ptrs;
+    std::vector<char*> sh_argv; // "/bin/sh", <candidate>, argv[1..] for ENOEXEC scripts
+    const char* cwd = "/";
+    mode_t umask = 022;
+    std::vector<std::pair<int, int>> fds;
+    std::vector<int> targets; // sorted
+    std::vector<int> copies;  // scratch: the high copies of the sources
+    int floor = 3;            // above every source and target
+    bool new_session = false;
+    std::optional<rlimit> nofile;
+    int report_fd = -1;
+};
+
+[[noreturn]] void fail(int report_fd, stage where, int error)
+{
+    failure_report r{where, error};
+    [[maybe_unused]] auto n = ::write(report_fd, &r, sizeof r);
+    ::_exit(127);
+}
+
+int child_main(void* arg)
+{
+    auto& p = *static_cast<prepared*>(arg);
+    // Signals are all blocked (by the parent) until execve, so none of the
+    // daemon's handlers can run here on shared memory.
+    struct sigaction dfl{};
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; ++s)
+        if (s != SIGKILL && s != SIGSTOP) ::sigaction(s, &dfl, nullptr);
+
+    if (p.new_session ? ::setsid() < 0 : ::setpgid(0, 0) < 0) fail(p.report_fd, stage::setup, errno);
+    if (p.nofile) ::setrlimit(RLIMIT_NOFILE, &*p.nofile);
+    ::umask(p.umask);
+
+    // Lift the report pipe and every source above all targets first, so that
+    // no dup2 below can overwrite a source another one still needs.
+    int report = ::fcntl(p.report_fd, F_DUPFD_CLOEXEC, p.floor);
+    if (report < 0) fail(p.report_fd, stage::setup, errno);
+    for (std::size_t i = 0; i < p.fds.size(); ++i) {
+        p.copies[i] = ::fcntl(p.fds[i].first, F_DUPFD_CLOEXEC, p.floor);
+        if (p.copies[i] < 0) fail(report, stage::setup, errno);
+    }
+    for (std::size_t i = 0; i < p.fds.size(); ++i)
+        if (::dup2(p.copies[i], p.fds[i].second) < 0) fail(report, stage::setup, errno);
+    unsigned next = 0;
+    for (int t : p.targets) {
+        if (static_cast<unsigned>(t) > next) ::close_range(next, static_cast<unsigned>(t) - 1, 0);
+        next = static_cast<unsigned>(t) + 1;
+    }
+    if (static_cast<unsigned>(report) > next) ::close_range(next, static_cast<unsigned>(report) - 1, 0);
+    ::close_range(static_cast<unsigned>(report) + 1, ~0U, 0);
+
+    if (p.new_session && ::ioctl(0, TIOCSCTTY, 0) < 0) fail(report, stage::setup, errno);
+    if (::chdir(p.cwd) < 0) fail(report, stage::chdir, errno);
+
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+    // execvpe(3)'s search, over candidates computed from the command's PATH.
+    bool denied = false;
+    int last = ENOENT;
+    for (char* path : p.candidate_ptrs) {
+        ::execve(path, p.argv.data(), p.envp.data());
+        last = errno;
+        if (last == ENOEXEC) {
+            p.sh_argv[1] = path;
+            ::execve("/bin/sh", p.sh_argv.data(), p.envp.data());
+            last = errno;
+        }
+        switch (last) {
+        case EACCES: denied = true; break;
+        case ENOENT:
+        case ENOTDIR:
+        case ESTALE:
+        case ENODEV:
+        case ETIMEDOUT: break;
+        default: fail(report, stage::exec, last);
+        }
+    }
+    fail(report, stage::exec, denied ? EACCES : last);
+}
+
+std::vector<std::string> lookup_candidates(const spawn_spec& spec)
+{
+    const std::string& name = spec.argv.at(0);
+    if (name.find('/') != std::string::npos) return {name};
+    std::string path = "/bin:/usr/bin"; // glibc's default when PATH is unset
+    for (auto& e : spec.env)
+        if (e.starts_with("PATH=")) path = e.substr(5);
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        auto colon = path.find(':', start);
+        std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+        // An empty element means the current directory, as for execvp.
+        out.push_back(dir.empty() ? name : dir + (dir.back() == '/' ? "" : "/") + name);
+        if (colon == std::string::npos) break;
+        start = colon + 1;
+    }
+    return out;
+}
+
+void prepare(const spawn_spec& spec, prepared& p)
+{
+    auto to_ptrs = [](const std::vector<std::string>& v) {
+        std::vector<char*> out;
+        out.reserve(v.size() + 1);
+        for (auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+        out.push_back(nullptr);
+        return out;
+    };
+    p.argv = to_ptrs(spec.argv);
+    p.envp = to_ptrs(spec.env);
+    p.candidates = lookup_candidates(spec);
+    p.candidate_ptrs = to_ptrs(p.candidates);
+    p.candidate_ptrs.pop_back();
+    p.sh_argv.push_back(const_cast<char*>("/bin/sh"));
+    p.sh_argv.push_back(nullptr);
+    for (std::size_t i = 1; i < spec.argv.size(); ++i) p.sh_argv.push_back(p.argv[i]);
+    p.sh_argv.push_back(nullptr);
+    p.cwd = spec.cwd.c_str();
+    p.umask = spec.umask;
+    p.fds = spec.fds;
+    p.copies.assign(spec.fds.size(), -1);
+    int top = 2;
+    for (auto [src, dst] : spec.fds) {
+        p.targets.push_back(dst);
+        top = std::max({top, src, dst});
+    }
+    std::sort(p.targets.begin(), p.targets.end());
+    p.floor = top + 1;
+    p.new_session = spec.new_session;
+    p.nofile = spec.nofile;
+}
+
+[[noreturn]] void throw_failure(const spawn_spec& spec, failure_report r)
+{
+    const std::string& cmd = spec.argv[0];
+    std::string why = std::strerror(r.error);
+    switch (r.where) {
+    case stage::chdir:
+        throw spawn_error(errc::bad_cwd, r.error, fmt::format("cannot change directory to '{}': {}", spec.cwd, why));
+    case stage::setup:
+        throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot set up '{}': {}", cmd, why));
+    case stage::exec: break;
+    }
+    switch (r.error) {
+    case ENOENT:
+    case ENOTDIR:
+        if (cmd.find('/') == std::string::npos)
+            throw spawn_error(errc::not_found, r.error, fmt::format("'{}': command not found", cmd));
+        throw spawn_error(errc::not_found, r.error, fmt::format("'{}': {}", cmd, why));
+    case EACCES:
+    case EPERM:
+    case ENOEXEC:
+    case EISDIR:
+        throw spawn_error(errc::not_executable, r.error, fmt::format("'{}': {}", cmd, why));
+    default: throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot execute '{}': {}", cmd, why));
+    }
+}
+
+exit_status decode(const siginfo_t& info)
+{
+    exit_status s;
+    if (info.si_code == CLD_EXITED) {
+        s.code = info.si_status;
+    } else {
+        s.signo = info.si_status;
+        s.core = info.si_code == CLD_DUMPED;
+    }
+    return s;
+}
+
+} // namespace
+
+child_process spawn(const spawn_spec& spec)
+{
+    if (spec.argv.empty() || spec.argv[0].empty())
+        throw spawn_error(errc::spawn_failed, EINVAL, "cannot spawn an empty command");
+    prepared p;
+    prepare(spec, p);
+
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) < 0)
+        throw spawn_error(errc::spawn_failed, errno, fmt::format("pipe2: {}", std::strerror(errno)));
+    unique_fd report_read(pipefd[0]), report_write(pipefd[1]);
+    p.report_fd = report_write.get();
+
+    constexpr std::size_t stack_size = 64 * 1024;
+    auto stack = std::make_unique<char[]>(stack_size);
+    void* stack_top = stack.get() + stack_size; // 16-byte aligned: new[] alignment, size multiple of 16
+
+    sigset_t all, old;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pidfd = -1;
+    pid_t pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &p, &pidfd);
+    int clone_errno = errno;
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    report_write.reset();
+    if (pid < 0)
+        throw spawn_error(errc::spawn_failed, clone_errno,
+                          fmt::format("cannot start a process: {}", std::strerror(clone_errno)));
+    child_process child{pid, unique_fd(pidfd)};
+
+    failure_report report{};
+    ssize_t n;
+    do n = ::read(report_read.get(), &report, sizeof report);
+    while (n < 0 && errno == EINTR);
+    if (n == sizeof report) {
+        reap(child.pidfd.get());
+        throw_failure(spec, report);
+    }
+    return child;
+}
+
+std::optional<exit_status> try_reap(int pidfd)
+{
+    siginfo_t info{};
+    for (;;) {
+        if (::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG) == 0) break;
+        if (errno != EINTR) throw_errno("waitid");
+    }
+    if (info.si_pid == 0) return std::nullopt;
+    return decode(info);
+}
+
+exit_status reap(int pidfd)
+{
+    siginfo_t info{};
+    while (::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED) < 0)
+        if (errno != EINTR) throw_errno("waitid");
+    return decode(info);
+}
+
+const rlimit& original_nofile_limit()
+{
+    static const rlimit limit = [] {
+        rlimit l{};
+        ::getrlimit(RLIMIT_NOFILE, &l);
+        return l;
+    }();
+    return limit;
+}
+
+} // namespace pfd

@@ -1,0 +1,100 @@
+#include "pfd/unix_socket.hpp"
+
+#include "pfd/error.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+namespace {
+
+sockaddr_un address_of(const std::string& path)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof addr.sun_path)
+        throw std::runtime_error(fmt::format("socket path '{}' is {} bytes; it must be 1 to {}", path,
+                                             path.size(), sizeof addr.sun_path - 1));
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    return addr;
+}
+
+unique_fd new_socket()
+{
+    unique_fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!s) throw_errno("socket");
+    return s;
+}
+
+/// Restores the umask on scope exit.
+class scoped_umask {
+public:
+    explicit scoped_umask(mode_t mask) : old_(::umask(mask)) {}
+    ~scoped_umask() { ::umask(old_); }
+    scoped_umask(const scoped_umask&) = delete;
+    scoped_umask& operator=(const scoped_umask&) = delete;
+
+private:
+    mode_t old_;
+};
+
+} // namespace
+
+unique_fd connect_unix(const std::string& path)
+{
+    auto addr = address_of(path);
+    unique_fd s = new_socket();
+    int r;
+    do r = ::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) throw_errno(fmt::format("cannot connect to '{}'", path));
+    return s;
+}
+
+unique_fd listen_unix(const std::string& path, int backlog)
+{
+    auto addr = address_of(path);
+    unique_fd s = new_socket();
+    for (int attempt = 0;; ++attempt) {
+        int r;
+        {
+            scoped_umask mask(077);
+            r = ::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        }
+        if (r == 0) break;
+        if (errno != EADDRINUSE || attempt > 0)
+            throw_errno(fmt::format("unable to bind '{}'", path));
+        // Something is there: a live daemon is left alone, a stale socket
+        // (nobody listening) is replaced.
+        struct stat st{};
+        if (::lstat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode))
+            throw std::runtime_error(fmt::format("unable to bind '{}': a file that is not a socket is in the way", path));
+        try {
+            connect_unix(path);
+            throw std::runtime_error(fmt::format("a daemon is already listening on '{}'", path));
+        } catch (const std::system_error& e) {
+            if (e.code().value() != ECONNREFUSED) throw;
+        }
+        if (::unlink(path.c_str()) < 0 && errno != ENOENT) throw_errno(fmt::format("cannot remove stale socket '{}'", path));
+    }
+    if (::listen(s.get(), backlog) < 0) throw_errno(fmt::format("listen on '{}'", path));
+    return s;
+}
+
+peer_credentials peer_of(int sock)
+{
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) throw_errno("getsockopt(SO_PEERCRED)");
+    return peer_credentials{cred.pid, cred.uid, cred.gid};
+}
+
+} // namespace pfd
