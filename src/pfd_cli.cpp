@@ -27,7 +27,10 @@ void print_usage(std::FILE* to)
                "serve   run the daemon in the foreground until SIGINT/SIGTERM\n"
                "  --socket PATH   where to listen (default: $PFD_SOCKET, else $XDG_RUNTIME_DIR/pfd.sock)\n"
                "  --threads N     worker threads (default: one per core)\n"
-               "  --ready-fd N    write a newline to descriptor N once serving, then close it\n");
+               "  --ready-fd N    write a newline to descriptor N once serving, then close it\n"
+               "  --request-timeout-ms N   time a client has to send its request line (5000)\n"
+               "  --stop-grace-ms N        on SIGTERM, time running commands get before SIGTERM,\n"
+               "                           and again before SIGKILL (10000)\n");
 }
 
 int parse_number(std::string_view option, std::string_view text)
@@ -55,6 +58,11 @@ int serve(int argc, char** argv)
             socket_flag = value("--socket");
         else if (a == "--threads" || a.starts_with("--threads="))
             options.threads = static_cast<unsigned>(parse_number("--threads", value("--threads")));
+        else if (a == "--request-timeout-ms" || a.starts_with("--request-timeout-ms="))
+            options.request_timeout = std::chrono::milliseconds(
+                parse_number("--request-timeout-ms", value("--request-timeout-ms")));
+        else if (a == "--stop-grace-ms" || a.starts_with("--stop-grace-ms="))
+            options.stop_grace = std::chrono::milliseconds(parse_number("--stop-grace-ms", value("--stop-grace-ms")));
         else if (a == "--ready-fd" || a.starts_with("--ready-fd="))
             options.ready_fd = parse_number("--ready-fd", value("--ready-fd"));
         else

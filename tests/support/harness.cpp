@@ -1,0 +1,395 @@
+#include "harness.hpp"
+
+#include "pfd/unix_socket.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace pfd::test {
+
+namespace {
+
+std::string env_or_throw(const char* name)
+{
+    const char* v = std::getenv(name);
+    if (!v || !*v) throw std::runtime_error(std::string("test environment lacks ") + name);
+    return v;
+}
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+std::vector<std::string> merged_environment(const std::vector<std::string>& changes)
+{
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    for (auto& change : changes) {
+        auto eq = change.find('=');
+        std::string name = change.substr(0, eq);
+        std::erase_if(env, [&](const std::string& e) { return e.compare(0, name.size() + 1, name + "=") == 0; });
+        if (eq != std::string::npos) env.push_back(change);
+    }
+    return env;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& v)
+{
+    std::vector<char*> p;
+    for (auto& s : v) p.push_back(s.data());
+    p.push_back(nullptr);
+    return p;
+}
+
+std::pair<unique_fd, unique_fd> make_pipe()
+{
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 failed");
+    return {unique_fd(p[0]), unique_fd(p[1])};
+}
+
+std::string proc_field(pid_t pid, int field)
+{
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string s((std::istreambuf_iterator<char>(f)), {});
+    auto close = s.rfind(')');
+    if (close == std::string::npos) return {};
+    std::istringstream rest(s.substr(close + 2));
+    std::string v;
+    for (int i = 3; i <= field; ++i) rest >> v; // field 3 is the state
+    return v;
+}
+
+template <typename F> int count_children(pid_t parent, F&& pred)
+{
+    int n = 0;
+    for (auto& entry : std::filesystem::directory_iterator("/proc")) {
+        auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        pid_t pid = std::stoi(name);
+        if (proc_field(pid, 4) == std::to_string(parent) && pred(proc_field(pid, 3))) ++n;
+    }
+    return n;
+}
+
+} // namespace
+
+std::string pfd_binary() { return env_or_throw("PFD_BIN"); }
+std::string hostexec_binary() { return env_or_throw("HOSTEXEC_BIN"); }
+std::string probe_binary() { return env_or_throw("PROBE_BIN"); }
+
+temp_dir::temp_dir()
+{
+    std::string tmpl = (std::filesystem::temp_directory_path() / "pfd-test-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+}
+
+temp_dir::~temp_dir()
+{
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+bool result::exited() const { return WIFEXITED(status); }
+int result::code() const { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+int result::signal() const { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
+bool result::core() const { return WIFSIGNALED(status) && WCOREDUMP(status); }
+
+process::process(spawn_options o)
+{
+    auto [in_r, in_w] = make_pipe();
+    auto [out_r, out_w] = make_pipe();
+    auto [err_r, err_w] = make_pipe();
+    unique_fd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    auto env = merged_environment(o.env);
+    auto argv = o.argv;
+    auto envp = pointers(env);
+    auto argvp = pointers(argv);
+    int stdin_src = o.stdin_pipe ? in_r.get() : devnull.get();
+
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        if (o.new_session) ::setsid();
+        // Lift everything above the numbers it will take, then place it.
+        std::vector<std::pair<int, int>> moves = {{stdin_src, 0}, {out_w.get(), 1}, {err_w.get(), 2}};
+        moves.insert(moves.end(), o.fds.begin(), o.fds.end());
+        for (auto& [src, dst] : moves) src = ::fcntl(src, F_DUPFD_CLOEXEC, 100);
+        for (auto& [src, dst] : moves) ::dup2(src, dst);
+        int top = 2;
+        for (auto& [src, dst] : moves) top = std::max(top, dst);
+        for (int fd = 3; fd <= top; ++fd) {
+            bool keep = false;
+            for (auto& [src, dst] : moves) keep = keep || dst == fd;
+            if (!keep) ::close(fd);
+        }
+        ::close_range(static_cast<unsigned>(top) + 1, ~0U, 0);
+        if (o.umask) ::umask(*o.umask);
+        if (o.cwd && ::chdir(o.cwd->c_str()) < 0) ::_exit(126);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::execvpe(argvp[0], argvp.data(), envp.data());
+        ::_exit(127);
+    }
+    pid_ = pid;
+    pidfd_.reset(pidfd_open(pid));
+    if (o.stdin_pipe) {
+        in_ = std::move(in_w);
+        ::fcntl(in_.get(), F_SETFL, O_NONBLOCK);
+    }
+    out_ = std::move(out_r);
+    err_ = std::move(err_r);
+}
+
+process::process(process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)), in_(std::move(other.in_)),
+      out_(std::move(other.out_)), err_(std::move(other.err_)), out_buf_(std::move(other.out_buf_)),
+      err_buf_(std::move(other.err_buf_)), pending_in_(std::move(other.pending_in_)),
+      close_after_flush_(other.close_after_flush_), status_(other.status_)
+{
+}
+
+process::~process()
+{
+    if (pid_ > 0 && !status_) {
+        ::kill(pid_, SIGKILL);
+        int st;
+        ::waitpid(pid_, &st, 0);
+    }
+}
+
+void process::write_stdin(std::string_view data)
+{
+    pending_in_.append(data);
+    flush_stdin();
+}
+
+void process::flush_stdin()
+{
+    while (in_ && !pending_in_.empty()) {
+        ssize_t n = ::write(in_.get(), pending_in_.data(), pending_in_.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return; // pump() writes the rest as the reader drains
+            pending_in_.clear();
+            in_.reset(); // the reader is gone
+            return;
+        }
+        pending_in_.erase(0, static_cast<std::size_t>(n));
+    }
+    if (close_after_flush_ && pending_in_.empty()) in_.reset();
+}
+
+void process::close_stdin()
+{
+    close_after_flush_ = true;
+    flush_stdin();
+}
+
+void process::signal(int signo) const { ::kill(pid_, signo); }
+
+bool process::pump(milliseconds timeout)
+{
+    pollfd p[4] = {{out_.get(), POLLIN, 0},
+                   {err_.get(), POLLIN, 0},
+                   {status_ ? -1 : pidfd_.get(), POLLIN, 0},
+                   {pending_in_.empty() ? -1 : in_.get(), POLLOUT, 0}};
+    int n = ::poll(p, 4, static_cast<int>(timeout.count()));
+    if (n == 0) return false;
+    char buf[65536];
+    unique_fd* fds[2] = {&out_, &err_};
+    std::string* bufs[2] = {&out_buf_, &err_buf_};
+    for (int i = 0; i < 2; ++i) {
+        if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t r = ::read(fds[i]->get(), buf, sizeof buf);
+        if (r > 0)
+            bufs[i]->append(buf, static_cast<std::size_t>(r));
+        else if (r == 0)
+            fds[i]->reset();
+    }
+    if (p[3].revents) flush_stdin();
+    if (p[2].revents & POLLIN) {
+        int st;
+        if (::waitpid(pid_, &st, WNOHANG) == pid_) status_ = st;
+    }
+    return true;
+}
+
+std::string process::read_stdout_until(std::string_view needle, milliseconds timeout)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out_buf_.find(needle) == std::string::npos && out_) {
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left <= 0ms || !pump(left)) break;
+    }
+    return out_buf_;
+}
+
+int process::wait_status(milliseconds timeout)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!status_) {
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left <= 0ms || !pump(left)) return -1;
+    }
+    return *status_;
+}
+
+result process::finish(milliseconds timeout)
+{
+    close_stdin();
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    result r;
+    while (out_ || err_ || !status_) {
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left <= 0ms || !pump(left)) {
+            r.timed_out = true;
+            ::kill(pid_, SIGKILL);
+            int st;
+            if (!status_ && ::waitpid(pid_, &st, 0) == pid_) status_ = st;
+            break;
+        }
+    }
+    r.status = status_.value_or(-1);
+    r.out = out_buf_;
+    r.err = err_buf_;
+    return r;
+}
+
+result run(spawn_options options, std::string_view input, milliseconds timeout)
+{
+    process p(std::move(options));
+    if (!input.empty()) p.write_stdin(input);
+    return p.finish(timeout);
+}
+
+bool eventually(const std::function<bool()>& condition, milliseconds timeout)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(5ms);
+    }
+    return true;
+}
+
+running_daemon::running_daemon(std::vector<std::string> extra_args, std::vector<std::string> prefix)
+{
+    socket_ = dir_ / "pfd.sock";
+    auto [ready_r, ready_w] = make_pipe();
+    spawn_options o;
+    o.argv = std::move(prefix);
+    for (auto& a : std::vector<std::string>{pfd_binary(), "serve", "--socket", socket_, "--ready-fd", "3"})
+        o.argv.push_back(a);
+    o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
+    o.stdin_pipe = false;
+    o.fds = {{ready_w.get(), 3}};
+    o.new_session = true;
+    proc_.emplace(std::move(o));
+    ready_w.reset();
+    pollfd p{ready_r.get(), POLLIN, 0};
+    char c = 0;
+    if (::poll(&p, 1, 20000) != 1 || ::read(ready_r.get(), &c, 1) != 1 || c != '\n') {
+        auto r = proc_->finish(1s);
+        throw std::runtime_error("pfd serve did not become ready: " + r.err);
+    }
+}
+
+running_daemon::~running_daemon()
+{
+    if (!stopped_) stop();
+}
+
+std::vector<std::string> running_daemon::hostexec(std::vector<std::string> args) const
+{
+    std::vector<std::string> argv{hostexec_binary(), "--socket", socket_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+result running_daemon::run(std::vector<std::string> args, std::string_view input) const
+{
+    spawn_options o;
+    o.argv = hostexec(std::move(args));
+    return test::run(std::move(o), input);
+}
+
+int running_daemon::open_fds() const
+{
+    int n = 0;
+    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid()) + "/fd")) ++n;
+    return n;
+}
+
+int running_daemon::zombies() const
+{
+    return count_children(pid(), [](const std::string& state) { return state == "Z"; });
+}
+
+int running_daemon::children() const
+{
+    return count_children(pid(), [](const std::string&) { return true; });
+}
+
+result running_daemon::stop(milliseconds timeout)
+{
+    if (stopped_) return *stopped_;
+    proc_->signal(SIGTERM);
+    stopped_ = proc_->finish(timeout);
+    return *stopped_;
+}
+
+std::string running_daemon::log() const { return stopped_ ? stopped_->err : std::string{}; }
+
+unique_fd connect_raw(const std::string& socket) { return connect_unix(socket); }
+
+std::string read_line(int fd, milliseconds timeout)
+{
+    std::string s;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (s.find('\n') == std::string::npos) {
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (left <= 0ms || ::poll(&p, 1, static_cast<int>(left.count())) != 1) break;
+        char c;
+        ssize_t n = ::read(fd, &c, 1);
+        if (n <= 0) break;
+        s += c;
+    }
+    return s;
+}
+
+std::string read_all(int fd, milliseconds timeout)
+{
+    std::string s;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (left <= 0ms || ::poll(&p, 1, static_cast<int>(left.count())) != 1) break;
+        char buf[4096];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        s.append(buf, static_cast<std::size_t>(n));
+    }
+    return s;
+}
+
+} // namespace pfd::test

@@ -1,0 +1,161 @@
+#pragma once
+// Test harness: real processes, real pipes, a real daemon on a temporary
+// socket. Every wait is bounded; nothing sleeps for readiness.
+
+#include "pfd/unique_fd.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pfd::test {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+/// Paths of the built programs (from the environment meson sets).
+std::string pfd_binary();
+std::string hostexec_binary();
+std::string probe_binary();
+
+/// A private directory removed with its contents at the end of the test.
+class temp_dir {
+public:
+    temp_dir();
+    ~temp_dir();
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string operator/(std::string_view name) const { return path_ + "/" + std::string(name); }
+
+private:
+    std::string path_;
+};
+
+/// How a process ended, and everything it wrote.
+struct result {
+    int status = -1; ///< raw wait status
+    std::string out;
+    std::string err;
+    bool timed_out = false;
+
+    bool exited() const;
+    int code() const;   ///< exit code, -1 if killed
+    int signal() const; ///< terminating signal, 0 if exited
+    bool core() const;
+};
+
+struct spawn_options {
+    std::vector<std::string> argv;
+    /// "K=V" entries set on top of this test's environment; "K" alone removes K.
+    std::vector<std::string> env;
+    std::optional<std::string> cwd;
+    std::optional<mode_t> umask;
+    /// stdin: a pipe the test writes (default), or /dev/null.
+    bool stdin_pipe = true;
+    /// Extra descriptors: (descriptor in the test, number in the child).
+    std::vector<std::pair<int, int>> fds;
+    /// Run in a new session (no controlling terminal).
+    bool new_session = false;
+};
+
+/// A child process with piped stdin/stdout/stderr.
+class process {
+public:
+    explicit process(spawn_options options);
+    ~process(); ///< kills and reaps if still running
+    process(process&&) noexcept;
+    process(const process&) = delete;
+    process& operator=(const process&) = delete;
+
+    pid_t pid() const { return pid_; }
+    /// Queues data for stdin; what the pipe cannot take now is written while
+    /// the other calls wait, so a test never deadlocks on a full pipe.
+    void write_stdin(std::string_view data);
+    /// Closes stdin once everything queued is written.
+    void close_stdin();
+    void signal(int signo) const;
+
+    /// Reads stdout until it contains `needle` (bounded); returns all read so far.
+    std::string read_stdout_until(std::string_view needle, milliseconds timeout = 20s);
+
+    /// Waits for the process to exit (not for its pipes), bounded.
+    int wait_status(milliseconds timeout = 30s);
+
+    /// Reads both pipes to end of file and reaps, bounded: on timeout the
+    /// process is killed and timed_out is set.
+    result finish(milliseconds timeout = 30s);
+
+private:
+    bool pump(milliseconds timeout); // one poll round; false on timeout
+    void flush_stdin();
+    pid_t pid_ = -1;
+    unique_fd pidfd_, in_, out_, err_;
+    std::string out_buf_, err_buf_;
+    std::string pending_in_;
+    bool close_after_flush_ = false;
+    std::optional<int> status_;
+};
+
+/// Runs to completion with `input` on stdin.
+result run(spawn_options options, std::string_view input = {}, milliseconds timeout = 30s);
+
+/// Polls `condition` every few milliseconds until true or `timeout`.
+bool eventually(const std::function<bool()>& condition, milliseconds timeout = 10s);
+
+/// A real `pfd serve` on a socket in its own temporary directory.
+class running_daemon {
+public:
+    /// `prefix` runs before pfd (e.g. {"prlimit", "--nofile=64"}).
+    explicit running_daemon(std::vector<std::string> extra_args = {}, std::vector<std::string> prefix = {});
+    ~running_daemon();
+    running_daemon(const running_daemon&) = delete;
+    running_daemon& operator=(const running_daemon&) = delete;
+
+    const std::string& socket() const { return socket_; }
+    const temp_dir& dir() const { return dir_; }
+    pid_t pid() const { return proc_->pid(); }
+
+    /// hostexec --socket <this> args...
+    std::vector<std::string> hostexec(std::vector<std::string> args) const;
+
+    /// Runs hostexec to completion.
+    result run(std::vector<std::string> args, std::string_view input = {}) const;
+
+    /// Number of descriptors the daemon holds now.
+    int open_fds() const;
+    /// The daemon's children that are zombies.
+    int zombies() const;
+    /// The daemon's children, any state.
+    int children() const;
+
+    /// SIGTERM, then the daemon's exit status (bounded), with its log.
+    result stop(milliseconds timeout = 30s);
+
+    /// What the daemon wrote so far.
+    std::string log() const;
+
+private:
+    temp_dir dir_;
+    std::string socket_;
+    std::optional<process> proc_;
+    std::optional<result> stopped_;
+};
+
+/// Connects to a daemon's socket as a raw protocol client.
+unique_fd connect_raw(const std::string& socket);
+
+/// Reads from `fd` until a '\n'-terminated line arrives or the peer closes
+/// (bounded); returns what was read.
+std::string read_line(int fd, milliseconds timeout = 10s);
+
+/// Reads until end of file (bounded).
+std::string read_all(int fd, milliseconds timeout = 10s);
+
+} // namespace pfd::test
