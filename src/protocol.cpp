@@ -87,10 +87,10 @@ bool get_bool(const json& v, std::string_view field)
 std::int64_t get_int(const json& v, std::string_view field, std::int64_t lo, std::int64_t hi)
 {
     if (!v.is_number_integer()) bad(fmt::format("'{}' must be an integer", field));
-    auto n = v.get<std::int64_t>();
-    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) n = hi + 1;
-    if (n < lo || n > hi) bad(fmt::format("'{}' must be between {} and {}", field, lo, hi));
-    return n;
+    bool too_big = v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi);
+    if (too_big || v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi)
+        bad(fmt::format("'{}' must be between {} and {}", field, lo, hi));
+    return v.get<std::int64_t>();
 }
 
 void check_version(const json& j, bool required)

@@ -63,7 +63,6 @@ int child_main(void* arg)
         if (s != SIGKILL && s != SIGSTOP) ::sigaction(s, &dfl, nullptr);
 
     if (p.new_session ? ::setsid() < 0 : ::setpgid(0, 0) < 0) fail(p.report_fd, stage::setup, errno);
-    if (p.nofile) ::setrlimit(RLIMIT_NOFILE, &*p.nofile);
     ::umask(p.umask);
 
     // Lift the report pipe and every source above all targets first, so that
@@ -83,6 +82,8 @@ int child_main(void* arg)
     }
     if (static_cast<unsigned>(report) > next) ::close_range(next, static_cast<unsigned>(report) - 1, 0);
     ::close_range(static_cast<unsigned>(report) + 1, ~0U, 0);
+    // Only now: the sources may sit above the limit the child gets back.
+    if (p.nofile) ::setrlimit(RLIMIT_NOFILE, &*p.nofile);
 
     if (p.new_session && ::ioctl(0, TIOCSCTTY, 0) < 0) fail(report, stage::setup, errno);
     if (::chdir(p.cwd) < 0) fail(report, stage::chdir, errno);

@@ -57,7 +57,9 @@ received recv_with_fds(int sock, std::span<char> buf, std::vector<unique_fd>& fd
         msg.msg_iov = &iov;
         msg.msg_iovlen = 1;
         msg.msg_control = max_fds ? control : nullptr;
-        msg.msg_controllen = max_fds ? room : 0;
+        // CMSG_LEN, not the padded CMSG_SPACE: padding would fit one
+        // more descriptor when max_fds is odd.
+        msg.msg_controllen = max_fds ? CMSG_LEN(max_fds * sizeof(int)) : 0;
         ssize_t n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | (nonblocking ? MSG_DONTWAIT : 0));
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -95,6 +97,11 @@ std::optional<std::string> line_buffer::next_line()
     start_ = nl + 1;
     if (start_ == data_.size()) {
         data_.clear();
+        start_ = 0;
+    } else if (start_ > data_.size() / 2) {
+        // Drop consumed lines so a peer that always leaves a partial line
+        // behind cannot make the buffer grow.
+        data_.erase(0, start_);
         start_ = 0;
     }
     return line;
