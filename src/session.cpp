@@ -102,7 +102,21 @@ struct running_command {
     pid_t pid;
     asio::posix::stream_descriptor pidfd;
     clock_type::time_point started;
+    session_registry& registry;
     bool reaped = false;
+
+    /// Only reached unreaped when the session failed unexpectedly: the
+    /// command must not outlive its owner as an unwatched process or zombie.
+    ~running_command()
+    {
+        if (reaped) return;
+        registry.remove(id);
+        ::kill(-pid, SIGKILL);
+        try {
+            reap(pidfd.native_handle());
+        } catch (const std::system_error&) {
+        }
+    }
 
     void signal_group(int signo) const
     {
@@ -112,10 +126,10 @@ struct running_command {
 
 /// Waits for the command to end and reaps it. It leaves the registry while
 /// still a zombie, so nobody signals a pid that could have been reused.
-awaitable<exit_status> command_exit(running_command& cmd, session_registry& registry)
+awaitable<exit_status> command_exit(running_command& cmd)
 {
     co_await cmd.pidfd.async_wait(asio::posix::stream_descriptor::wait_read, use_awaitable);
-    registry.remove(cmd.id);
+    cmd.registry.remove(cmd.id);
     cmd.reaped = true;
     co_return reap(cmd.pidfd.native_handle());
 }
@@ -209,16 +223,17 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
         co_return;
     }
     fds.clear(); // the command holds them now; the daemon must not keep pipes open
-    running_command cmd{id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()), started};
+    running_command cmd{id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()), started,
+                        c.registry};
     c.registry.add(session_info{id, cmd.pid, c.peer.uid, c.peer.pid, std::move(argv), started});
 
     co_await try_send(c, head + encode_event(started_event{id, cmd.pid}));
     if (detach) {
         c.socket.close();
-        co_await command_exit(cmd, c.registry);
+        co_await command_exit(cmd);
         co_return;
     }
-    auto first = co_await (command_exit(cmd, c.registry) || control_reader(c, cmd));
+    auto first = co_await (command_exit(cmd) || control_reader(c, cmd));
     if (first.index() == 0) {
         co_await try_send(c, encode_event(make_exited(cmd, std::get<0>(first))));
         co_return;
@@ -228,7 +243,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     c.socket.close();
     cmd.signal_group(SIGHUP);
     cmd.signal_group(SIGCONT);
-    co_await command_exit(cmd, c.registry);
+    co_await command_exit(cmd);
 }
 
 awaitable<void> handle(connection& c)
