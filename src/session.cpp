@@ -65,21 +65,30 @@ awaitable<read_result> read_request(connection& c)
     request_message msg;
     char buf[16384];
     for (;;) {
+        // Checked before taking the line: its '\n' may have come in the same
+        // read that took it past the limit.
+        if (c.lines.overflowed())
+            co_return read_result{error_event{errc::too_large,
+                                  fmt::format("request line longer than {} bytes", c.options.max_request_bytes)}};
         if (auto line = c.lines.next_line()) {
             msg.line = std::move(*line);
             co_return read_result{std::move(msg)};
         }
-        if (c.lines.overflowed())
-            co_return read_result{error_event{errc::too_large,
-                                  fmt::format("request line longer than {} bytes", c.options.max_request_bytes)}};
         auto [ec] = co_await c.socket.async_wait(socket_type::wait_read, asio::experimental::as_tuple(use_awaitable));
         if (ec) co_return read_result{};
+        // The limit is per request, not per read: a line may come in several
+        // sendmsg calls, each with descriptors.
+        std::size_t room = c.options.max_fds - msg.fds.size();
+        std::size_t before = msg.fds.size();
         received r;
         try {
-            r = recv_with_fds(c.socket.native_handle(), buf, msg.fds, c.options.max_fds, true);
+            r = recv_with_fds(c.socket.native_handle(), buf, msg.fds, room, true);
         } catch (const std::system_error&) {
             co_return read_result{};
         }
+        if (r.truncated && msg.fds.size() - before < room)
+            co_return read_result{error_event{
+                errc::limit, "the daemon has no descriptors left to receive yours (EMFILE); try again later"}};
         if (r.truncated)
             co_return read_result{
                 error_event{errc::limit, fmt::format("more than {} descriptors attached", c.options.max_fds)}};
