@@ -163,6 +163,22 @@ int status_for(errc code)
     }
 }
 
+/// After a failed send: the error event the daemon sent before it closed.
+std::optional<error_event> read_refusal(client_connection& conn) noexcept
+{
+    try {
+        for (;;) {
+            while (auto line = conn.buffered_line()) {
+                event ev = parse_event(*line);
+                if (auto* error = std::get_if<error_event>(&ev)) return *error;
+            }
+            if (!conn.read_some()) return std::nullopt;
+        }
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
 /// Sends the request, then relays signals and waits for the command's end.
 int run(const options& o)
 {
@@ -202,7 +218,11 @@ int run(const options& o)
     try {
         conn->send_exec(req, fds);
     } catch (const std::exception& e) {
-        throw failure{exit_failure, fmt::format("cannot send the request to '{}': {}", path, e.what())};
+        // The daemon may have refused us before reading everything: its
+        // reason, if it sent one, is more useful than EPIPE.
+        std::string why = e.what();
+        if (auto refusal = read_refusal(*conn)) throw failure{status_for(refusal->code), refusal->message};
+        throw failure{exit_failure, fmt::format("cannot send the request to '{}': {}", path, why)};
     }
 
     for (;;) {

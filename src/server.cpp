@@ -63,16 +63,19 @@ struct server::impl {
 
     awaitable<void> listener()
     {
+        asio::error_code last_accept_error; // logged once, not at every retry
         for (;;) {
             auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), asio::experimental::as_tuple(use_awaitable));
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
             if (ec) {
                 // EMFILE and friends: the queue keeps the client waiting; breathe and retry.
-                fmt::print(stderr, "pfd: accept: {}\n", ec.message());
+                if (ec != last_accept_error) fmt::print(stderr, "pfd: accept: {} (retrying)\n", ec.message());
+                last_accept_error = ec;
                 asio::steady_timer pause(io, std::chrono::milliseconds(50));
                 co_await pause.async_wait(asio::experimental::as_tuple(use_awaitable));
                 continue;
             }
+            last_accept_error = {};
             auto ex = socket.get_executor();
             asio::co_spawn(ex, serve_connection(std::move(socket), options, registry), [](std::exception_ptr e) {
                 if (e) fmt::print(stderr, "pfd: session ended abnormally\n");

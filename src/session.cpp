@@ -265,6 +265,9 @@ awaitable<void> handle(connection& c)
     if (auto* error = std::get_if<error_event>(&result)) throw protocol_error(error->code, error->message);
     auto* message = std::get_if<request_message>(&result);
     if (!message) co_return; // closed before saying anything
+    // Refused only once the request is read (within the request timeout):
+    // closing on unread data would make the client's send fail with EPIPE
+    // before it could read why.
     if (c.peer.uid != ::getuid() && c.peer.uid != 0)
         throw protocol_error(errc::denied, fmt::format("uid {} may not use this daemon", c.peer.uid));
     request req = parse_request(message->line);

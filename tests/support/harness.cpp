@@ -63,12 +63,18 @@ std::pair<unique_fd, unique_fd> make_pipe()
     return {unique_fd(p[0]), unique_fd(p[1])};
 }
 
+/// One field of /proc/PID/stat, empty if the process is gone (processes exit
+/// while we scan: that must not throw).
 std::string proc_field(pid_t pid, int field)
 {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-    std::string s((std::istreambuf_iterator<char>(f)), {});
+    unique_fd fd(::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return {};
+    char buf[1024];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) return {};
+    std::string s(buf, static_cast<std::size_t>(n));
     auto close = s.rfind(')');
-    if (close == std::string::npos) return {};
+    if (close == std::string::npos || close + 2 > s.size()) return {};
     std::istringstream rest(s.substr(close + 2));
     std::string v;
     for (int i = 3; i <= field; ++i) rest >> v; // field 3 is the state
@@ -78,7 +84,8 @@ std::string proc_field(pid_t pid, int field)
 template <typename F> int count_children(pid_t parent, F&& pred)
 {
     int n = 0;
-    for (auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::error_code ec;
+    for (auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
         auto name = entry.path().filename().string();
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
         pid_t pid = std::stoi(name);
