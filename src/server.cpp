@@ -157,6 +157,13 @@ void server::run()
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&s] { s.io.run(); });
     s.io.run();
     for (auto& t : pool) t.join();
+    // Stopped: a late SIGTERM must not kill us while the signal_set is torn
+    // down (which restores the default disposition) and we exit with 0.
+    sigset_t late;
+    sigemptyset(&late);
+    sigaddset(&late, SIGINT);
+    sigaddset(&late, SIGTERM);
+    ::pthread_sigmask(SIG_BLOCK, &late, nullptr);
 }
 
 void server::stop()
