@@ -47,19 +47,27 @@ json parse_object(std::string_view line)
     return j;
 }
 
-std::string decode_bytes(const json& v, std::string_view field)
+/// Names a field for an error message: "argv" or "argv[3]". Built only when
+/// an error is reported, never on the success path.
+struct field_name {
+    std::string_view name;
+    std::optional<std::size_t> index;
+    std::string str() const { return index ? fmt::format("{}[{}]", name, *index) : std::string(name); }
+};
+
+std::string decode_bytes(const json& v, field_name field)
 {
     std::string out;
     if (v.is_string()) {
         out = v.get<std::string>();
     } else if (v.is_object() && v.size() == 1 && v.contains("b64") && v["b64"].is_string()) {
         auto decoded = base64_decode(v["b64"].get<std::string>());
-        if (!decoded) bad(fmt::format("'{}' holds invalid base64", field));
+        if (!decoded) bad(fmt::format("'{}' holds invalid base64", field.str()));
         out = std::move(*decoded);
     } else {
-        bad(fmt::format("'{}' must be a string or {{\"b64\":...}}", field));
+        bad(fmt::format("'{}' must be a string or {{\"b64\":...}}", field.str()));
     }
-    if (out.find('\0') != std::string::npos) bad(fmt::format("'{}' contains a NUL byte", field));
+    if (out.find('\0') != std::string::npos) bad(fmt::format("'{}' contains a NUL byte", field.str()));
     return out;
 }
 
@@ -74,7 +82,7 @@ std::vector<std::string> decode_byte_array(const json& v, std::string_view field
     if (!v.is_array()) bad(fmt::format("'{}' must be an array", field));
     std::vector<std::string> out;
     out.reserve(v.size());
-    for (std::size_t i = 0; i < v.size(); ++i) out.push_back(decode_bytes(v[i], fmt::format("{}[{}]", field, i)));
+    for (std::size_t i = 0; i < v.size(); ++i) out.push_back(decode_bytes(v[i], field_name{field, i}));
     return out;
 }
 
@@ -136,7 +144,7 @@ exec_request parse_exec(const json& j)
         }
     }
     if (!j.contains("cwd")) bad("missing 'cwd'");
-    req.cwd = decode_bytes(j["cwd"], "cwd");
+    req.cwd = decode_bytes(j["cwd"], field_name{"cwd", std::nullopt});
     if (req.cwd.empty() || req.cwd[0] != '/') bad(fmt::format("'cwd' must be an absolute path, not '{}'", req.cwd));
     if (j.contains("umask")) req.umask = static_cast<mode_t>(get_int(j["umask"], "umask", 0, 0777));
     if (j.contains("fds")) {

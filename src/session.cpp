@@ -52,9 +52,7 @@ awaitable<void> try_send(connection& c, std::string data)
 }
 
 /// What reading the request gave: nothing (the client left), the request,
-/// or the error to answer with. A value, not an exception: it is raced
-/// against a watchdog, and a failure must end the race at once.
-/// (Wrapped in a struct: asio's operator|| would flatten a bare variant.)
+/// or the error to answer with.
 struct read_result {
     std::variant<std::monostate, request_message, error_event> value;
 };
@@ -74,15 +72,21 @@ awaitable<read_result> read_request(connection& c)
             msg.line = std::move(*line);
             co_return read_result{std::move(msg)};
         }
-        auto [ec] = co_await c.socket.async_wait(socket_type::wait_read, asio::experimental::as_tuple(use_awaitable));
-        if (ec) co_return read_result{};
         // The limit is per request, not per read: a line may come in several
         // sendmsg calls, each with descriptors.
         std::size_t room = c.options.max_fds - msg.fds.size();
         std::size_t before = msg.fds.size();
         received r;
         try {
+            // Read first, wait only if nothing is there: the request usually
+            // arrives with the connection, and an epoll round trip costs more.
             r = recv_with_fds(c.socket.native_handle(), buf, msg.fds, room, true);
+            if (r.would_block) {
+                auto [ec] = co_await c.socket.async_wait(socket_type::wait_read,
+                                                         asio::experimental::as_tuple(use_awaitable));
+                if (ec) co_return read_result{};
+                continue;
+            }
         } catch (const std::system_error&) {
             co_return read_result{};
         }
@@ -95,13 +99,6 @@ awaitable<read_result> read_request(connection& c)
         if (r.eof) co_return read_result{};
         c.lines.append({buf, r.bytes});
     }
-}
-
-/// Completes after `timeout`: raced against work that must not take longer.
-awaitable<void> watchdog(std::chrono::milliseconds timeout)
-{
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-    co_await timer.async_wait(use_awaitable);
 }
 
 /// A running command as the session sees it. The pidfd is its only handle
@@ -257,11 +254,29 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
 
 awaitable<void> handle(connection& c)
 {
-    auto got = co_await (read_request(c) || watchdog(c.options.request_timeout));
-    if (got.index() == 1)
+    // The watchdog: if the request line is not complete in time, cancel the
+    // read. (A plain timer rather than `||`, which would spawn two more
+    // coroutines on every request.)
+    // The state is shared: the timer may have fired and queued its handler
+    // just as the read completed, and that handler may run after we are gone.
+    struct watch_state {
+        bool done = false;
+        bool fired = false;
+    };
+    auto state = std::make_shared<watch_state>();
+    asio::steady_timer watchdog(c.socket.get_executor(), c.options.request_timeout);
+    watchdog.async_wait([state, &socket = c.socket](asio::error_code ec) {
+        if (ec || state->done) return;
+        state->fired = true;
+        socket.cancel();
+    });
+    read_result got = co_await read_request(c);
+    state->done = true;
+    watchdog.cancel();
+    if (state->fired)
         throw protocol_error(errc::bad_request, fmt::format("no complete request line within {} ms",
                                                             c.options.request_timeout.count()));
-    auto& result = std::get<0>(got).value;
+    auto& result = got.value;
     if (auto* error = std::get_if<error_event>(&result)) throw protocol_error(error->code, error->message);
     auto* message = std::get_if<request_message>(&result);
     if (!message) co_return; // closed before saying anything

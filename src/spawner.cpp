@@ -226,9 +226,12 @@ child_process spawn(const spawn_spec& spec)
     unique_fd report_read(pipefd[0]), report_write(pipefd[1]);
     p.report_fd = report_write.get();
 
+    // One child stack per thread, reused: CLONE_VFORK holds this thread until
+    // the child has called execve or exited, so the stack is free again when
+    // clone() returns.
     constexpr std::size_t stack_size = 64 * 1024;
-    auto stack = std::make_unique<char[]>(stack_size);
-    void* stack_top = stack.get() + stack_size; // 16-byte aligned: new[] alignment, size multiple of 16
+    alignas(64) static thread_local char stack[stack_size];
+    void* stack_top = stack + stack_size;
 
     sigset_t all, old;
     sigfillset(&all);
