@@ -2,6 +2,9 @@
 
 #include "pfd/client.hpp"
 #include "pfd/discovery.hpp"
+#include "pfd/hostexec_options.hpp"
+#include "pfd/pty.hpp"
+#include "pfd/shim.hpp"
 #include "pfd/signals.hpp"
 #include "pfd/version.hpp"
 
@@ -9,13 +12,17 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -36,70 +43,16 @@ constexpr int exit_not_found = 127;
 /// Signals that reach the command's process group instead of hostexec.
 constexpr int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-struct options {
-    std::string socket;
-    bool json = false;
-    std::vector<std::string> command;
-};
+/// Programs that hand work to something long-lived and return: given a pty,
+/// what they start would die with it when they exit (host-spawn's and
+/// distrobox's list). They run without one unless -t is given.
+constexpr std::string_view never_tty_programs[] = {"xdg-open", "gio", "kde-open", "kde-open5"};
 
 /// A failure of hostexec itself: message and exit status.
 struct failure {
     int status;
     std::string message;
 };
-
-void print_usage(std::FILE* to)
-{
-    fmt::print(to,
-               "Usage: hostexec [OPTIONS] [--] COMMAND [ARG...]\n"
-               "Run COMMAND through the pfd daemon, with this process's descriptors,\n"
-               "environment and working directory.\n\n"
-               "  --socket PATH   daemon socket (default: $PFD_SOCKET, else $XDG_RUNTIME_DIR/pfd.sock)\n"
-               "  --json          print the daemon's events (NDJSON) on stderr\n"
-               "  --version       print the version and exit\n"
-               "  --help          print this help and exit\n\n"
-               "Exit status: the command's; 125 if hostexec itself failed, 126 if the\n"
-               "command cannot be executed, 127 if it was not found.\n");
-}
-
-/// Returns the options, or an exit status when there is nothing to run.
-std::variant<options, int> parse_options(int argc, char** argv)
-{
-    options o;
-    int i = 1;
-    for (; i < argc; ++i) {
-        std::string_view a = argv[i];
-        if (a == "--") {
-            ++i;
-            break;
-        }
-        if (a.empty() || a[0] != '-') break;
-        if (a == "--help" || a == "-h") {
-            print_usage(stdout);
-            return 0;
-        }
-        if (a == "--version") {
-            fmt::print("hostexec {} ({})\n", version(), build_id());
-            return 0;
-        }
-        if (a == "--json") {
-            o.json = true;
-        } else if (a == "--socket" || a.starts_with("--socket=")) {
-            if (a == "--socket") {
-                if (i + 1 >= argc) throw failure{exit_failure, "option '--socket' needs a path"};
-                o.socket = argv[++i];
-            } else {
-                o.socket = std::string(a.substr(9));
-            }
-            if (o.socket.empty()) throw failure{exit_failure, "option '--socket' needs a path"};
-        } else {
-            throw failure{exit_failure, fmt::format("unknown option '{}' (see hostexec --help)", a)};
-        }
-    }
-    for (; i < argc; ++i) o.command.emplace_back(argv[i]);
-    if (o.command.empty()) throw failure{exit_failure, "no command given (see hostexec --help)"};
-    return o;
-}
 
 std::string current_directory()
 {
@@ -113,22 +66,33 @@ std::string current_directory()
     return buf;
 }
 
-/// The environment as execve would pass it, one entry per name (the first,
-/// as getenv sees it), dropping malformed entries a parent may have left.
-std::vector<std::string> current_environment()
+std::string_view name_of(std::string_view entry) { return entry.substr(0, entry.find('=')); }
+
+/// The command's environment: ours (one entry per name, the first, as getenv
+/// sees it) or none with --clear-env, then --unset-env, then --env.
+std::vector<std::string> command_environment(const hostexec_options& o)
 {
     std::vector<std::string> env;
-    std::vector<std::string_view> names;
-    for (char** e = environ; e && *e; ++e) {
-        std::string_view entry = *e;
-        auto eq = entry.find('=');
-        if (eq == std::string_view::npos || eq == 0) continue;
-        auto name = entry.substr(0, eq);
-        bool seen = false;
-        for (auto n : names) seen = seen || n == name;
-        if (seen) continue;
-        names.push_back(name);
-        env.emplace_back(entry);
+    if (!o.clear_env) {
+        for (char** e = environ; e && *e; ++e) {
+            std::string_view entry = *e;
+            auto eq = entry.find('=');
+            if (eq == std::string_view::npos || eq == 0) continue;
+            bool seen = std::any_of(env.begin(), env.end(), [&](auto& x) { return name_of(x) == name_of(entry); });
+            if (!seen) env.emplace_back(entry);
+        }
+    }
+    auto remove = [&](std::string_view name) {
+        std::erase_if(env, [&](const std::string& e) { return name_of(e) == name; });
+    };
+    for (auto& name : o.unset_env) remove(name);
+    for (auto& entry : o.set_env) {
+        remove(name_of(entry));
+        env.push_back(entry);
+    }
+    if (!o.shim.empty()) {
+        remove(shim_guard_variable);
+        env.push_back(fmt::format("{}={}", shim_guard_variable, o.shim));
     }
     return env;
 }
@@ -152,6 +116,19 @@ mode_t current_umask()
     ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
     ::raise(signo);
     ::_exit(128 + signo); // a signal whose default is not to terminate
+}
+
+/// Stops this process with `signo` as a local job would stop; returns once
+/// continued (SIGCONT from the shell's `fg`).
+void stop_self(int signo)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    ::signal(signo, SIG_DFL);
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    ::raise(signo == SIGSTOP ? SIGSTOP : signo);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
 }
 
 int status_for(errc code)
@@ -179,20 +156,97 @@ std::optional<error_event> read_refusal(client_connection& conn) noexcept
     }
 }
 
-/// Sends the request, then relays signals and waits for the command's end.
-int run(const options& o)
+bool wants_tty(const hostexec_options& o)
+{
+    if (o.detach || o.tty == tty_mode::never) return false;
+    if (o.tty == tty_mode::always) return true;
+    if (!::isatty(0) || !::isatty(1)) return false;
+    std::string_view program = o.command[0];
+    program = program.substr(program.rfind('/') + 1);
+    return std::find(std::begin(never_tty_programs), std::end(never_tty_programs), program) ==
+           std::end(never_tty_programs);
+}
+
+/// The local side of pseudo-terminal mode: the pty, the raw local
+/// terminal and the relay between them.
+struct terminal_session {
+    pty_pair pty;
+    std::optional<scoped_raw_mode> raw;
+    std::optional<pty_relay> relay;
+
+    terminal_session()
+    {
+        termios modes{};
+        const termios* from = nullptr;
+        if (::tcgetattr(0, &modes) == 0) from = &modes;
+        auto size = terminal_size(1);
+        if (!size) size = terminal_size(0);
+        pty = open_pty(from, size ? &*size : nullptr);
+        if (!from) {
+            // stdin is not a terminal (e.g. a pipe): do not echo what is piped in.
+            termios t{};
+            if (::tcgetattr(pty.slave.get(), &t) == 0) {
+                t.c_lflag &= static_cast<tcflag_t>(~(ECHO | ECHONL));
+                ::tcsetattr(pty.slave.get(), TCSANOW, &t);
+            }
+        }
+    }
+
+    /// Once the slave is handed over: raw mode locally, relay running.
+    void start()
+    {
+        termios t{};
+        cc_t eof = 4; // ^D
+        if (::tcgetattr(pty.slave.get(), &t) == 0) eof = t.c_cc[VEOF];
+        pty.slave.reset(); // the command holds it now; EIO on the master then means "all closed"
+        raw.emplace(0);
+        relay.emplace(0, 1, pty.master.get(), eof);
+    }
+
+    void resize() const
+    {
+        auto size = terminal_size(1);
+        if (!size) size = terminal_size(0);
+        if (size) ::ioctl(pty.master.get(), TIOCSWINSZ, &*size);
+    }
+};
+
+/// Sends the request, then relays signals (and the terminal) until the
+/// command's end.
+int run(const hostexec_options& o)
 {
     exec_request req;
     req.argv = o.command;
-    req.env = current_environment();
-    req.cwd = current_directory();
+    req.env = command_environment(o);
+    req.cwd = o.directory.empty() || o.directory[0] != '/' ? current_directory() : o.directory;
+    if (!o.directory.empty() && o.directory[0] != '/') req.cwd += "/" + o.directory;
     req.umask = current_umask();
+    req.detach = o.detach;
     req.client = fmt::format("hostexec/{} {}", version(), build_id());
-    std::vector<int> fds;
-    for (int fd = 0; fd <= 2; ++fd) {
-        if (::fcntl(fd, F_GETFD) < 0) continue; // closed here, closed there
-        fds.push_back(fd);
-        req.fds.push_back(fd);
+
+    std::optional<terminal_session> terminal;
+    std::map<int, int> fds; // target -> descriptor here
+    if (wants_tty(o)) {
+        try {
+            terminal.emplace();
+        } catch (const std::exception& e) {
+            throw failure{exit_failure, fmt::format("cannot open a pseudo-terminal: {}", e.what())};
+        }
+        req.tty = true;
+        for (int fd = 0; fd <= 2; ++fd) fds[fd] = terminal->pty.slave.get();
+    } else {
+        for (int fd = 0; fd <= 2; ++fd)
+            if (::fcntl(fd, F_GETFD) >= 0) fds[fd] = fd; // closed here, closed there
+    }
+    for (int fd : o.forward_fds) {
+        if (::fcntl(fd, F_GETFD) < 0)
+            throw failure{exit_failure, fmt::format("--forward-fd={}: {}", fd, std::strerror(errno))};
+        fds[fd] = fd;
+    }
+    std::vector<int> attached;
+    for (auto [target, source] : fds) {
+        req.fds.push_back(target);
+        attached.push_back(source);
     }
 
     std::string path;
@@ -208,15 +262,16 @@ int run(const options& o)
         throw failure{exit_failure, fmt::format("{} (is the pfd daemon running?)", e.what())};
     }
 
-    sigset_t forwarded;
-    sigemptyset(&forwarded);
-    for (int s : forwarded_signals) sigaddset(&forwarded, s);
-    ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-    unique_fd sigfd(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (int s : forwarded_signals) sigaddset(&handled, s);
+    for (int s : {SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT, SIGWINCH}) sigaddset(&handled, s);
+    ::sigprocmask(SIG_BLOCK, &handled, nullptr);
+    unique_fd sigfd(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!sigfd) throw failure{exit_failure, fmt::format("signalfd: {}", std::strerror(errno))};
 
     try {
-        conn->send_exec(req, fds);
+        conn->send_exec(req, attached);
     } catch (const std::exception& e) {
         // The daemon may have refused us before reading everything: its
         // reason, if it sent one, is more useful than EPIPE.
@@ -224,7 +279,18 @@ int run(const options& o)
         if (auto refusal = read_refusal(*conn)) throw failure{status_for(refusal->code), refusal->message};
         throw failure{exit_failure, fmt::format("cannot send the request to '{}': {}", path, why)};
     }
+    if (terminal) terminal->start();
 
+    auto resumed = [&] {
+        if (terminal) {
+            terminal->raw->resume();
+            terminal->resize();
+        }
+        conn->send_signal(SIGCONT);
+    };
+
+    std::uint64_t id = 0;
+    std::vector<pollfd> pfds;
     for (;;) {
         while (auto line = conn->buffered_line()) {
             if (o.json) fmt::print(stderr, "{}\n", *line);
@@ -234,22 +300,50 @@ int run(const options& o)
             } catch (const protocol_error& e) {
                 throw failure{exit_failure, fmt::format("unexpected answer from the daemon: {}", e.what())};
             }
+            if (auto* accepted = std::get_if<accepted_event>(&ev)) id = accepted->id;
+            if (std::holds_alternative<started_event>(ev) && o.detach) {
+                fmt::print("{}\n", id);
+                return 0;
+            }
+            if (auto* stopped = std::get_if<stopped_event>(&ev)) {
+                // The command stopped (Ctrl-Z, SIGTTIN...): stop with it, as a
+                // local job would, and resume it when we are resumed.
+                if (terminal) terminal->raw->suspend();
+                stop_self(stopped->signo);
+                resumed();
+            }
             if (auto* exited = std::get_if<exited_event>(&ev)) {
+                if (terminal) {
+                    terminal->relay->drain(50);
+                    terminal.reset(); // local modes restored before we go
+                }
                 if (exited->code) return *exited->code;
                 die_of(exited->signo);
             }
             if (auto* error = std::get_if<error_event>(&ev)) throw failure{status_for(error->code), error->message};
         }
-        pollfd pfds[2] = {{conn->fd(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
-        if (::poll(pfds, 2, -1) < 0) {
+        pfds.assign({{conn->fd(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}});
+        if (terminal) terminal->relay->add_poll(pfds);
+        if (::poll(pfds.data(), pfds.size(), -1) < 0) {
             if (errno == EINTR) continue;
             throw failure{exit_failure, fmt::format("poll: {}", std::strerror(errno))};
         }
         if (pfds[1].revents & POLLIN) {
             signalfd_siginfo info;
-            while (::read(sigfd.get(), &info, sizeof info) == sizeof info)
-                conn->send_signal(static_cast<int>(info.ssi_signo));
+            while (::read(sigfd.get(), &info, sizeof info) == sizeof info) {
+                int signo = static_cast<int>(info.ssi_signo);
+                if (signo == SIGWINCH) {
+                    if (terminal) terminal->resize();
+                } else if (signo == SIGCONT) {
+                    resumed();
+                } else {
+                    // TSTP/TTIN/TTOU too: the command stops, and we stop
+                    // when the daemon says it did.
+                    conn->send_signal(signo);
+                }
+            }
         }
+        if (terminal) terminal->relay->handle(pfds, 2);
         if (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             bool open;
             try {
@@ -257,10 +351,30 @@ int run(const options& o)
             } catch (const std::exception& e) {
                 throw failure{exit_failure, e.what()};
             }
-            if (!open)
+            if (!open) {
+                if (terminal) terminal->relay->drain(50);
                 throw failure{exit_failure, "lost the connection to the daemon before the command ended"};
+            }
         }
     }
+}
+
+/// A shim started by pfd for its own name is on the daemon's side already:
+/// run the real program from PATH, never the daemon again.
+[[noreturn]] void run_real_program(const hostexec_options& o)
+{
+    const char* path = std::getenv("PATH");
+    auto real = find_real_program(o.shim, path ? path : "/usr/local/bin:/usr/bin:/bin", self_executable());
+    if (!real)
+        throw failure{exit_not_found,
+                      fmt::format("{}: no program of that name besides shims of hostexec in PATH", o.shim)};
+    ::unsetenv(shim_guard_variable);
+    std::vector<char*> argv;
+    for (auto& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(real->c_str(), argv.data());
+    throw failure{errno == ENOENT ? exit_not_found : exit_not_executable,
+                  fmt::format("{}: {}", *real, std::strerror(errno))};
 }
 
 } // namespace
@@ -268,9 +382,32 @@ int run(const options& o)
 int hostexec_main(int argc, char** argv)
 {
     try {
-        auto parsed = parse_options(argc, argv);
-        if (auto* status = std::get_if<int>(&parsed)) return *status;
-        return run(std::get<options>(parsed));
+        auto action = parse_hostexec_args(argc, argv);
+        if (std::holds_alternative<print_help>(action)) {
+            fmt::print("{}", hostexec_usage());
+            return 0;
+        }
+        if (std::holds_alternative<print_version>(action)) {
+            fmt::print("hostexec {} ({})\n", version(), build_id());
+            return 0;
+        }
+        if (auto* shims = std::get_if<install_shims_request>(&action)) {
+            try {
+                install_shims(shims->dir, shims->names, self_executable());
+            } catch (const std::exception& e) {
+                throw failure{exit_failure, e.what()};
+            }
+            return 0;
+        }
+        auto& o = std::get<hostexec_options>(action);
+        if (!o.shim.empty()) {
+            const char* guard = std::getenv(shim_guard_variable);
+            if (guard && o.shim == guard) run_real_program(o);
+        }
+        return run(o);
+    } catch (const usage_error& e) {
+        fmt::print(stderr, "hostexec: {}\n", e.message);
+        return exit_failure;
     } catch (const failure& f) {
         fmt::print(stderr, "hostexec: {}\n", f.message);
         return f.status;

@@ -264,6 +264,11 @@ std::string encode_event(const event& ev)
             j["duration_ms"] = e.duration_ms;
             return j;
         }
+        ordered_json operator()(const stopped_event& e) const
+        {
+            return {{"event", "stopped"}, {"id", e.id}, {"signal", signal_name(e.signo)}, {"signo", e.signo}};
+        }
+        ordered_json operator()(const continued_event& e) const { return {{"event", "continued"}, {"id", e.id}}; }
         ordered_json operator()(const error_event& e) const
         {
             return {{"event", "error"}, {"code", to_string(e.code)}, {"message", e.message}};
@@ -300,6 +305,8 @@ event parse_event(std::string_view line)
             e.duration_ms = j.value("duration_ms", std::uint64_t{0});
             return e;
         }
+        if (name == "stopped") return stopped_event{j.at("id").get<std::uint64_t>(), j.at("signo").get<int>()};
+        if (name == "continued") return continued_event{j.at("id").get<std::uint64_t>()};
         if (name == "error") {
             auto code = errc_from_string(j.value("code", std::string{}));
             return error_event{code.value_or(errc::spawn_failed), j.value("message", std::string{})};

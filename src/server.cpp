@@ -36,6 +36,9 @@ struct server::impl {
     asio::io_context io;
     stream::acceptor acceptor{io};
     asio::signal_set stop_signals{io, SIGINT, SIGTERM};
+    // SIGCHLD only as a wake-up: children are still waited on through their
+    // pidfds; this tells sessions that a command may have stopped.
+    asio::signal_set child_signals{io, SIGCHLD};
     asio::strand<asio::io_context::executor_type> control{io.get_executor()};
     asio::steady_timer drained{control};
     session_registry registry;
@@ -108,6 +111,16 @@ struct server::impl {
         registry.signal_all(SIGKILL);
         stopped = true;
         stop_signals.cancel(ignored);
+        child_signals.cancel(ignored);
+    }
+
+    awaitable<void> child_watcher()
+    {
+        while (!stopped) {
+            auto [ec, signo] = co_await child_signals.async_wait(asio::experimental::as_tuple(use_awaitable));
+            if (ec) co_return;
+            registry.poke_all();
+        }
     }
 
     awaitable<void> signal_watcher()
@@ -145,6 +158,7 @@ void server::run()
         });
     });
     asio::co_spawn(s.control, s.signal_watcher(), asio::detached);
+    asio::co_spawn(s.control, s.child_watcher(), asio::detached);
     asio::co_spawn(s.io, s.listener(), asio::detached);
 
     if (s.options.ready_fd) {

@@ -9,10 +9,12 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -176,6 +178,39 @@ awaitable<client_end> control_reader(connection& c, running_command& cmd)
     }
 }
 
+/// Wakes the session's state_watcher; shared so a poke posted just before
+/// the session ends finds it still alive.
+struct poke_state {
+    explicit poke_state(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    bool pending = false;
+};
+
+/// Reports the command stopping and continuing (job control) so the client
+/// can stop with it. Woken on every SIGCHLD of the daemon.
+awaitable<void> state_watcher(connection& c, running_command& cmd, std::shared_ptr<poke_state> poke)
+{
+    for (;;) {
+        if (!poke->pending) {
+            poke->timer.expires_at(asio::steady_timer::time_point::max());
+            co_await poke->timer.async_wait(asio::experimental::as_tuple(use_awaitable));
+            auto state = co_await asio::this_coro::cancellation_state;
+            if (state.cancelled() != asio::cancellation_type::none) co_return;
+            if (!poke->pending) continue;
+        }
+        poke->pending = false;
+        siginfo_t info{};
+        if (cmd.reaped ||
+            ::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd.native_handle()), &info, WSTOPPED | WCONTINUED | WNOHANG) < 0 ||
+            info.si_pid == 0)
+            continue;
+        if (info.si_code == CLD_STOPPED || info.si_code == CLD_TRAPPED)
+            co_await try_send(c, encode_event(stopped_event{cmd.id, info.si_status}));
+        else if (info.si_code == CLD_CONTINUED)
+            co_await try_send(c, encode_event(continued_event{cmd.id}));
+    }
+}
+
 spawn_spec make_spawn_spec(exec_request& req, const std::vector<unique_fd>& fds)
 {
     spawn_spec spec;
@@ -231,7 +266,13 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     fds.clear(); // the command holds them now; the daemon must not keep pipes open
     running_command cmd{id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()), started,
                         c.registry};
-    c.registry.add(session_info{id, cmd.pid, c.peer.uid, c.peer.pid, std::move(argv), started});
+    auto poke = std::make_shared<poke_state>(executor);
+    c.registry.add(session_info{id, cmd.pid, c.peer.uid, c.peer.pid, std::move(argv), started, [poke] {
+                                    asio::post(poke->timer.get_executor(), [poke] {
+                                        poke->pending = true;
+                                        poke->timer.cancel();
+                                    });
+                                }});
 
     co_await try_send(c, head + encode_event(started_event{id, cmd.pid}));
     if (detach) {
@@ -239,7 +280,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
         co_await command_exit(cmd);
         co_return;
     }
-    auto first = co_await (command_exit(cmd) || control_reader(c, cmd));
+    auto first = co_await (command_exit(cmd) || control_reader(c, cmd) || state_watcher(c, cmd, poke));
     if (first.index() == 0) {
         co_await try_send(c, encode_event(make_exited(cmd, std::get<0>(first))));
         co_return;

@@ -32,6 +32,13 @@ void session_registry::signal_all(int signo) const
     for (auto& [id, info] : running_) ::kill(-info.pid, signo);
 }
 
+void session_registry::poke_all() const
+{
+    std::lock_guard lock(mutex_);
+    for (auto& [id, info] : running_)
+        if (info.poke) info.poke();
+}
+
 void session_registry::on_empty(std::function<void()> callback)
 {
     std::lock_guard lock(mutex_);

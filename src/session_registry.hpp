@@ -22,6 +22,8 @@ struct session_info {
     pid_t peer_pid = -1;
     std::vector<std::string> argv;
     std::chrono::steady_clock::time_point started;
+    /// Tells the session its command may have stopped or continued.
+    std::function<void()> poke;
 };
 
 class session_registry {
@@ -35,6 +37,9 @@ public:
 
     /// Sends `signo` to the process group of every running command.
     void signal_all(int signo) const;
+
+    /// Pokes every session (on SIGCHLD: some child stopped, continued or exited).
+    void poke_all() const;
 
     /// Called (outside the lock) each time the last running command ends.
     void on_empty(std::function<void()> callback);

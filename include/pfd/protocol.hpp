@@ -75,6 +75,15 @@ struct exited_event {
     bool core = false;
     std::uint64_t duration_ms = 0;
 };
+/// The command (the session's leader) was stopped by a signal (job control).
+struct stopped_event {
+    std::uint64_t id = 0;
+    int signo = 0;
+};
+/// The command continued after a stop.
+struct continued_event {
+    std::uint64_t id = 0;
+};
 struct error_event {
     errc code = errc::spawn_failed;
     std::string message;
@@ -84,7 +93,8 @@ struct other_event {
     std::string name;
 };
 
-using event = std::variant<accepted_event, started_event, exited_event, error_event, other_event>;
+using event = std::variant<accepted_event, started_event, exited_event, stopped_event, continued_event, error_event,
+                           other_event>;
 
 /// Encodes an event as one line, '\n' included.
 std::string encode_event(const event& ev);

@@ -1,0 +1,81 @@
+#pragma once
+// The client side of pseudo-terminal mode: hostexec opens the pty, hands the
+// slave to the command and relays between its own terminal and the master.
+
+#include "pfd/unique_fd.hpp"
+
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pfd {
+
+/// A new pseudo-terminal. The slave starts with `modes` (else the kernel's
+/// defaults) and `size`.
+struct pty_pair {
+    unique_fd master; ///< non-blocking, close-on-exec
+    unique_fd slave;  ///< close-on-exec (a received copy loses that flag)
+};
+pty_pair open_pty(const termios* modes, const winsize* size);
+
+/// Puts a terminal into raw mode for its lifetime and restores the exact
+/// modes it found on every way out; suspend()/resume() around a stop.
+class scoped_raw_mode {
+public:
+    /// Does nothing if `fd` is not a terminal.
+    explicit scoped_raw_mode(int fd);
+    ~scoped_raw_mode();
+    scoped_raw_mode(const scoped_raw_mode&) = delete;
+    scoped_raw_mode& operator=(const scoped_raw_mode&) = delete;
+
+    void suspend() noexcept; ///< back to the saved modes
+    void resume() noexcept;  ///< raw again
+
+private:
+    int fd_;
+    termios saved_{};
+    bool is_tty_ = false;
+    bool raw_ = false;
+};
+
+/// Copies bytes between the local stdin/stdout and the pty master without
+/// ever blocking on the master (it has its own buffers and poll interest).
+class pty_relay {
+public:
+    /// `eof_char`: what tells the command "end of input" when local stdin
+    /// (not a terminal) reaches its end.
+    pty_relay(int in, int out, int master, cc_t eof_char);
+
+    /// Appends the descriptors to watch; handle() takes the same vector.
+    void add_poll(std::vector<pollfd>& fds) const;
+    /// Acts on the poll results starting at `first`.
+    void handle(const std::vector<pollfd>& fds, std::size_t first);
+
+    /// After the command ended: forwards what the master still holds,
+    /// waiting at most `quiet_ms` for more once it runs dry.
+    void drain(int quiet_ms);
+
+    /// True once the master reported that no slave is open any more.
+    bool master_closed() const noexcept { return master_closed_; }
+
+private:
+    void read_input();
+    void flush_to_master();
+    bool read_master();
+
+    int in_, out_, master_;
+    cc_t eof_char_;
+    std::string to_master_;
+    bool in_open_ = true;
+    bool master_closed_ = false;
+    char last_input_ = '\n';
+};
+
+/// The size of the terminal at `fd`, if it is one.
+std::optional<winsize> terminal_size(int fd);
+
+} // namespace pfd

@@ -1,0 +1,123 @@
+#include "pfd/hostexec_options.hpp"
+
+#include <charconv>
+#include <optional>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+namespace {
+
+int parse_fd(std::string_view text)
+{
+    int fd = -1;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), fd);
+    if (ec != std::errc{} || p != text.data() + text.size() || fd < 0)
+        throw usage_error{fmt::format("--forward-fd needs a descriptor number, not '{}'", text)};
+    return fd;
+}
+
+std::string_view base_name(std::string_view path)
+{
+    auto slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+} // namespace
+
+const char* hostexec_usage() noexcept
+{
+    return "Usage: hostexec [OPTIONS] [--] COMMAND [ARG...]\n"
+           "       hostexec --install-shim DIR NAME...\n"
+           "Run COMMAND through the pfd daemon, with this process's descriptors,\n"
+           "environment and working directory.\n\n"
+           "  -t, --tty            run in a new pseudo-terminal (default when stdin and stdout are terminals)\n"
+           "  -T, --no-tty         never allocate a pseudo-terminal\n"
+           "  -d, --detach         hand the command over, print its id and exit at once\n"
+           "  --env=VAR=VALUE      set VAR in the command's environment\n"
+           "  --unset-env=VAR      remove VAR from the command's environment\n"
+           "  --clear-env          start the command with an empty environment\n"
+           "  --directory=DIR      run the command in DIR\n"
+           "  --forward-fd=FD      also pass descriptor FD (any number of times)\n"
+           "  --socket=PATH        daemon socket (default: $PFD_SOCKET, else $XDG_RUNTIME_DIR/pfd.sock)\n"
+           "  --json               print the daemon's events (NDJSON) on stderr\n"
+           "  --install-shim DIR NAME...  make DIR/NAME symlinks to hostexec: running NAME then\n"
+           "                       runs NAME through the daemon\n"
+           "  --version, --help\n\n"
+           "Exit status: the command's; 125 if hostexec itself failed, 126 if the\n"
+           "command cannot be executed, 127 if it was not found.\n";
+}
+
+hostexec_action parse_hostexec_args(int argc, char** argv)
+{
+    hostexec_options o;
+    std::string_view self = argc > 0 ? base_name(argv[0]) : "hostexec";
+    if (!self.empty() && self != "hostexec" && !self.starts_with("hostexec.")) {
+        o.shim = std::string(self);
+        o.command.emplace_back(self);
+        for (int i = 1; i < argc; ++i) o.command.emplace_back(argv[i]);
+        return o;
+    }
+
+    int i = 1;
+    for (; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "--") {
+            ++i;
+            break;
+        }
+        if (a.size() < 2 || a[0] != '-') break;
+        // "--name=value" or "--name value" for options that take a value.
+        auto value_of = [&](std::string_view name) -> std::optional<std::string> {
+            if (a.starts_with(name) && a.size() > name.size() && a[name.size()] == '=')
+                return std::string(a.substr(name.size() + 1));
+            if (a != name) return std::nullopt;
+            if (i + 1 >= argc) throw usage_error{fmt::format("option '{}' needs a value", name)};
+            return std::string(argv[++i]);
+        };
+        if (a == "--help" || a == "-h") return print_help{};
+        if (a == "--version") return print_version{};
+        if (a == "--json") {
+            o.json = true;
+        } else if (a == "-t" || a == "--tty") {
+            o.tty = tty_mode::always;
+        } else if (a == "-T" || a == "--no-tty") {
+            o.tty = tty_mode::never;
+        } else if (a == "-d" || a == "--detach") {
+            o.detach = true;
+        } else if (a == "--clear-env") {
+            o.clear_env = true;
+        } else if (a == "--install-shim") {
+            if (i + 2 >= argc) throw usage_error{"--install-shim needs a directory and at least one name"};
+            install_shims_request s{argv[i + 1], {}};
+            for (int k = i + 2; k < argc; ++k) s.names.emplace_back(argv[k]);
+            return s;
+        } else if (auto v = value_of("--socket")) {
+            if (v->empty()) throw usage_error{"option '--socket' needs a path"};
+            o.socket = *v;
+        } else if (auto v = value_of("--env")) {
+            auto eq = v->find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw usage_error{fmt::format("--env needs VAR=VALUE, not '{}'", *v)};
+            o.set_env.push_back(*v);
+        } else if (auto v = value_of("--unset-env")) {
+            if (v->empty() || v->find('=') != std::string::npos)
+                throw usage_error{fmt::format("--unset-env needs a variable name, not '{}'", *v)};
+            o.unset_env.push_back(*v);
+        } else if (auto v = value_of("--directory")) {
+            if (v->empty()) throw usage_error{"option '--directory' needs a directory"};
+            o.directory = *v;
+        } else if (auto v = value_of("--forward-fd")) {
+            o.forward_fds.push_back(parse_fd(*v));
+        } else {
+            throw usage_error{fmt::format("unknown option '{}' (see hostexec --help)", a)};
+        }
+    }
+    for (; i < argc; ++i) o.command.emplace_back(argv[i]);
+    if (o.command.empty()) throw usage_error{"no command given (see hostexec --help)"};
+    return o;
+}
+
+} // namespace pfd

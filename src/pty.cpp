@@ -1,0 +1,159 @@
+#include "pfd/pty.hpp"
+
+#include "pfd/error.hpp"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace pfd {
+
+pty_pair open_pty(const termios* modes, const winsize* size)
+{
+    unique_fd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master) throw_errno("posix_openpt");
+    if (::grantpt(master.get()) < 0 || ::unlockpt(master.get()) < 0) throw_errno("unlockpt");
+    char name[128];
+    if (::ptsname_r(master.get(), name, sizeof name) != 0) throw_errno("ptsname");
+    unique_fd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!slave) throw_errno(std::string("open ") + name);
+    if (modes) ::tcsetattr(slave.get(), TCSANOW, modes);
+    if (size) ::ioctl(master.get(), TIOCSWINSZ, size);
+    int flags = ::fcntl(master.get(), F_GETFL);
+    ::fcntl(master.get(), F_SETFL, flags | O_NONBLOCK);
+    return {std::move(master), std::move(slave)};
+}
+
+scoped_raw_mode::scoped_raw_mode(int fd) : fd_(fd)
+{
+    is_tty_ = ::tcgetattr(fd_, &saved_) == 0;
+    resume();
+}
+
+scoped_raw_mode::~scoped_raw_mode() { suspend(); }
+
+void scoped_raw_mode::suspend() noexcept
+{
+    if (!is_tty_ || !raw_) return;
+    // TCSADRAIN: output already relayed reaches the screen before the modes change.
+    while (::tcsetattr(fd_, TCSADRAIN, &saved_) < 0 && errno == EINTR) {
+    }
+    raw_ = false;
+}
+
+void scoped_raw_mode::resume() noexcept
+{
+    if (!is_tty_ || raw_) return;
+    termios raw = saved_;
+    ::cfmakeraw(&raw);
+    while (::tcsetattr(fd_, TCSADRAIN, &raw) < 0 && errno == EINTR) {
+    }
+    raw_ = true;
+}
+
+std::optional<winsize> terminal_size(int fd)
+{
+    winsize ws{};
+    if (::ioctl(fd, TIOCGWINSZ, &ws) < 0) return std::nullopt;
+    return ws;
+}
+
+pty_relay::pty_relay(int in, int out, int master, cc_t eof_char)
+    : in_(in), out_(out), master_(master), eof_char_(eof_char)
+{
+    in_open_ = in_ >= 0;
+}
+
+void pty_relay::add_poll(std::vector<pollfd>& fds) const
+{
+    // Read local input only when the previous chunk has gone to the master,
+    // so a command that does not read cannot make us buffer without bound.
+    fds.push_back({in_open_ && to_master_.empty() ? in_ : -1, POLLIN, 0});
+    short master_events = static_cast<short>((master_closed_ ? 0 : POLLIN) | (to_master_.empty() ? 0 : POLLOUT));
+    fds.push_back({master_events ? master_ : -1, master_events, 0});
+}
+
+void pty_relay::handle(const std::vector<pollfd>& fds, std::size_t first)
+{
+    if (fds[first].revents & (POLLIN | POLLHUP | POLLERR)) read_input();
+    short m = fds[first + 1].revents;
+    if (m & POLLOUT) flush_to_master();
+    if (m & (POLLIN | POLLHUP | POLLERR)) read_master();
+}
+
+void pty_relay::read_input()
+{
+    char buf[65536];
+    ssize_t n = ::read(in_, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {
+        in_open_ = false;
+        // End of a piped stdin: the canonical-mode EOF character, twice if a
+        // partial line must be flushed first.
+        if (last_input_ != '\n') to_master_ += static_cast<char>(eof_char_);
+        to_master_ += static_cast<char>(eof_char_);
+    } else {
+        to_master_.append(buf, static_cast<std::size_t>(n));
+        last_input_ = buf[n - 1];
+    }
+    flush_to_master();
+}
+
+void pty_relay::flush_to_master()
+{
+    while (!to_master_.empty()) {
+        ssize_t n = ::write(master_, to_master_.data(), to_master_.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) to_master_.clear(); // the command is gone: input has nowhere to go
+            return;
+        }
+        to_master_.erase(0, static_cast<std::size_t>(n));
+    }
+}
+
+bool pty_relay::read_master()
+{
+    char buf[65536];
+    ssize_t n = ::read(master_, buf, sizeof buf);
+    if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) return false;
+        master_closed_ = true; // EIO: every slave descriptor is closed
+        return false;
+    }
+    if (n == 0) {
+        master_closed_ = true;
+        return false;
+    }
+    const char* p = buf;
+    std::size_t left = static_cast<std::size_t>(n);
+    while (left > 0) {
+        ssize_t w = ::write(out_, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) {
+                pollfd pf{out_, POLLOUT, 0};
+                ::poll(&pf, 1, -1);
+                continue;
+            }
+            break; // our stdout is gone; keep draining the master so the command does not block
+        }
+        p += w;
+        left -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+void pty_relay::drain(int quiet_ms)
+{
+    while (!master_closed_) {
+        pollfd pf{master_, POLLIN, 0};
+        if (::poll(&pf, 1, quiet_ms) <= 0) return;
+        if (!read_master() && !master_closed_) return;
+    }
+}
+
+} // namespace pfd
