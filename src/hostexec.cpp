@@ -308,8 +308,11 @@ int run(const hostexec_options& o)
             if (auto* stopped = std::get_if<stopped_event>(&ev)) {
                 // The command stopped (Ctrl-Z, SIGTTIN...): stop with it, as a
                 // local job would, and resume it when we are resumed.
+                // With a terminal the session leader (pfd-session) reports
+                // the command's stop as SIGSTOP; Ctrl-Z is what stopped it.
+                int signo = terminal && stopped->signo == SIGSTOP ? SIGTSTP : stopped->signo;
                 if (terminal) terminal->raw->suspend();
-                stop_self(stopped->signo);
+                stop_self(signo);
                 resumed();
             }
             if (auto* exited = std::get_if<exited_event>(&ev)) {

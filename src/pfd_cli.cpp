@@ -2,7 +2,10 @@
 
 #include "pfd/discovery.hpp"
 #include "pfd/server.hpp"
+#include "pfd/shim.hpp"
 #include "pfd/version.hpp"
+
+#include <unistd.h>
 
 #include <charconv>
 #include <cstdio>
@@ -42,6 +45,17 @@ int parse_number(std::string_view option, std::string_view text)
     return v;
 }
 
+/// pfd-session next to this pfd (a build tree), else in the libexec dir.
+std::string find_session_helper()
+{
+    std::string self = self_executable();
+    for (std::string candidate : {self.substr(0, self.rfind('/') + 1) + "pfd-session",
+                                  std::string(PFD_LIBEXECDIR) + "/pfd-session"})
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    fmt::print(stderr, "pfd: pfd-session not found: commands with a terminal will not stop on Ctrl-Z\n");
+    return {};
+}
+
 int serve(int argc, char** argv)
 {
     server_options options;
@@ -69,6 +83,7 @@ int serve(int argc, char** argv)
             throw usage_error{fmt::format("unknown option '{}' for 'serve'", a)};
     }
     options.socket_path = find_socket(socket_flag);
+    options.session_helper = find_session_helper();
     server daemon(std::move(options));
     daemon.run();
     return 0;

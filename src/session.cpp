@@ -211,10 +211,11 @@ awaitable<void> state_watcher(connection& c, running_command& cmd, std::shared_p
     }
 }
 
-spawn_spec make_spawn_spec(exec_request& req, const std::vector<unique_fd>& fds)
+spawn_spec make_spawn_spec(exec_request& req, const std::vector<unique_fd>& fds, const server_options& options)
 {
     spawn_spec spec;
-    spec.argv = std::move(req.argv);
+    if (req.tty && !options.session_helper.empty()) spec.argv.push_back(options.session_helper);
+    for (auto& a : req.argv) spec.argv.push_back(std::move(a));
     spec.cwd = std::move(req.cwd);
     spec.umask = req.umask;
     spec.new_session = req.tty;
@@ -255,7 +256,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     child_process child;
     std::optional<error_event> failed;
     try {
-        child = spawn(make_spawn_spec(req, fds));
+        child = spawn(make_spawn_spec(req, fds, c.options));
     } catch (const spawn_error& e) {
         failed = error_event{e.code(), e.what()};
     }
