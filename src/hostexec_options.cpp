@@ -54,7 +54,9 @@ hostexec_action parse_hostexec_args(int argc, char** argv)
 {
     hostexec_options o;
     std::string_view self = argc > 0 ? base_name(argv[0]) : "hostexec";
-    if (!self.empty() && self != "hostexec" && !self.starts_with("hostexec.")) {
+    // Any name not starting with "hostexec" is a shim (hostexec-static,
+    // hostexec.new and the like are still hostexec).
+    if (!self.empty() && !self.starts_with("hostexec")) {
         o.shim = std::string(self);
         o.command.emplace_back(self);
         for (int i = 1; i < argc; ++i) o.command.emplace_back(argv[i]);

@@ -35,7 +35,9 @@ std::string self_executable()
 void install_shims(const std::string& dir, const std::vector<std::string>& names, const std::string& target)
 {
     for (auto& name : names) {
-        if (name.empty() || name.find('/') != std::string::npos || name == "." || name == ".." || name == "hostexec")
+        // A name starting with "hostexec" would be hostexec itself, not a shim.
+        if (name.empty() || name.find('/') != std::string::npos || name == "." || name == ".." ||
+            name.starts_with("hostexec"))
             throw std::runtime_error(fmt::format("'{}' is not a usable shim name", name));
         std::string link = dir + "/" + name;
         struct stat st{};
@@ -56,9 +58,13 @@ std::optional<std::string> find_real_program(const std::string& name, const std:
         std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
         std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
         struct stat st{};
-        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0 &&
-            real_path(candidate) != self)
-            return candidate;
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
+            // Skip this hostexec and any other copy of it (a container's and
+            // the host's shims may point at different ones).
+            auto real = real_path(candidate).value_or(candidate);
+            auto base = real.substr(real.rfind('/') + 1);
+            if (real != self && !base.starts_with("hostexec")) return candidate;
+        }
         if (colon == std::string::npos) return std::nullopt;
         start = colon + 1;
     }

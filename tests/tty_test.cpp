@@ -1,0 +1,221 @@
+// hostexec with a terminal, driven through real pseudo-terminals: the test
+// is the user at a terminal running bash, exactly as a person would be.
+#include "support/harness.hpp"
+#include "support/terminal.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+using namespace pfd::test;
+
+namespace {
+
+std::string slurp(const std::string& path)
+{
+    std::ifstream f(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), {}};
+}
+
+/// An interactive bash on a fresh terminal, with `H` naming hostexec and
+/// PFD_SOCKET the daemon's socket.
+struct user_shell {
+    terminal term;
+    temp_dir dir;
+
+    explicit user_shell(const running_daemon& d, std::vector<std::string> env = {})
+    {
+        env.insert(env.end(), {"PS1=PFD$ ", "PFD_SOCKET=" + d.socket(), "H=" + hostexec_binary(), "TERM=xterm",
+                               "HISTFILE=/dev/null", "D=" + dir.path()});
+        term.start({"bash", "--norc", "--noprofile", "-i"}, env);
+        REQUIRE(!term.expect("PFD$ ").empty());
+    }
+
+    /// Types a command line and waits for `marker` in the output.
+    std::string run(const std::string& line, const std::string& marker)
+    {
+        term.type(line + "\n");
+        auto shown = term.expect(marker);
+        INFO("typed: " << line << "\nscreen so far: " << term.seen());
+        REQUIRE(!shown.empty());
+        return shown;
+    }
+};
+
+char state_of(pid_t pid)
+{
+    auto stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    auto close = stat.rfind(')');
+    return close == std::string::npos || close + 2 >= stat.size() ? '?' : stat[close + 2];
+}
+
+/// The process running `exe_suffix` with `needle` in its command line; waits
+/// (bounded) since "started" is printed just before the exec.
+pid_t only_process(std::string_view needle, std::string_view exe_suffix)
+{
+    pid_t found = -1;
+    eventually([&] {
+        for (pid_t pid : find_processes(needle)) {
+            std::error_code ec;
+            auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec).string();
+            if (!ec && exe.ends_with(exe_suffix)) found = pid;
+        }
+        return found > 0;
+    });
+    return found;
+}
+
+/// A sleep that no other test running in parallel has: its command line is
+/// how the test finds the processes.
+std::string unique_sleep(int n) { return "sleep 100" + std::to_string(n) + "." + std::to_string(::getpid()); }
+
+} // namespace
+
+TEST_CASE("the command's stdin and stdout are a new pseudo-terminal, and the local modes come back", "[tty]")
+{
+    running_daemon d;
+    user_shell sh(d);
+    sh.run("stty -g > $D/before; $H sh -c 'tty > $D/tty'; stty -g > $D/after; cmp $D/before $D/after && echo SAME-$((1))",
+           "SAME-1");
+    auto tty = slurp(sh.dir / "tty");
+    CHECK(tty.starts_with("/dev/pts/"));
+    CHECK(tty != sh.term.slave_name() + "\n");
+}
+
+TEST_CASE("window size arrives first and follows every resize", "[tty]")
+{
+    running_daemon d;
+    user_shell sh(d);
+    sh.run("$H env PS1='I''N$ ' bash --norc --noprofile -i", "IN$ "); // the typed line must not match
+    sh.run("stty size > $D/size1; echo W-$((1))", "W-1");
+    CHECK(slurp(sh.dir / "size1") == "24 80\n");
+    sh.term.resize(30, 100);
+    sh.run("stty size > $D/size2; echo W-$((2))", "W-2");
+    CHECK(slurp(sh.dir / "size2") == "30 100\n");
+    // Keys typed while a remote command ends may go to it (as with ssh):
+    // wait for the local prompt before typing more.
+    sh.run("exit 7", "PFD$ ");
+    sh.run("echo status-$?", "status-7");
+}
+
+TEST_CASE("Ctrl-C interrupts the foreground job of a host shell, not the shell", "[tty]")
+{
+    running_daemon d;
+    user_shell sh(d);
+    sh.run("$H env PS1='I''N$ ' bash --norc --noprofile -i", "IN$ "); // the typed line must not match
+    sh.run("sh -c 'echo started-$((1+1)); exec sleep 100'; echo not-interrupted", "started-2");
+    sh.term.type("\x03");
+    auto shown = sh.term.expect("IN$ ");
+    REQUIRE(!shown.empty());
+    CHECK(shown.find("not-interrupted") == std::string::npos);
+    sh.run("echo alive-$?", "alive-130");
+    sh.run("exit", "PFD$ ");
+}
+
+TEST_CASE("Ctrl-\\ quits the command", "[tty]")
+{
+    running_daemon d;
+    user_shell sh(d);
+    sh.run("$H sh -c 'echo started-$((5)); exec sleep 100'", "started-5");
+    sh.term.type("\x1c");
+    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    sh.run("echo status-$?", "status-131");
+}
+
+TEST_CASE("Ctrl-Z stops a command run directly and hostexec with it; fg resumes both", "[tty][jobs]")
+{
+    running_daemon d;
+    user_shell sh(d);
+    const auto sleep = unique_sleep(3);
+    sh.run("$H sh -c 'echo started-$((3)); exec " + sleep + "'", "started-3");
+    pid_t sleeper = only_process(sleep, "/sleep");
+    REQUIRE(sleeper > 0);
+    sh.term.type("\x1a");
+    sh.term.expect("Stopped");
+    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    CHECK(state_of(sleeper) == 'T');
+    pid_t client = only_process(sleep, "/hostexec");
+    REQUIRE(client > 0);
+    CHECK(state_of(client) == 'T');
+
+    sh.term.type("fg\n");
+    CHECK(eventually([&] { return state_of(sleeper) == 'S' && state_of(client) == 'S'; }));
+    sh.term.type("\x03");
+    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    sh.run("echo status-$?", "status-130");
+}
+
+TEST_CASE("a full-screen program draws and quits cleanly", "[tty]")
+{
+    running_daemon d;
+    user_shell sh(d);
+    {
+        std::ofstream f(sh.dir / "text");
+        for (int i = 0; i < 200; ++i) f << "line " << i << "\n";
+    }
+    auto screen = sh.run("stty -g > $D/before; $H less $D/text", "line 10");
+    CHECK(screen.find("\x1b[?1049h") != std::string::npos); // switched to the alternate screen
+    sh.term.type("q");
+    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    sh.run("stty -g > $D/after; cmp $D/before $D/after && echo SAME-$((4))", "SAME-4");
+}
+
+TEST_CASE("the local terminal is restored when hostexec is terminated or the daemon dies", "[tty]")
+{
+    SECTION("SIGTERM to hostexec")
+    {
+        running_daemon d;
+        user_shell sh(d);
+        const auto sleep = unique_sleep(6);
+        sh.run("stty -g > $D/before; $H sh -c 'echo started-$((6)); exec " + sleep + "'; echo rc-$?; "
+               "stty -g > $D/after; cmp $D/before $D/after && echo SAME-$((6))",
+               "started-6");
+        pid_t client = only_process(sleep, "/hostexec");
+        REQUIRE(client > 0);
+        ::kill(client, SIGTERM);
+        sh.term.expect("rc-143");
+        sh.run("", "SAME-6");
+    }
+    SECTION("the daemon is killed")
+    {
+        running_daemon d;
+        user_shell sh(d);
+        sh.run("stty -g > $D/before; $H sh -c 'echo started-$((7)); exec sleep 100'; echo rc-$?; "
+               "stty -g > $D/after; cmp $D/before $D/after && echo SAME-$((7))",
+               "started-7");
+        ::kill(d.pid(), SIGKILL);
+        sh.term.expect("rc-125");
+        sh.run("", "SAME-7");
+    }
+}
+
+TEST_CASE("piped stdin reaches a command in a pseudo-terminal and ends it", "[tty]")
+{
+    running_daemon d;
+    auto r = run({.argv = {"sh", "-c", "echo hi | \"$0\" --socket \"$1\" -t cat", hostexec_binary(), d.socket()}});
+    CHECK(r.code() == 0);
+    CHECK(r.out == "hi\r\n");
+}
+
+TEST_CASE("programs that hand work to a desktop session get the terminal itself, not a new one", "[tty]")
+{
+    running_daemon d;
+    temp_dir bin;
+    {
+        std::ofstream f(bin / "xdg-open");
+        f << "#!/bin/sh\ntty > \"$1\"\n";
+    }
+    ::chmod((bin / "xdg-open").c_str(), 0755);
+    user_shell sh(d, {"PATH=" + bin.path() + ":/usr/bin:/bin"});
+    sh.run("$H xdg-open $D/auto; echo done-$((8))", "done-8");
+    CHECK(slurp(sh.dir / "auto") == sh.term.slave_name() + "\n");
+    sh.run("$H -t xdg-open $D/forced; echo done-$((9))", "done-9");
+    auto forced = slurp(sh.dir / "forced");
+    CHECK(forced.starts_with("/dev/pts/"));
+    CHECK(forced != sh.term.slave_name() + "\n");
+}
