@@ -1,6 +1,7 @@
 #include "pfd/hostexec.hpp"
 
 #include "pfd/client.hpp"
+#include "pfd/config.hpp"
 #include "pfd/discovery.hpp"
 #include "pfd/hostexec_options.hpp"
 #include "pfd/pty.hpp"
@@ -43,10 +44,6 @@ constexpr int exit_not_found = 127;
 /// Signals that reach the command's process group instead of hostexec.
 constexpr int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-/// Programs that hand work to something long-lived and return: given a pty,
-/// what they start would die with it when they exit (host-spawn's and
-/// distrobox's list). They run without one unless -t is given.
-constexpr std::string_view never_tty_programs[] = {"xdg-open", "gio", "kde-open", "kde-open5"};
 
 /// A failure of hostexec itself: message and exit status.
 struct failure {
@@ -156,6 +153,9 @@ std::optional<error_event> read_refusal(client_connection& conn) noexcept
     }
 }
 
+/// Programs that hand work to something long-lived and return ([exec]
+/// no_tty; by default host-spawn's and distrobox's list): given a pty, what
+/// they start would die with it. They run without one unless -t is given.
 bool wants_tty(const hostexec_options& o)
 {
     if (o.detach || o.tty == tty_mode::never) return false;
@@ -163,8 +163,13 @@ bool wants_tty(const hostexec_options& o)
     if (!::isatty(0) || !::isatty(1)) return false;
     std::string_view program = o.command[0];
     program = program.substr(program.rfind('/') + 1);
-    return std::find(std::begin(never_tty_programs), std::end(never_tty_programs), program) ==
-           std::end(never_tty_programs);
+    config cfg;
+    try {
+        cfg = load_config(default_config_files());
+    } catch (const config_error& e) {
+        throw failure{exit_failure, e.what()};
+    }
+    return std::find(cfg.no_tty.begin(), cfg.no_tty.end(), program) == cfg.no_tty.end();
 }
 
 /// The local side of pseudo-terminal mode: the pty, the raw local

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
@@ -289,8 +290,10 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     // The client is gone or broke the protocol: hang up on the command as a
     // terminal would (SIGCONT so a stopped group sees the SIGHUP), then reap it.
     c.socket.close();
-    cmd.signal_group(SIGHUP);
-    cmd.signal_group(SIGCONT);
+    if (c.options.hangup_signal) {
+        cmd.signal_group(c.options.hangup_signal);
+        cmd.signal_group(SIGCONT);
+    }
     co_await command_exit(cmd);
 }
 
@@ -325,7 +328,8 @@ awaitable<void> handle(connection& c)
     // Refused only once the request is read (within the request timeout):
     // closing on unread data would make the client's send fail with EPIPE
     // before it could read why.
-    if (c.peer.uid != ::getuid() && c.peer.uid != 0)
+    if (c.peer.uid != ::getuid() && c.peer.uid != 0 &&
+        std::find(c.options.allow_uids.begin(), c.options.allow_uids.end(), c.peer.uid) == c.options.allow_uids.end())
         throw protocol_error(errc::denied, fmt::format("uid {} may not use this daemon", c.peer.uid));
     request req = parse_request(message->line);
     if (auto* exec = std::get_if<exec_request>(&req)) {

@@ -219,3 +219,27 @@ TEST_CASE("programs that hand work to a desktop session get the terminal itself,
     CHECK(forced.starts_with("/dev/pts/"));
     CHECK(forced != sh.term.slave_name() + "\n");
 }
+
+TEST_CASE("hostexec takes the list of programs without a terminal from [exec] no_tty", "[tty][config]")
+{
+    running_daemon d;
+    temp_dir bin, conf;
+    for (const char* name : {"xdg-open", "mytool"}) {
+        std::ofstream(bin / name) << "#!/bin/sh\ntty > \"$1\"\n";
+        ::chmod((bin / name).c_str(), 0755);
+    }
+    ::mkdir((conf / "pfd").c_str(), 0700);
+    std::ofstream(conf / "pfd/config.toml") << "[exec]\nno_tty = [\"mytool\"]\n";
+    user_shell sh(d, {"PATH=" + bin.path() + ":/usr/bin:/bin", "XDG_CONFIG_HOME=" + conf.path()});
+    sh.run("$H mytool $D/mine; $H xdg-open $D/xdg; echo done-$((10))", "done-10");
+    CHECK(slurp(sh.dir / "mine") == sh.term.slave_name() + "\n");
+    auto xdg = slurp(sh.dir / "xdg");
+    CHECK(xdg.starts_with("/dev/pts/"));
+    CHECK(xdg != sh.term.slave_name() + "\n");
+
+    // A mistake in the file is reported with its place, not ignored.
+    std::ofstream(conf / "pfd/config.toml") << "[exec]\nno_ty = []\n";
+    auto shown = sh.run("$H true; echo rc-$?", "rc-125");
+    CHECK(shown.find("hostexec: " + (conf / "pfd/config.toml") + ":2: unknown key 'exec.no_ty'") !=
+          std::string::npos);
+}

@@ -8,6 +8,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <sys/types.h>
 
 namespace pfd {
 
@@ -24,6 +27,10 @@ struct server_options {
     /// a terminal (job control needs a parent inside that session). Empty:
     /// such commands lead their session themselves and Ctrl-Z cannot stop them.
     std::string session_helper;
+    /// Signal sent to a command's group when its client goes away (0: none).
+    int hangup_signal = 1;
+    /// Uids served besides the daemon's own and root.
+    std::vector<uid_t> allow_uids;
     /// Written "\n" and closed once the socket listens (s6-style readiness).
     std::optional<int> ready_fd;
 };

@@ -1,0 +1,44 @@
+#pragma once
+// The TOML configuration (spec §6): files read in order, later wins per key;
+// an unknown key or a wrong type is an error naming the file, line and key.
+// Only keys that take effect are accepted: config/pfd.toml lists them all.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pfd {
+
+struct config {
+    // [daemon]
+    unsigned threads = 0; ///< 0: one per core
+    // [limits]
+    std::size_t request_bytes = 1 << 20;
+    std::size_t fds = 64;
+    std::chrono::milliseconds request_timeout{5000};
+    std::chrono::milliseconds stop_grace{10000};
+    // [exec]
+    std::vector<std::string> no_tty{"xdg-open", "gio", "kde-open", "kde-open5"};
+    int hangup_signal = 1; ///< SIGHUP; 0: leave a command whose client is gone running
+    // [policy]
+    std::vector<uid_t> allow_uids; ///< besides the daemon's own uid and root
+};
+
+/// "<file>:<line>: <what>", e.g. "/etc/pfd/config.toml:3: unknown key 'limits.fdz'".
+class config_error : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// /etc/pfd/config.toml, then $XDG_CONFIG_HOME/pfd/config.toml (default
+/// ~/.config). `etc` is a seam for tests.
+std::vector<std::string> default_config_files(const std::string& etc = "/etc/pfd");
+
+/// Applies the files that exist in `files` in order, then `required` (which
+/// must exist) if not empty. Throws config_error.
+config load_config(const std::vector<std::string>& files, const std::string& required = {});
+
+} // namespace pfd

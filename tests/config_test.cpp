@@ -1,0 +1,129 @@
+// The configuration: files in order, later wins; every error names the file,
+// the line and the key.
+#include "pfd/config.hpp"
+#include "support/harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fstream>
+
+using namespace pfd;
+using namespace pfd::test;
+
+namespace {
+
+std::string write(const temp_dir& dir, const std::string& name, const std::string& text)
+{
+    std::ofstream(dir / name) << text;
+    return dir / name;
+}
+
+std::string error_of(const std::vector<std::string>& files)
+{
+    try {
+        load_config(files);
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+} // namespace
+
+TEST_CASE("the shipped config/pfd.toml holds exactly the defaults", "[config]")
+{
+    config defaults;
+    config shipped = load_config({}, std::string(PFD_SOURCE_DIR) + "/config/pfd.toml");
+    CHECK(shipped.threads == defaults.threads);
+    CHECK(shipped.request_bytes == defaults.request_bytes);
+    CHECK(shipped.fds == defaults.fds);
+    CHECK(shipped.request_timeout == defaults.request_timeout);
+    CHECK(shipped.stop_grace == defaults.stop_grace);
+    CHECK(shipped.no_tty == defaults.no_tty);
+    CHECK(shipped.hangup_signal == defaults.hangup_signal);
+    CHECK(shipped.allow_uids == defaults.allow_uids);
+}
+
+TEST_CASE("later files win key by key; missing optional files are skipped", "[config]")
+{
+    temp_dir dir;
+    auto system = write(dir, "system.toml", "[limits]\nfds = 10\nrequest_timeout_ms = 100\n");
+    auto user = write(dir, "user.toml", "[limits]\nfds = 20\n[exec]\nno_tty = [\"a\"]\nhangup_signal = \"none\"\n");
+    auto cfg = load_config({system, dir / "absent.toml", user});
+    CHECK(cfg.fds == 20);
+    CHECK(cfg.request_timeout == std::chrono::milliseconds(100));
+    CHECK(cfg.no_tty == std::vector<std::string>{"a"});
+    CHECK(cfg.hangup_signal == 0);
+    CHECK(load_config({}, user).fds == 20);
+    CHECK_THROWS_AS(load_config({}, dir / "absent.toml"), config_error);
+    CHECK(load_config({write(dir, "term.toml", "[exec]\nhangup_signal = \"TERM\"\n")}).hangup_signal == SIGTERM);
+}
+
+TEST_CASE("errors name the file, the line and the key", "[config]")
+{
+    temp_dir dir;
+    struct bad {
+        const char* text;
+        const char* expected;
+    };
+    const bad cases[] = {
+        {"[limits]\nfds = 10\nfdz = 3\n", ":3: unknown key 'limits.fdz'"},
+        {"[nonsense]\n", ":1: unknown section 'nonsense'"},
+        {"threads = 3\n", ":1: unknown key 'threads' outside any [section]"},
+        {"daemon = 3\n", ":1: 'daemon' must be a table"},
+        {"[daemon]\nthreads = \"four\"\n", ":2: 'daemon.threads' must be an integer"},
+        {"[limits]\n\nfds = 999\n", ":3: 'limits.fds' must be between 0 and 253"},
+        {"[exec]\nno_tty = \"xdg-open\"\n", ":2: 'exec.no_tty' must be an array of strings"},
+        {"[exec]\nno_tty = [1]\n", ":2: 'exec.no_tty' must be an array of strings"},
+        {"[exec]\nhangup_signal = \"BOGUS\"\n", ":2: 'exec.hangup_signal': 'BOGUS' is not a signal"},
+        {"[policy]\nallow_uids = [-1]\n", ":2: 'policy.allow_uids' must be between"},
+        {"[limits]\nfds = \n", ":2: "},
+    };
+    for (auto& c : cases) {
+        auto file = write(dir, "bad.toml", c.text);
+        auto message = error_of({file});
+        INFO(c.text);
+        CHECK(message.starts_with(file + ":"));
+        CHECK(message.find(c.expected) != std::string::npos);
+    }
+}
+
+TEST_CASE("pfd serve --check-config validates and reports", "[config]")
+{
+    temp_dir dir;
+    auto good = write(dir, "good.toml", "[limits]\nfds = 8\n");
+    auto bad = write(dir, "bad.toml", "[limits]\nfdz = 8\n");
+    auto ok = run({.argv = {pfd_binary(), "serve", "--socket", dir / "s", "--config", good, "--check-config"},
+                   .env = {"XDG_CONFIG_HOME=" + dir.path()}});
+    CHECK(ok.code() == 0);
+    auto broken = run({.argv = {pfd_binary(), "serve", "--socket", dir / "s", "--config", bad, "--check-config"},
+                       .env = {"XDG_CONFIG_HOME=" + dir.path()}});
+    CHECK(broken.code() == 1);
+    CHECK(broken.err.find(bad + ":2: unknown key 'limits.fdz'") != std::string::npos);
+}
+
+TEST_CASE("the daemon applies its configuration", "[config]")
+{
+    temp_dir conf;
+    SECTION("hangup_signal = none leaves a command running when its client dies")
+    {
+        auto file = write(conf, "c.toml", "[exec]\nhangup_signal = \"none\"\n");
+        running_daemon d({"--config", file});
+        process p({.argv = d.hostexec({"sh", "-c", "trap 'echo hup' HUP; echo ready; read x; echo survived-$x"})});
+        REQUIRE(p.read_stdout_until("ready\n") == "ready\n");
+        p.signal(SIGKILL);
+        REQUIRE(p.wait_status() != -1);
+        p.write_stdin("1\n");
+        auto r = p.finish();
+        CHECK(r.out == "ready\nsurvived-1\n");
+    }
+    SECTION("limits.fds refuses more descriptors than configured")
+    {
+        auto file = write(conf, "c.toml", "[limits]\nfds = 2\n");
+        running_daemon d({"--config", file});
+        auto r = d.run({"true"});
+        CHECK(r.code() == 125);
+        CHECK(r.err.find("more than 2 descriptors") != std::string::npos);
+    }
+}
