@@ -1,5 +1,6 @@
 #include "pfd/config.hpp"
 
+#include "pfd/discovery.hpp"
 #include "pfd/signals.hpp"
 
 #include <sys/stat.h>
@@ -57,6 +58,27 @@ struct applier {
         using ms = std::chrono::milliseconds;
         return {
             {"daemon", {{"threads", [this](auto& n, auto& k) { cfg.threads = integer<unsigned>(n, k, 0, 1024); }}}},
+            {"discovery",
+             {{"order",
+               [this](auto& n, auto& k) {
+                   auto modes = strings(n, k);
+                   for (auto& m : modes)
+                       if (m != "local" && m != "project" && m != "runtime")
+                           fail(n.source(), fmt::format("'{}': unknown mode '{}' (local, project, runtime)", k, m));
+                   cfg.discovery_order = modes;
+               }},
+              {"project",
+               [this](auto& n, auto& k) {
+                   auto v = n.template value<std::string>();
+                   if (!n.is_string() || !v || (!v->empty() && !is_valid_project_name(*v)))
+                       fail(n.source(), fmt::format("'{}' must be a project name ([A-Za-z0-9._-], 1-64) or \"\"", k));
+                   cfg.discovery_project = *v;
+               }},
+              {"autostart",
+               [this](auto& n, auto& k) {
+                   if (!n.is_boolean()) fail(n.source(), fmt::format("'{}' must be true or false", k));
+                   cfg.autostart = *n.template value<bool>();
+               }}}},
             {"limits",
              {{"request_bytes",
                [this](auto& n, auto& k) { cfg.request_bytes = integer<std::size_t>(n, k, 256, 64 << 20); }},
@@ -94,6 +116,13 @@ struct applier {
         auto known = schema();
         for (auto&& [section, value] : root) {
             std::string name(section.str());
+            // A project's .pfd.toml names its project at the top.
+            if (name == "project" && file.ends_with("/.pfd.toml")) {
+                auto v = value.value<std::string>();
+                if (!value.is_string() || !v || !is_valid_project_name(*v))
+                    fail(section.source(), "'project' must be a project name ([A-Za-z0-9._-], 1-64, not starting with '.')");
+                continue;
+            }
             auto it = known.find(name);
             if (it == known.end() && !value.is_table())
                 fail(section.source(), fmt::format("unknown key '{}' outside any [section]", name));
@@ -128,6 +157,19 @@ bool exists(const std::string& path)
 }
 
 } // namespace
+
+std::string project_of(const std::string& project_file)
+{
+    toml::table root;
+    try {
+        root = toml::parse_file(project_file);
+    } catch (const toml::parse_error& e) {
+        throw config_error(fmt::format("{}:{}: {}", project_file, e.source().begin.line, e.description()));
+    }
+    if (auto name = root["project"].value<std::string>()) return *name;
+    auto dir = project_file.substr(0, project_file.rfind('/'));
+    return dir.substr(dir.rfind('/') + 1);
+}
 
 std::vector<std::string> default_config_files(const std::string& etc)
 {

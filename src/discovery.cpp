@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
@@ -45,6 +46,74 @@ std::string find_socket(const std::string& flag)
     if (!flag.empty()) return flag;
     if (const char* env = std::getenv("PFD_SOCKET"); env && *env) return env;
     return runtime_dir() + "/pfd.sock";
+}
+
+bool is_valid_project_name(std::string_view name) noexcept
+{
+    if (name.empty() || name.size() > 64 || name[0] == '.') return false;
+    for (char c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+    return true;
+}
+
+std::optional<std::string> find_project_file(const std::string& dir)
+{
+    std::string d = dir;
+    for (;;) {
+        std::string candidate = (d == "/" ? "" : d) + "/.pfd.toml";
+        struct stat st{};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return candidate;
+        if (d == "/" || d.empty()) return std::nullopt;
+        auto slash = d.rfind('/');
+        d = slash == 0 ? "/" : d.substr(0, slash);
+    }
+}
+
+std::string pidfile_for(const std::string& socket)
+{
+    std::string base = socket.ends_with(".sock") ? socket.substr(0, socket.size() - 5) : socket;
+    return base + ".pid";
+}
+
+discovery_result discover(const discovery_request& r)
+{
+    if (!r.socket_flag.empty()) return {r.socket_flag, {}, "flag"};
+    if (const char* env = std::getenv("PFD_SOCKET"); env && *env) return {env, {}, "env"};
+    for (auto& mode : r.order) {
+        if (mode == "local") {
+            for (const char* name : {"pfd.sock", ".pfd.sock"}) {
+                std::string candidate = r.cwd + "/" + name;
+                struct stat st{};
+                if (::stat(candidate.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return {candidate, {}, "local"};
+            }
+        } else if (mode == "project") {
+            std::string project = r.project_flag;
+            std::string source = "--project";
+            if (const char* env = std::getenv("PFD_PROJECT"); project.empty() && env && *env) {
+                project = env;
+                source = "PFD_PROJECT";
+            }
+            if (project.empty() && !r.config_project.empty()) {
+                project = r.config_project;
+                source = "[discovery] project";
+            }
+            if (project.empty()) {
+                if (auto file = find_project_file(r.cwd)) {
+                    project = project_of(*file);
+                    source = *file;
+                }
+            }
+            if (project.empty()) continue;
+            if (!is_valid_project_name(project))
+                throw std::runtime_error(fmt::format(
+                    "project name '{}' (from {}) must be 1-64 of [A-Za-z0-9._-], not starting with '.'", project,
+                    source));
+            return {runtime_dir() + "/pfd." + project + ".sock", project, "project"};
+        } else if (mode == "runtime") {
+            return {runtime_dir() + "/pfd.sock", {}, "runtime"};
+        }
+    }
+    return {runtime_dir() + "/pfd.sock", {}, "runtime"};
 }
 
 } // namespace pfd

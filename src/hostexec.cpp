@@ -2,6 +2,7 @@
 
 #include "pfd/client.hpp"
 #include "pfd/config.hpp"
+#include "pfd/context.hpp"
 #include "pfd/discovery.hpp"
 #include "pfd/hostexec_options.hpp"
 #include "pfd/pty.hpp"
@@ -15,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -156,19 +158,13 @@ std::optional<error_event> read_refusal(client_connection& conn) noexcept
 /// Programs that hand work to something long-lived and return ([exec]
 /// no_tty; by default host-spawn's and distrobox's list): given a pty, what
 /// they start would die with it. They run without one unless -t is given.
-bool wants_tty(const hostexec_options& o)
+bool wants_tty(const hostexec_options& o, const config& cfg)
 {
     if (o.detach || o.tty == tty_mode::never) return false;
     if (o.tty == tty_mode::always) return true;
     if (!::isatty(0) || !::isatty(1)) return false;
     std::string_view program = o.command[0];
     program = program.substr(program.rfind('/') + 1);
-    config cfg;
-    try {
-        cfg = load_config(default_config_files());
-    } catch (const config_error& e) {
-        throw failure{exit_failure, e.what()};
-    }
     return std::find(cfg.no_tty.begin(), cfg.no_tty.end(), program) == cfg.no_tty.end();
 }
 
@@ -218,8 +214,54 @@ struct terminal_session {
 
 /// Sends the request, then relays signals (and the terminal) until the
 /// command's end.
+/// pfd next to this hostexec (an install or a build tree), else from PATH.
+std::string pfd_program()
+{
+    std::string self = self_executable();
+    std::string sibling = self.substr(0, self.rfind('/') + 1) + "pfd";
+    return ::access(sibling.c_str(), X_OK) == 0 ? sibling : "pfd";
+}
+
+/// Runs `pfd start` for `where` and waits for it: it returns once the daemon
+/// is ready (or has failed, having said why on our stderr).
+void start_daemon(const hostexec_options& o, const discovery_result& where)
+{
+    std::string pfd = pfd_program();
+    std::vector<std::string> args{pfd, "start", "--socket", where.socket};
+    if (!where.project.empty()) args.insert(args.end(), {"--project", where.project});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) throw failure{exit_failure, fmt::format("cannot start '{}': {}", pfd, std::strerror(errno))};
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        int out = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        ::dup2(out, 0);
+        ::dup2(2, 1); // pfd start reports on stdout; keep hostexec's stdout for the command
+        ::execvp(argv[0], argv.data());
+        fmt::print(stderr, "hostexec: cannot run '{}': {}\n", pfd, std::strerror(errno));
+        ::_exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw failure{exit_failure, fmt::format("could not start a daemon on '{}'", where.socket)};
+    (void)o;
+}
+
 int run(const hostexec_options& o)
 {
+    context ctx;
+    try {
+        ctx = resolve_context(o.socket, o.project);
+    } catch (const std::exception& e) {
+        throw failure{exit_failure, e.what()};
+    }
+
     exec_request req;
     req.argv = o.command;
     req.env = command_environment(o);
@@ -231,7 +273,7 @@ int run(const hostexec_options& o)
 
     std::optional<terminal_session> terminal;
     std::map<int, int> fds; // target -> descriptor here
-    if (wants_tty(o)) {
+    if (wants_tty(o, ctx.cfg)) {
         try {
             terminal.emplace();
         } catch (const std::exception& e) {
@@ -254,17 +296,23 @@ int run(const hostexec_options& o)
         attached.push_back(source);
     }
 
-    std::string path;
-    try {
-        path = find_socket(o.socket);
-    } catch (const std::exception& e) {
-        throw failure{exit_failure, e.what()};
-    }
+    const std::string& path = ctx.where.socket;
     std::optional<client_connection> conn;
     try {
         conn.emplace(path);
+    } catch (const std::system_error& e) {
+        int err = e.code().value();
+        bool nobody = err == ENOENT || err == ECONNREFUSED;
+        if (!nobody || !(o.create || ctx.cfg.autostart))
+            throw failure{exit_failure, fmt::format("{} (is the pfd daemon running? -C starts one)", e.what())};
+        start_daemon(o, ctx.where);
+        try {
+            conn.emplace(path);
+        } catch (const std::exception& again) {
+            throw failure{exit_failure, again.what()};
+        }
     } catch (const std::exception& e) {
-        throw failure{exit_failure, fmt::format("{} (is the pfd daemon running?)", e.what())};
+        throw failure{exit_failure, e.what()};
     }
 
     sigset_t handled;

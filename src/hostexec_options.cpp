@@ -41,7 +41,9 @@ const char* hostexec_usage() noexcept
            "  --clear-env          start the command with an empty environment\n"
            "  --directory=DIR      run the command in DIR\n"
            "  --forward-fd=FD      also pass descriptor FD (any number of times)\n"
-           "  --socket=PATH        daemon socket (default: $PFD_SOCKET, else $XDG_RUNTIME_DIR/pfd.sock)\n"
+           "  --socket=PATH        daemon socket (default: $PFD_SOCKET, then discovery)\n"
+           "  --project=NAME       use the project's daemon ($XDG_RUNTIME_DIR/pfd.NAME.sock)\n"
+           "  -C, --create         start the daemon if none answers\n"
            "  --json               print the daemon's events (NDJSON) on stderr\n"
            "  --install-shim DIR NAME...  make DIR/NAME symlinks to hostexec: running NAME then\n"
            "                       runs NAME through the daemon\n"
@@ -89,6 +91,8 @@ hostexec_action parse_hostexec_args(int argc, char** argv)
             o.tty = tty_mode::never;
         } else if (a == "-d" || a == "--detach") {
             o.detach = true;
+        } else if (a == "-C" || a == "--create") {
+            o.create = true;
         } else if (a == "--clear-env") {
             o.clear_env = true;
         } else if (a == "--install-shim") {
@@ -99,6 +103,8 @@ hostexec_action parse_hostexec_args(int argc, char** argv)
         } else if (auto v = value_of("--socket")) {
             if (v->empty()) throw usage_error{"option '--socket' needs a path"};
             o.socket = *v;
+        } else if (auto v = value_of("--project")) {
+            o.project = *v;
         } else if (auto v = value_of("--env")) {
             auto eq = v->find('=');
             if (eq == std::string::npos || eq == 0)

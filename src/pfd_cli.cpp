@@ -1,6 +1,8 @@
 #include "pfd/pfd_cli.hpp"
 
 #include "pfd/config.hpp"
+#include "pfd/context.hpp"
+#include "pfd/lifecycle.hpp"
 #include "pfd/discovery.hpp"
 #include "pfd/server.hpp"
 #include "pfd/shim.hpp"
@@ -28,10 +30,12 @@ struct usage_error {
 void print_usage(std::FILE* to)
 {
     fmt::print(to,
-               "Usage: pfd serve [--socket PATH] [--config FILE] [--check-config] [--threads N] [--ready-fd N]\n"
+               "Usage: pfd serve [OPTIONS]     run the daemon in the foreground until SIGINT/SIGTERM\n"
+               "       pfd start [OPTIONS]     start it in the background; returns once it is ready\n"
+               "       pfd stop [OPTIONS]      stop the background daemon (drains running commands)\n"
                "       pfd --version | --help\n\n"
-               "serve   run the daemon in the foreground until SIGINT/SIGTERM\n"
-               "  --socket PATH   where to listen (default: $PFD_SOCKET, else $XDG_RUNTIME_DIR/pfd.sock)\n"
+               "  --socket PATH   where to listen (default: $PFD_SOCKET, then discovery)\n"
+               "  --project NAME  the project's daemon ($XDG_RUNTIME_DIR/pfd.NAME.sock)\n"
                "  --config FILE   read FILE after /etc/pfd/config.toml and ~/.config/pfd/config.toml\n"
                "  --check-config  only validate the configuration\n"
                "  --threads N     worker threads (default: one per core)\n"
@@ -61,56 +65,105 @@ std::string find_session_helper()
     return {};
 }
 
-int serve(int argc, char** argv)
-{
-    server_options options;
-    std::string socket_flag, config_file;
+/// The command line of serve, start and stop.
+struct daemon_args {
+    std::string verb;
+    std::string socket_flag, project_flag, config_file;
     bool check_only = false;
     std::optional<unsigned> threads;
     std::optional<std::chrono::milliseconds> request_timeout, stop_grace;
+    std::optional<int> ready_fd;
+};
+
+daemon_args parse_daemon_args(int argc, char** argv)
+{
+    daemon_args d;
+    d.verb = argv[1];
     for (int i = 2; i < argc; ++i) {
         std::string_view a = argv[i];
+        auto is = [&](std::string_view name) { return a == name || (a.starts_with(name) && a[name.size()] == '='); };
         auto value = [&](std::string_view name) -> std::string_view {
-            if (a.size() > name.size() && a.starts_with(name) && a[name.size()] == '=')
-                return a.substr(name.size() + 1);
+            if (a.size() > name.size()) return a.substr(name.size() + 1);
             if (i + 1 >= argc) throw usage_error{fmt::format("option '{}' needs a value", name)};
             return argv[++i];
         };
-        if (a == "--socket" || a.starts_with("--socket="))
-            socket_flag = value("--socket");
-        else if (a == "--config" || a.starts_with("--config="))
-            config_file = value("--config");
-        else if (a == "--check-config")
-            check_only = true;
-        else if (a == "--threads" || a.starts_with("--threads="))
-            threads = static_cast<unsigned>(parse_number("--threads", value("--threads")));
-        else if (a == "--request-timeout-ms" || a.starts_with("--request-timeout-ms="))
-            request_timeout = std::chrono::milliseconds(parse_number("--request-timeout-ms", value("--request-timeout-ms")));
-        else if (a == "--stop-grace-ms" || a.starts_with("--stop-grace-ms="))
-            stop_grace = std::chrono::milliseconds(parse_number("--stop-grace-ms", value("--stop-grace-ms")));
-        else if (a == "--ready-fd" || a.starts_with("--ready-fd="))
-            options.ready_fd = parse_number("--ready-fd", value("--ready-fd"));
+        auto ms = [&](std::string_view name) { return std::chrono::milliseconds(parse_number(name, value(name))); };
+        if (is("--socket"))
+            d.socket_flag = value("--socket");
+        else if (is("--project"))
+            d.project_flag = value("--project");
+        else if (is("--config"))
+            d.config_file = value("--config");
+        else if (a == "--check-config" && d.verb == "serve")
+            d.check_only = true;
+        else if (is("--threads") && d.verb != "stop")
+            d.threads = static_cast<unsigned>(parse_number("--threads", value("--threads")));
+        else if (is("--request-timeout-ms") && d.verb != "stop")
+            d.request_timeout = ms("--request-timeout-ms");
+        else if (is("--stop-grace-ms"))
+            d.stop_grace = ms("--stop-grace-ms");
+        else if (is("--ready-fd") && d.verb == "serve")
+            d.ready_fd = parse_number("--ready-fd", value("--ready-fd"));
         else
-            throw usage_error{fmt::format("unknown option '{}' for 'serve'", a)};
+            throw usage_error{fmt::format("unknown option '{}' for '{}'", a, d.verb)};
     }
-    // Files, then flags: later wins.
-    config cfg = load_config(default_config_files(), config_file);
-    if (check_only) {
-        fmt::print("pfd: configuration is valid\n");
-        return 0;
-    }
-    options.threads = threads.value_or(cfg.threads);
-    options.max_request_bytes = cfg.request_bytes;
-    options.max_fds = cfg.fds;
-    options.request_timeout = request_timeout.value_or(cfg.request_timeout);
-    options.stop_grace = stop_grace.value_or(cfg.stop_grace);
-    options.hangup_signal = cfg.hangup_signal;
-    options.allow_uids = cfg.allow_uids;
-    options.socket_path = find_socket(socket_flag);
+    return d;
+}
+
+server_options server_options_for(const daemon_args& d, const context& ctx)
+{
+    server_options options;
+    options.threads = d.threads.value_or(ctx.cfg.threads);
+    options.max_request_bytes = ctx.cfg.request_bytes;
+    options.max_fds = ctx.cfg.fds;
+    options.request_timeout = d.request_timeout.value_or(ctx.cfg.request_timeout);
+    options.stop_grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
+    options.hangup_signal = ctx.cfg.hangup_signal;
+    options.allow_uids = ctx.cfg.allow_uids;
+    options.socket_path = ctx.where.socket;
     options.session_helper = find_session_helper();
+    options.ready_fd = d.ready_fd;
+    return options;
+}
+
+/// Serves until stopped, holding the socket's pidfile meanwhile.
+int run_daemon(server_options options)
+{
+    pidfile held(pidfile_for(options.socket_path));
     server daemon(std::move(options));
     daemon.run();
     return 0;
+}
+
+int serve(const daemon_args& d, const context& ctx)
+{
+    if (d.check_only) {
+        fmt::print("pfd: configuration is valid\n");
+        return 0;
+    }
+    return run_daemon(server_options_for(d, ctx));
+}
+
+int start(const daemon_args& d, const context& ctx)
+{
+    auto options = server_options_for(d, ctx);
+    const std::string& socket = options.socket_path;
+    std::string base = socket.ends_with(".sock") ? socket.substr(0, socket.size() - 5) : socket;
+    return start_in_background(socket, base + ".lock", log_file_for(socket), [&](int ready_fd) {
+        options.ready_fd = ready_fd;
+        try {
+            return run_daemon(options);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "pfd: {}\n", e.what());
+            return 1;
+        }
+    });
+}
+
+int stop(const daemon_args& d, const context& ctx)
+{
+    auto grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
+    return stop_daemon(pidfile_for(ctx.where.socket), 2 * grace + std::chrono::seconds(5));
 }
 
 } // namespace
@@ -127,7 +180,14 @@ int pfd_main(int argc, char** argv)
             fmt::print("pfd {} ({})\n", version(), build_id());
             return 0;
         }
-        if (verb == "serve") return serve(argc, argv);
+        if (verb == "serve" || verb == "start" || verb == "stop") {
+            auto d = parse_daemon_args(argc, argv);
+            // Files (system, user, project, --config), then flags: later wins.
+            context ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file);
+            if (verb == "serve") return serve(d, ctx);
+            if (verb == "start") return start(d, ctx);
+            return stop(d, ctx);
+        }
         if (verb.empty()) throw usage_error{"no verb given"};
         throw usage_error{fmt::format("unknown verb '{}'", verb)};
     } catch (const usage_error& e) {

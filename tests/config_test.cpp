@@ -36,6 +36,9 @@ TEST_CASE("the shipped config/pfd.toml holds exactly the defaults", "[config]")
     config defaults;
     config shipped = load_config({}, std::string(PFD_SOURCE_DIR) + "/config/pfd.toml");
     CHECK(shipped.threads == defaults.threads);
+    CHECK(shipped.discovery_order == defaults.discovery_order);
+    CHECK(shipped.discovery_project == defaults.discovery_project);
+    CHECK(shipped.autostart == defaults.autostart);
     CHECK(shipped.request_bytes == defaults.request_bytes);
     CHECK(shipped.fds == defaults.fds);
     CHECK(shipped.request_timeout == defaults.request_timeout);
@@ -79,6 +82,9 @@ TEST_CASE("errors name the file, the line and the key", "[config]")
         {"[exec]\nhangup_signal = \"BOGUS\"\n", ":2: 'exec.hangup_signal': 'BOGUS' is not a signal"},
         {"[policy]\nallow_uids = [-1]\n", ":2: 'policy.allow_uids' must be between"},
         {"[limits]\nfds = \n", ":2: "},
+        {"[discovery]\norder = [\"local\", \"cloud\"]\n", ":2: 'discovery.order': unknown mode 'cloud'"},
+        {"[discovery]\nproject = \".x\"\n", ":2: 'discovery.project' must be a project name"},
+        {"[discovery]\nautostart = 1\n", ":2: 'discovery.autostart' must be true or false"},
     };
     for (auto& c : cases) {
         auto file = write(dir, "bad.toml", c.text);

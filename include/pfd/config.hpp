@@ -16,6 +16,10 @@ namespace pfd {
 struct config {
     // [daemon]
     unsigned threads = 0; ///< 0: one per core
+    // [discovery]
+    std::vector<std::string> discovery_order{"local", "project", "runtime"};
+    std::string discovery_project;
+    bool autostart = false; ///< hostexec starts a daemon when none answers, as with -C
     // [limits]
     std::size_t request_bytes = 1 << 20;
     std::size_t fds = 64;

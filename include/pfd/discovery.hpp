@@ -1,17 +1,55 @@
 #pragma once
-// Where the daemon's socket is (spec §5), shared by client and daemon.
+// Where the daemon's socket is (spec §5), the same for client and daemon:
+// --socket, then $PFD_SOCKET, then the modes of [discovery] order.
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace pfd {
 
-/// --socket, else PFD_SOCKET, else <runtime dir>/pfd.sock. `flag` is the
-/// --socket value, empty when not given.
+/// What discovery looks at; everything from the environment is read by
+/// discover() itself, so tests set the environment.
+struct discovery_request {
+    std::string socket_flag;  ///< --socket
+    std::string project_flag; ///< --project
+    std::string cwd;          ///< where "local" looks and the .pfd.toml search starts
+    std::vector<std::string> order{"local", "project", "runtime"};
+    std::string config_project; ///< [discovery] project
+};
+
+struct discovery_result {
+    std::string socket;
+    std::string project; ///< set in project mode
+    std::string how;     ///< "flag", "env", "local", "project" or "runtime"
+};
+
+/// First hit wins: the flag, $PFD_SOCKET, then per mode: "local" hits when
+/// pfd.sock or .pfd.sock is a socket in cwd; "project" when a project is
+/// named (--project, $PFD_PROJECT, [discovery] project, nearest .pfd.toml);
+/// "runtime" always. Throws std::runtime_error for an invalid project name
+/// or an unusable runtime directory.
+discovery_result discover(const discovery_request& request);
+
+/// [A-Za-z0-9._-], 1 to 64 characters, not starting with '.'.
+bool is_valid_project_name(std::string_view name) noexcept;
+
+/// The nearest .pfd.toml from `dir` up to /, if any.
+std::optional<std::string> find_project_file(const std::string& dir);
+
+/// The project a .pfd.toml names: its `project` key, else its directory's name.
+std::string project_of(const std::string& project_file);
+
+/// --socket, else $PFD_SOCKET, else <runtime dir>/pfd.sock (no modes).
 std::string find_socket(const std::string& flag);
 
 /// $XDG_RUNTIME_DIR, else /run/user/$UID when it exists and is ours, else
 /// /tmp/pfd-$UID created 0700 and checked (owner, mode, not a symlink), as
 /// tmux does. Throws std::runtime_error when no safe directory can be had.
 std::string runtime_dir();
+
+/// The pidfile that goes with a socket: "x/pfd.sock" -> "x/pfd.pid".
+std::string pidfile_for(const std::string& socket);
 
 } // namespace pfd

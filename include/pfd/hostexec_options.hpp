@@ -12,6 +12,8 @@ enum class tty_mode { automatic, always, never };
 
 struct hostexec_options {
     std::string socket;
+    std::string project;  ///< --project
+    bool create = false;  ///< -C: start a daemon if none answers
     bool json = false;
     tty_mode tty = tty_mode::automatic;
     bool detach = false;

@@ -1,0 +1,50 @@
+#pragma once
+// Running the daemon in the background: pidfile, daemonizing with readiness,
+// stopping it again.
+
+#include "pfd/unique_fd.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace pfd {
+
+/// The pidfile of a daemon, held with flock for the daemon's life: one
+/// daemon per socket. Removed on destruction if it is still ours.
+class pidfile {
+public:
+    /// Throws std::runtime_error "a daemon (pid N) already serves ..." when
+    /// another process holds it.
+    explicit pidfile(std::string path);
+    ~pidfile();
+    pidfile(const pidfile&) = delete;
+    pidfile& operator=(const pidfile&) = delete;
+
+private:
+    std::string path_;
+    unique_fd fd_;
+};
+
+/// The pid recorded in a pidfile whose lock is held, if any.
+std::optional<pid_t> running_pid(const std::string& pidfile_path);
+
+/// Starts `serve(ready_fd)` as a daemon (double fork, setsid, stdio to
+/// `log_path`) and returns once it wrote its readiness newline; concurrent
+/// starts for the same socket are serialized on `lock_path` and all but the
+/// first find it running. Returns the exit status for `pfd start`.
+int start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
+                        const std::function<int(int ready_fd)>& serve);
+
+/// SIGTERM to the daemon of `pidfile_path`, then waits (bounded) for it to
+/// end. Returns the exit status for `pfd stop`.
+int stop_daemon(const std::string& pidfile_path, std::chrono::milliseconds timeout);
+
+/// $XDG_STATE_HOME/pfd/<socket file name>.log (default ~/.local/state),
+/// directories created; the previous log is kept as .log.1 once it exceeds 1 MiB.
+std::string log_file_for(const std::string& socket);
+
+} // namespace pfd

@@ -1,0 +1,32 @@
+#include "pfd/context.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+context resolve_context(const std::string& socket_flag, const std::string& project_flag,
+                        const std::string& config_file)
+{
+    char buf[4096];
+    std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
+    auto files = default_config_files();
+    if (auto project_file = find_project_file(cwd)) files.push_back(*project_file);
+    context c;
+    c.cfg = load_config(files, config_file);
+    discovery_request r;
+    r.socket_flag = socket_flag;
+    r.project_flag = project_flag;
+    r.cwd = cwd;
+    r.order = c.cfg.discovery_order;
+    r.config_project = c.cfg.discovery_project;
+    c.where = discover(r);
+    return c;
+}
+
+} // namespace pfd

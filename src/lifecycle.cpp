@@ -1,0 +1,153 @@
+#include "pfd/lifecycle.hpp"
+
+#include "pfd/error.hpp"
+#include "pfd/unix_socket.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+namespace {
+
+std::optional<pid_t> read_pid(int fd)
+{
+    char buf[32] = {};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return std::nullopt;
+    int pid = std::atoi(buf);
+    return pid > 0 ? std::optional<pid_t>(pid) : std::nullopt;
+}
+
+} // namespace
+
+pidfile::pidfile(std::string path) : path_(std::move(path))
+{
+    fd_.reset(::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd_) throw_errno(fmt::format("cannot open pidfile '{}'", path_));
+    if (::flock(fd_.get(), LOCK_EX | LOCK_NB) < 0) {
+        auto pid = read_pid(fd_.get());
+        fd_.reset();
+        throw std::runtime_error(
+            fmt::format("a daemon (pid {}) already holds '{}'", pid ? std::to_string(*pid) : "?", path_));
+    }
+    auto text = fmt::format("{}\n", ::getpid());
+    if (::ftruncate(fd_.get(), 0) < 0 || ::pwrite(fd_.get(), text.data(), text.size(), 0) < 0)
+        throw_errno(fmt::format("cannot write pidfile '{}'", path_));
+}
+
+pidfile::~pidfile()
+{
+    struct stat mine{}, there{};
+    if (::fstat(fd_.get(), &mine) == 0 && ::stat(path_.c_str(), &there) == 0 && mine.st_ino == there.st_ino)
+        ::unlink(path_.c_str());
+}
+
+std::optional<pid_t> running_pid(const std::string& pidfile_path)
+{
+    unique_fd fd(::open(pidfile_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::nullopt;
+    if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt; // nobody holds it: stale
+    return read_pid(fd.get());
+}
+
+std::string log_file_for(const std::string& socket)
+{
+    std::string state;
+    if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg)
+        state = xdg;
+    else if (const char* home = std::getenv("HOME"); home && *home)
+        state = std::string(home) + "/.local/state";
+    else
+        state = "/tmp";
+    std::string dir = state + "/pfd";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::string log = dir + "/" + socket.substr(socket.rfind('/') + 1) + ".log";
+    struct stat st{};
+    if (::stat(log.c_str(), &st) == 0 && st.st_size > (1 << 20)) std::filesystem::rename(log, log + ".1", ec);
+    return log;
+}
+
+int start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
+                        const std::function<int(int)>& serve)
+{
+    // Serialize concurrent starts: the loser waits here until the winner's
+    // daemon is ready, then finds it answering.
+    unique_fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!lock) throw_errno(fmt::format("cannot open '{}'", lock_path));
+    while (::flock(lock.get(), LOCK_EX) < 0)
+        if (errno != EINTR) throw_errno(fmt::format("cannot lock '{}'", lock_path));
+    try {
+        connect_unix(socket);
+        return 0; // already running
+    } catch (const std::system_error&) {
+    }
+
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe2");
+    unique_fd ready_read(p[0]), ready_write(p[1]);
+    pid_t first = ::fork();
+    if (first < 0) throw_errno("fork");
+    if (first == 0) {
+        lock.reset(); // the daemon must not hold the start lock
+        ready_read.reset();
+        ::setsid();
+        pid_t second = ::fork();
+        if (second != 0) ::_exit(second < 0 ? 1 : 0);
+        int null = ::open("/dev/null", O_RDWR);
+        int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        ::dup2(null, 0);
+        ::dup2(log >= 0 ? log : null, 1);
+        ::dup2(log >= 0 ? log : null, 2);
+        if (null > 2) ::close(null);
+        if (log > 2) ::close(log);
+        ::chdir("/");
+        ::_exit(serve(ready_write.release()));
+    }
+    ready_write.reset();
+    int status;
+    while (::waitpid(first, &status, 0) < 0 && errno == EINTR) {
+    }
+    char c = 0;
+    ssize_t n;
+    do n = ::read(ready_read.get(), &c, 1);
+    while (n < 0 && errno == EINTR);
+    if (n == 1 && c == '\n') return 0;
+    fmt::print(stderr, "pfd: the daemon did not start; see {}\n", log_path);
+    return 1;
+}
+
+int stop_daemon(const std::string& pidfile_path, std::chrono::milliseconds timeout)
+{
+    auto pid = running_pid(pidfile_path);
+    if (!pid) {
+        fmt::print("pfd: no daemon holds '{}'\n", pidfile_path);
+        return 0;
+    }
+    unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0)));
+    if (::kill(*pid, SIGTERM) < 0) throw_errno(fmt::format("cannot signal pid {}", *pid));
+    pollfd p{pidfd.get(), POLLIN, 0};
+    if (pidfd && ::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
+        fmt::print(stderr, "pfd: pid {} did not stop within {} ms\n", *pid, timeout.count());
+        return 1;
+    }
+    fmt::print("pfd: stopped pid {}\n", *pid);
+    return 0;
+}
+
+} // namespace pfd

@@ -1,0 +1,226 @@
+// Discovery, pfd start/stop and hostexec -C: finding, starting and stopping
+// the daemon without anyone thinking about it.
+#include "pfd/discovery.hpp"
+#include "support/harness.hpp"
+#include "support/terminal.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+using namespace pfd;
+using namespace pfd::test;
+
+namespace {
+
+/// Sets an environment variable for one scope (the test process is
+/// single-threaded).
+class scoped_env {
+public:
+    scoped_env(const char* name, const std::optional<std::string>& value) : name_(name)
+    {
+        if (const char* old = std::getenv(name)) old_ = old;
+        value ? ::setenv(name, value->c_str(), 1) : ::unsetenv(name);
+    }
+    ~scoped_env() { old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_); }
+
+private:
+    const char* name_;
+    std::optional<std::string> old_;
+};
+
+/// A bound (listening) socket file at `path`.
+unique_fd make_socket(const std::string& path)
+{
+    unique_fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(s.get(), 4) == 0);
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("discovery: flag, then PFD_SOCKET, then local, project and runtime in order", "[discovery]")
+{
+    temp_dir run, work;
+    scoped_env xdg("XDG_RUNTIME_DIR", run.path());
+    scoped_env sock("PFD_SOCKET", std::nullopt);
+    scoped_env proj("PFD_PROJECT", std::nullopt);
+    discovery_request r;
+    r.cwd = work.path();
+
+    CHECK(discover(r).socket == run / "pfd.sock");
+    CHECK(discover(r).how == "runtime");
+
+    std::ofstream(work / ".pfd.toml") << "project = \"myproj\"\n";
+    CHECK(discover(r).socket == run / "pfd.myproj.sock");
+    CHECK(discover(r).project == "myproj");
+    ::mkdir((work / "sub").c_str(), 0700);
+    auto deeper = r;
+    deeper.cwd = work / "sub";
+    CHECK(discover(deeper).socket == run / "pfd.myproj.sock"); // anywhere under the project
+
+    {
+        scoped_env env_project("PFD_PROJECT", "other");
+        CHECK(discover(r).socket == run / "pfd.other.sock");
+        auto flagged = r;
+        flagged.project_flag = "flagged";
+        CHECK(discover(flagged).socket == run / "pfd.flagged.sock");
+    }
+
+    auto local = make_socket(work / "pfd.sock");
+    CHECK(discover(r).socket == work / "pfd.sock");
+    CHECK(discover(r).how == "local");
+
+    auto reordered = r;
+    reordered.order = {"runtime", "local"};
+    CHECK(discover(reordered).socket == run / "pfd.sock");
+
+    {
+        scoped_env env_socket("PFD_SOCKET", "/x/env.sock");
+        CHECK(discover(r).socket == "/x/env.sock");
+        auto flagged = r;
+        flagged.socket_flag = "/x/flag.sock";
+        CHECK(discover(flagged).socket == "/x/flag.sock");
+    }
+}
+
+TEST_CASE("discovery: a project without a name takes its directory's; bad names are refused", "[discovery]")
+{
+    temp_dir run, parent;
+    scoped_env xdg("XDG_RUNTIME_DIR", run.path());
+    scoped_env sock("PFD_SOCKET", std::nullopt);
+    scoped_env proj("PFD_PROJECT", std::nullopt);
+    std::string dir = parent / "web-app_2";
+    ::mkdir(dir.c_str(), 0700);
+    std::ofstream(dir + "/.pfd.toml") << "[limits]\nfds = 8\n";
+    discovery_request r;
+    r.cwd = dir;
+    CHECK(discover(r).socket == run / "pfd.web-app_2.sock");
+
+    for (std::string bad : std::vector<std::string>{".hidden", "a/b", "", std::string(65, 'x'), "sp ace"}) {
+        INFO("name '" << bad << "'");
+        CHECK_FALSE(is_valid_project_name(bad));
+    }
+    CHECK(is_valid_project_name(std::string(64, 'x')));
+    scoped_env env_project("PFD_PROJECT", "../escape");
+    CHECK_THROWS_WITH(discover(r), Catch::Contains("../escape") && Catch::Contains("PFD_PROJECT"));
+}
+
+/// The environment of a user with a private runtime and state directory.
+struct user_env {
+    temp_dir run, state;
+    std::vector<std::string> env() const
+    {
+        return {"XDG_RUNTIME_DIR=" + run.path(), "XDG_STATE_HOME=" + state.path(), "PFD_SOCKET", "PFD_PROJECT"};
+    }
+    result pfd(std::vector<std::string> args) const
+    {
+        args.insert(args.begin(), pfd_binary());
+        return test::run({.argv = args, .env = env()});
+    }
+};
+
+bool exists(const std::string& path)
+{
+    struct stat st{};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+TEST_CASE("hostexec -C starts the daemon once; pfd stop removes socket and pidfile", "[lifecycle]")
+{
+    user_env u;
+    auto refused = run({.argv = {hostexec_binary(), "true"}, .env = u.env()});
+    CHECK(refused.code() == 125);
+    CHECK(refused.err.find("-C starts one") != std::string::npos);
+
+    auto first = run({.argv = {hostexec_binary(), "-C", "echo", "hello"}, .env = u.env()});
+    CHECK(first.code() == 0);
+    CHECK(first.out == "hello\n");
+    CHECK(exists(u.run / "pfd.sock"));
+    CHECK(exists(u.run / "pfd.pid"));
+    CHECK(exists(u.state / "pfd/pfd.sock.log"));
+    auto again = run({.argv = {hostexec_binary(), "echo", "again"}, .env = u.env()});
+    CHECK(again.out == "again\n");
+
+    auto start = u.pfd({"start"}); // already running: nothing to do
+    CHECK(start.code() == 0);
+    auto stop = u.pfd({"stop"});
+    CHECK(stop.code() == 0);
+    CHECK(stop.out.starts_with("pfd: stopped pid "));
+    CHECK_FALSE(exists(u.run / "pfd.sock"));
+    CHECK_FALSE(exists(u.run / "pfd.pid"));
+}
+
+TEST_CASE("twenty clients auto-starting at once end with one daemon and twenty results", "[lifecycle]")
+{
+    user_env u;
+    std::vector<process> clients;
+    for (int i = 0; i < 20; ++i)
+        clients.emplace_back(spawn_options{.argv = {hostexec_binary(), "-C", "sh", "-c", "echo $0", std::to_string(i)},
+                                           .env = u.env()});
+    for (int i = 0; i < 20; ++i) {
+        auto r = clients[static_cast<std::size_t>(i)].finish();
+        INFO("client " << i << ": " << r.err);
+        CHECK(r.code() == 0);
+        CHECK(r.out == std::to_string(i) + "\n");
+    }
+    // Every `pfd start` but the daemon has exited by now.
+    int daemons = 0;
+    for (pid_t pid : find_processes(u.run / "pfd.sock")) {
+        std::error_code ec;
+        auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec).string();
+        if (!ec && exe.ends_with("/pfd")) ++daemons;
+    }
+    CHECK(daemons == 1);
+    CHECK(u.pfd({"stop"}).code() == 0);
+}
+
+TEST_CASE("a project's daemon is found from anywhere under the project", "[lifecycle]")
+{
+    user_env u;
+    temp_dir proj;
+    std::ofstream(proj / ".pfd.toml") << "project = \"myproj\"\n[limits]\nfds = 8\n";
+    ::mkdir((proj / "src").c_str(), 0700);
+    auto r = run({.argv = {hostexec_binary(), "-C", "pwd"}, .env = u.env(), .cwd = proj / "src"});
+    CHECK(r.code() == 0);
+    CHECK(exists(u.run / "pfd.myproj.sock"));
+    CHECK(exists(u.run / "pfd.myproj.pid"));
+    CHECK_FALSE(exists(u.run / "pfd.sock"));
+    // A second project beside it gets its own daemon.
+    auto other = run({.argv = {hostexec_binary(), "-C", "--project", "other", "true"}, .env = u.env()});
+    CHECK(other.code() == 0);
+    CHECK(exists(u.run / "pfd.other.sock"));
+    auto stop = run({.argv = {pfd_binary(), "stop"}, .env = u.env(), .cwd = proj.path()});
+    CHECK(stop.code() == 0);
+    CHECK_FALSE(exists(u.run / "pfd.myproj.sock"));
+    CHECK(u.pfd({"stop", "--project", "other"}).code() == 0);
+}
+
+TEST_CASE("a live daemon's socket is never taken; a stale one is replaced", "[lifecycle]")
+{
+    running_daemon d;
+    auto second = run({.argv = {pfd_binary(), "serve", "--socket", d.socket()}});
+    CHECK(second.code() == 1);
+    CHECK(second.err.find("already") != std::string::npos);
+    CHECK(d.run({"true"}).code() == 0);
+
+    user_env u;
+    { auto stale = make_socket(u.run / "pfd.sock"); } // closed: nobody listens any more
+    REQUIRE(exists(u.run / "pfd.sock"));
+    CHECK(u.pfd({"start"}).code() == 0);
+    auto r = run({.argv = {hostexec_binary(), "echo", "fresh"}, .env = u.env()});
+    CHECK(r.out == "fresh\n");
+    CHECK(u.pfd({"stop"}).code() == 0);
+}
