@@ -5,6 +5,7 @@
 #include "pfd/lifecycle.hpp"
 #include "pfd/discovery.hpp"
 #include "pfd/server.hpp"
+#include "pfd/systemd.hpp"
 #include "pfd/shim.hpp"
 #include "pfd/version.hpp"
 
@@ -33,6 +34,7 @@ void print_usage(std::FILE* to)
                "Usage: pfd serve [OPTIONS]     run the daemon in the foreground until SIGINT/SIGTERM\n"
                "       pfd start [OPTIONS]     start it in the background; returns once it is ready\n"
                "       pfd stop [OPTIONS]      stop the background daemon (drains running commands)\n"
+               "       pfd install-units [DIR]  write systemd user units (pfd.socket, pfd.service)\n"
                "       pfd --version | --help\n\n"
                "  --socket PATH   where to listen (default: $PFD_SOCKET, then discovery)\n"
                "  --project NAME  the project's daemon ($XDG_RUNTIME_DIR/pfd.NAME.sock)\n"
@@ -178,6 +180,13 @@ int pfd_main(int argc, char** argv)
         }
         if (verb == "--version") {
             fmt::print("pfd {} ({})\n", version(), build_id());
+            return 0;
+        }
+        if (verb == "install-units") {
+            std::string dir = install_user_units(self_executable(), argc > 2 ? argv[2] : "");
+            fmt::print("pfd: wrote {0}/pfd.socket and {0}/pfd.service\n"
+                       "enable with: systemctl --user daemon-reload && systemctl --user enable --now pfd.socket\n",
+                       dir);
             return 0;
         }
         if (verb == "serve" || verb == "start" || verb == "stop") {

@@ -1,6 +1,7 @@
 #include "pfd/server.hpp"
 
 #include "pfd/spawner.hpp"
+#include "pfd/systemd.hpp"
 #include "pfd/unix_socket.hpp"
 #include "session.hpp"
 #include "session_registry.hpp"
@@ -43,6 +44,7 @@ struct server::impl {
     asio::steady_timer drained{control};
     session_registry registry;
     ino_t socket_inode = 0;
+    bool owns_socket_file = true;
     bool stopping = false;
     bool stopped = false;
 
@@ -50,6 +52,12 @@ struct server::impl {
 
     void open_socket()
     {
+        if (auto activated = activated_socket()) {
+            // systemd owns this socket (and its file): we only serve it.
+            owns_socket_file = false;
+            acceptor.assign(stream(), *activated);
+            return;
+        }
         unique_fd fd = listen_unix(options.socket_path);
         struct stat st{};
         if (::fstat(fd.get(), &st) == 0 && ::stat(options.socket_path.c_str(), &st) == 0) socket_inode = st.st_ino;
@@ -59,6 +67,7 @@ struct server::impl {
     /// Removes the socket file, unless another daemon has replaced it since.
     void remove_socket() const
     {
+        if (!owns_socket_file) return;
         struct stat st{};
         if (::stat(options.socket_path.c_str(), &st) == 0 && st.st_ino == socket_inode)
             ::unlink(options.socket_path.c_str());
@@ -99,6 +108,7 @@ struct server::impl {
     {
         if (stopping) co_return;
         stopping = true;
+        notify_systemd("STOPPING=1");
         asio::error_code ignored;
         acceptor.close(ignored);
         remove_socket();
@@ -161,6 +171,7 @@ void server::run()
     asio::co_spawn(s.control, s.child_watcher(), asio::detached);
     asio::co_spawn(s.io, s.listener(), asio::detached);
 
+    notify_systemd(fmt::format("READY=1\nSTATUS=serving {}\nMAINPID={}", s.options.socket_path, ::getpid()));
     if (s.options.ready_fd) {
         [[maybe_unused]] auto n = ::write(*s.options.ready_fd, "\n", 1);
         ::close(*s.options.ready_fd);

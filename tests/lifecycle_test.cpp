@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -223,4 +224,68 @@ TEST_CASE("a live daemon's socket is never taken; a stale one is replaced", "[li
     auto r = run({.argv = {hostexec_binary(), "echo", "fresh"}, .env = u.env()});
     CHECK(r.out == "fresh\n");
     CHECK(u.pfd({"stop"}).code() == 0);
+}
+
+TEST_CASE("systemd: socket activation through LISTEN_FDS", "[systemd]")
+{
+    if (::access("/usr/bin/systemd-socket-activate", X_OK) != 0) {
+        WARN("skipped: needs systemd-socket-activate");
+        return;
+    }
+    temp_dir dir;
+    std::string socket = dir / "pfd.sock";
+    process activator({.argv = {"systemd-socket-activate", "-l", socket, pfd_binary(), "serve", "--socket", socket},
+                       .stdin_pipe = false});
+    REQUIRE(eventually([&] { return exists(socket); }));
+    auto r = run({.argv = {hostexec_binary(), "--socket", socket, "sh", "-c", "echo activated; env | grep -c ^LISTEN_ || true"}});
+    CHECK(r.code() == 0);
+    CHECK(r.out == "activated\n0\n");
+    activator.signal(SIGTERM);
+    auto done = activator.finish();
+    CHECK(done.code() == 0);
+}
+
+TEST_CASE("systemd: READY=1 and STOPPING=1 through NOTIFY_SOCKET", "[systemd]")
+{
+    temp_dir dir;
+    std::string notify = dir / "notify";
+    unique_fd listener(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", notify.c_str());
+    REQUIRE(::bind(listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    auto next_message = [&] {
+        pollfd p{listener.get(), POLLIN, 0};
+        if (::poll(&p, 1, 20000) != 1) return std::string("<nothing>");
+        char buf[512];
+        auto n = ::recv(listener.get(), buf, sizeof buf, 0);
+        return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    };
+    process daemon({.argv = {pfd_binary(), "serve", "--socket", dir / "pfd.sock"},
+                    .env = {"NOTIFY_SOCKET=" + notify},
+                    .stdin_pipe = false});
+    auto ready = next_message();
+    CHECK(ready.find("READY=1") != std::string::npos);
+    CHECK(ready.find("STATUS=serving " + (dir / "pfd.sock")) != std::string::npos);
+    auto r = run({.argv = {hostexec_binary(), "--socket", dir / "pfd.sock", "sh", "-c", "echo ${NOTIFY_SOCKET-unset}"},
+                  .env = {"NOTIFY_SOCKET=/leaked"}});
+    CHECK(r.out == "unset\n"); // the activation protocol never reaches commands
+    daemon.signal(SIGTERM);
+    CHECK(next_message().find("STOPPING=1") != std::string::npos);
+    CHECK(daemon.finish().code() == 0);
+}
+
+TEST_CASE("pfd install-units writes a user socket and service with the right paths", "[systemd]")
+{
+    temp_dir dir;
+    auto r = run({.argv = {pfd_binary(), "install-units", dir.path()}});
+    CHECK(r.code() == 0);
+    std::ifstream socket_unit(dir / "pfd.socket"), service_unit(dir / "pfd.service");
+    std::string socket_text((std::istreambuf_iterator<char>(socket_unit)), {});
+    std::string service_text((std::istreambuf_iterator<char>(service_unit)), {});
+    CHECK(socket_text.find("ListenStream=%t/pfd.sock") != std::string::npos);
+    CHECK(socket_text.find("SocketMode=0600") != std::string::npos);
+    CHECK(service_text.find("Type=notify") != std::string::npos);
+    auto pfd_real = std::filesystem::canonical(pfd_binary()).string();
+    CHECK(service_text.find("ExecStart=" + pfd_real + " serve --socket %t/pfd.sock") != std::string::npos);
 }

@@ -1,0 +1,89 @@
+#include "pfd/systemd.hpp"
+
+#include "pfd/error.hpp"
+#include "pfd/unique_fd.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+std::optional<int> activated_socket()
+{
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* fds = std::getenv("LISTEN_FDS");
+    bool ours = pid && fds && std::atoi(pid) == ::getpid() && std::atoi(fds) >= 1;
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+    if (!ours) return std::nullopt;
+    constexpr int first = 3; // SD_LISTEN_FDS_START
+    ::fcntl(first, F_SETFD, FD_CLOEXEC);
+    return first;
+}
+
+void notify_systemd(std::string_view state) noexcept
+{
+    const char* path = std::getenv("NOTIFY_SOCKET");
+    if (!path || !*path) return;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::size_t len = std::strlen(path);
+    if (len >= sizeof addr.sun_path) return;
+    std::memcpy(addr.sun_path, path, len);
+    if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0'; // abstract namespace
+    unique_fd s(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!s) return;
+    ::sendto(s.get(), state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
+             static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
+}
+
+std::string install_user_units(const std::string& pfd_path, std::string unit_dir)
+{
+    if (unit_dir.empty()) {
+        const char* xdg = std::getenv("XDG_CONFIG_HOME");
+        const char* home = std::getenv("HOME");
+        if (xdg && *xdg)
+            unit_dir = std::string(xdg) + "/systemd/user";
+        else if (home && *home)
+            unit_dir = std::string(home) + "/.config/systemd/user";
+        else
+            throw std::runtime_error("neither XDG_CONFIG_HOME nor HOME is set");
+    }
+    std::filesystem::create_directories(unit_dir);
+    auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream f(unit_dir + "/" + name);
+        f << text;
+        if (!f) throw std::runtime_error(fmt::format("cannot write '{}/{}'", unit_dir, name));
+    };
+    write("pfd.socket", "[Unit]\n"
+                        "Description=pfd: run commands in this user's context, at once (socket)\n\n"
+                        "[Socket]\n"
+                        "ListenStream=%t/pfd.sock\n"
+                        "SocketMode=0600\n\n"
+                        "[Install]\n"
+                        "WantedBy=sockets.target\n");
+    write("pfd.service", fmt::format("[Unit]\n"
+                                     "Description=pfd: run commands in this user's context, at once\n"
+                                     "Requires=pfd.socket\n\n"
+                                     "[Service]\n"
+                                     "Type=notify\n"
+                                     "ExecStart={} serve --socket %t/pfd.sock\n"
+                                     "KillMode=mixed\n\n"
+                                     "[Install]\n"
+                                     "WantedBy=default.target\n",
+                                     pfd_path));
+    return unit_dir;
+}
+
+} // namespace pfd
