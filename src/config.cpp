@@ -74,6 +74,13 @@ struct applier {
                        fail(n.source(), fmt::format("'{}' must be a project name ([A-Za-z0-9._-], 1-64) or \"\"", k));
                    cfg.discovery_project = *v;
                }},
+              {"trust_daemon_uids",
+               [this](auto& n, auto& k) {
+                   const auto* arr = n.as_array();
+                   if (!arr) fail(n.source(), fmt::format("'{}' must be an array of uids", k));
+                   cfg.trust_daemon_uids.clear();
+                   for (auto& e : *arr) cfg.trust_daemon_uids.push_back(integer<uid_t>(e, k, 0, 4294967294u));
+               }},
               {"autostart",
                [this](auto& n, auto& k) {
                    if (!n.is_boolean()) fail(n.source(), fmt::format("'{}' must be true or false", k));

@@ -8,6 +8,7 @@
 #include "pfd/pty.hpp"
 #include "pfd/shim.hpp"
 #include "pfd/signals.hpp"
+#include "pfd/unix_socket.hpp"
 #include "pfd/version.hpp"
 
 #include <fcntl.h>
@@ -314,6 +315,16 @@ int run(const hostexec_options& o)
     } catch (const std::exception& e) {
         throw failure{exit_failure, e.what()};
     }
+
+    // Our descriptors go only to a daemon of our own uid (or root's) unless
+    // the configuration trusts another: the kernel says who listens.
+    uid_t daemon_uid = peer_of(conn->fd()).uid;
+    if (daemon_uid != ::getuid() && daemon_uid != 0 &&
+        std::find(ctx.cfg.trust_daemon_uids.begin(), ctx.cfg.trust_daemon_uids.end(), daemon_uid) ==
+            ctx.cfg.trust_daemon_uids.end())
+        throw failure{exit_failure, fmt::format("the daemon on '{}' runs as uid {}, not as you; refusing to hand it "
+                                                "anything ([discovery] trust_daemon_uids)",
+                                                path, daemon_uid)};
 
     sigset_t handled;
     sigemptyset(&handled);

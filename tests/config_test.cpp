@@ -39,6 +39,7 @@ TEST_CASE("the shipped config/pfd.toml holds exactly the defaults", "[config]")
     CHECK(shipped.discovery_order == defaults.discovery_order);
     CHECK(shipped.discovery_project == defaults.discovery_project);
     CHECK(shipped.autostart == defaults.autostart);
+    CHECK(shipped.trust_daemon_uids == defaults.trust_daemon_uids);
     CHECK(shipped.request_bytes == defaults.request_bytes);
     CHECK(shipped.fds == defaults.fds);
     CHECK(shipped.request_timeout == defaults.request_timeout);

@@ -289,3 +289,32 @@ TEST_CASE("pfd install-units writes a user socket and service with the right pat
     auto pfd_real = std::filesystem::canonical(pfd_binary()).string();
     CHECK(service_text.find("ExecStart=" + pfd_real + " serve --socket %t/pfd.sock") != std::string::npos);
 }
+
+TEST_CASE("hostexec refuses a daemon that runs as another user", "[lifecycle][root]")
+{
+    if (::getuid() != 0) {
+        WARN("skipped: needs root to run a daemon as another uid");
+        return;
+    }
+    temp_dir dir, conf;
+    ::chmod(dir.path().c_str(), 0777);
+    std::string socket = dir / "pfd.sock";
+    // The daemon runs as nobody (it serves root, as every daemon does).
+    process daemon({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", pfd_binary(), "serve",
+                             "--socket", socket},
+                    .stdin_pipe = false});
+    REQUIRE(eventually([&] { return exists(socket); }));
+    ::chmod(socket.c_str(), 0666);
+    auto refused = run({.argv = {hostexec_binary(), "--socket", socket, "echo", "leaked"}});
+    CHECK(refused.code() == 125);
+    CHECK(refused.out.empty());
+    CHECK(refused.err.find("runs as uid 65534") != std::string::npos);
+
+    ::mkdir((conf / "pfd").c_str(), 0700);
+    std::ofstream(conf / "pfd/config.toml") << "[discovery]\ntrust_daemon_uids = [65534]\n";
+    auto trusted = run({.argv = {hostexec_binary(), "--socket", socket, "echo", "trusted"},
+                        .env = {"XDG_CONFIG_HOME=" + conf.path()}});
+    CHECK(trusted.out == "trusted\n");
+    daemon.signal(SIGTERM);
+    daemon.finish();
+}

@@ -20,6 +20,7 @@ struct config {
     std::vector<std::string> discovery_order{"local", "project", "runtime"};
     std::string discovery_project;
     bool autostart = false; ///< hostexec starts a daemon when none answers, as with -C
+    std::vector<uid_t> trust_daemon_uids; ///< daemons hostexec talks to besides its own uid's and root's
     // [limits]
     std::size_t request_bytes = 1 << 20;
     std::size_t fds = 64;
