@@ -811,6 +811,21 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
         "sh", "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "prlimit", "--nproc=3:3"};
     served s({"--threads", "2"}, prefix);
 
+    // hostexec hands its descriptors to a daemon of another uid only when
+    // its configuration trusts that uid.
+    temp_dir conf;
+    ::mkdir((conf / "pfd").c_str(), 0700);
+    std::ofstream(conf / "pfd/config.toml") << "[discovery]\ntrust_daemon_uids = [" << uid << "]\n";
+    struct scoped_config_home {
+        std::optional<std::string> old;
+        explicit scoped_config_home(const std::string& dir)
+        {
+            if (const char* v = std::getenv("XDG_CONFIG_HOME")) old = v;
+            ::setenv("XDG_CONFIG_HOME", dir.c_str(), 1);
+        }
+        ~scoped_config_home() { old ? ::setenv("XDG_CONFIG_HOME", old->c_str(), 1) : ::unsetenv("XDG_CONFIG_HOME"); }
+    } config_home(conf.path());
+
     // One command takes the last process the uid may have.
     spawn_options o;
     o.argv = s.d.hostexec({"cat"});
