@@ -11,10 +11,10 @@
 namespace pfd {
 
 context resolve_context(const std::string& socket_flag, const std::string& project_flag,
-                        const std::string& config_file)
+                        const std::string& config_file, std::string cwd)
 {
     char buf[4096];
-    std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
+    if (cwd.empty()) cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
     auto files = default_config_files();
     if (auto project_file = find_project_file(cwd)) files.push_back(*project_file);
     context c;

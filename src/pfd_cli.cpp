@@ -3,6 +3,9 @@
 #include "pfd/config.hpp"
 #include "pfd/context.hpp"
 #include "pfd/lifecycle.hpp"
+#include "pfd/protocol.hpp"
+#include "pfd/unix_socket.hpp"
+#include "pfd/wire.hpp"
 #include "pfd/discovery.hpp"
 #include "pfd/server.hpp"
 #include "pfd/systemd.hpp"
@@ -34,6 +37,7 @@ void print_usage(std::FILE* to)
                "Usage: pfd serve [OPTIONS]     run the daemon in the foreground until SIGINT/SIGTERM\n"
                "       pfd start [OPTIONS]     start it in the background; returns once it is ready\n"
                "       pfd stop [OPTIONS]      stop the background daemon (drains running commands)\n"
+               "       pfd reload [OPTIONS]    make the daemon read its configuration again (or SIGHUP)\n"
                "       pfd install-units [DIR]  write systemd user units (pfd.socket, pfd.service)\n"
                "       pfd --version | --help\n\n"
                "  --socket PATH   where to listen (default: $PFD_SOCKET, then discovery)\n"
@@ -125,6 +129,15 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     options.socket_path = ctx.where.socket;
     options.session_helper = find_session_helper();
     options.ready_fd = d.ready_fd;
+    // A reload reads the same files again, from where we were started (a
+    // background daemon has moved to /).
+    char buf[4096];
+    std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
+    options.reload = [d, cwd] {
+        auto fresh = server_options_for(d, resolve_context(d.socket_flag, d.project_flag, d.config_file, cwd));
+        fresh.reload = nullptr; // the daemon keeps the original closure
+        return fresh;
+    };
     return options;
 }
 
@@ -162,6 +175,23 @@ int start(const daemon_args& d, const context& ctx)
     });
 }
 
+/// Asks the daemon to read its configuration again, and says how it went.
+int reload(const context& ctx)
+{
+    unique_fd sock = connect_unix(ctx.where.socket);
+    send_with_fds(sock.get(), "{\"pfd\":1,\"op\":\"reload\"}\n");
+    std::string answer;
+    char c;
+    while (::read(sock.get(), &c, 1) == 1 && c != '\n') answer += c;
+    event ev = parse_event(answer);
+    if (auto* other = std::get_if<other_event>(&ev); other && other->name == "reloaded") {
+        fmt::print("pfd: configuration reloaded\n");
+        return 0;
+    }
+    if (auto* error = std::get_if<error_event>(&ev)) fmt::print(stderr, "pfd: {}\n", error->message);
+    return 1;
+}
+
 int stop(const daemon_args& d, const context& ctx)
 {
     auto grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
@@ -189,12 +219,13 @@ int pfd_main(int argc, char** argv)
                        dir);
             return 0;
         }
-        if (verb == "serve" || verb == "start" || verb == "stop") {
+        if (verb == "serve" || verb == "start" || verb == "stop" || verb == "reload") {
             auto d = parse_daemon_args(argc, argv);
             // Files (system, user, project, --config), then flags: later wins.
             context ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file);
             if (verb == "serve") return serve(d, ctx);
             if (verb == "start") return start(d, ctx);
+            if (verb == "reload") return reload(ctx);
             return stop(d, ctx);
         }
         if (verb.empty()) throw usage_error{"no verb given"};

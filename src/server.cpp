@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -37,6 +38,7 @@ struct server::impl {
     asio::io_context io;
     stream::acceptor acceptor{io};
     asio::signal_set stop_signals{io, SIGINT, SIGTERM};
+    asio::signal_set reload_signals{io, SIGHUP};
     // SIGCHLD only as a wake-up: children are still waited on through their
     // pidfds; this tells sessions that a command may have stopped.
     asio::signal_set child_signals{io, SIGCHLD};
@@ -48,7 +50,44 @@ struct server::impl {
     bool stopping = false;
     bool stopped = false;
 
-    explicit impl(server_options o) : options(std::move(o)) {}
+    /// What new sessions use; replaced whole by a reload. (A mutex, not
+    /// std::atomic<std::shared_ptr>: libstdc++ 12's crashed here.)
+    std::shared_ptr<const server_options> live;
+    mutable std::mutex live_mutex;
+    std::mutex reload_mutex;
+
+    std::shared_ptr<const server_options> current() const
+    {
+        std::lock_guard lock(live_mutex);
+        return live;
+    }
+    std::function<std::string()> reload_fn = [this] { return reload(); };
+
+    explicit impl(server_options o) : options(std::move(o)), live(std::make_shared<const server_options>(options)) {}
+
+    /// Re-reads the configuration; "" when applied, else why it was not
+    /// (the running one stays). What cannot change while running (socket,
+    /// threads) is kept.
+    std::string reload()
+    {
+        std::lock_guard lock(reload_mutex);
+        if (!options.reload) return "this daemon was started without a configuration to reload";
+        try {
+            server_options fresh = options.reload();
+            fresh.socket_path = options.socket_path;
+            fresh.threads = options.threads;
+            fresh.ready_fd.reset();
+            fresh.reload = options.reload;
+            auto next = std::make_shared<const server_options>(std::move(fresh));
+            std::lock_guard swap(live_mutex);
+            live = std::move(next);
+            fmt::print(stderr, "pfd: configuration reloaded\n");
+            return {};
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "pfd: reload failed, keeping the running configuration: {}\n", e.what());
+            return std::string("reload failed, keeping the running configuration: ") + e.what();
+        }
+    }
 
     void open_socket()
     {
@@ -89,7 +128,7 @@ struct server::impl {
             }
             last_accept_error = {};
             auto ex = socket.get_executor();
-            asio::co_spawn(ex, serve_connection(std::move(socket), options, registry), [](std::exception_ptr e) {
+            asio::co_spawn(ex, serve_connection(std::move(socket), current(), registry, reload_fn), [](std::exception_ptr e) {
                 if (e) fmt::print(stderr, "pfd: session ended abnormally\n");
             });
         }
@@ -122,6 +161,16 @@ struct server::impl {
         stopped = true;
         stop_signals.cancel(ignored);
         child_signals.cancel(ignored);
+        reload_signals.cancel(ignored);
+    }
+
+    awaitable<void> reload_watcher()
+    {
+        while (!stopped) {
+            auto [ec, signo] = co_await reload_signals.async_wait(asio::experimental::as_tuple(use_awaitable));
+            if (ec) co_return;
+            reload();
+        }
     }
 
     awaitable<void> child_watcher()
@@ -169,6 +218,7 @@ void server::run()
     });
     asio::co_spawn(s.control, s.signal_watcher(), asio::detached);
     asio::co_spawn(s.control, s.child_watcher(), asio::detached);
+    asio::co_spawn(s.control, s.reload_watcher(), asio::detached);
     asio::co_spawn(s.io, s.listener(), asio::detached);
 
     notify_systemd(fmt::format("READY=1\nSTATUS=serving {}\nMAINPID={}", s.options.socket_path, ::getpid()));

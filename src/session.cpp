@@ -42,8 +42,10 @@ struct request_message {
 /// A connection's state, shared by the coroutines of one session (one strand).
 struct connection {
     socket_type socket;
+    std::shared_ptr<const server_options> options_held;
     const server_options& options;
     session_registry& registry;
+    const std::function<std::string()>& reload;
     line_buffer lines;
     peer_credentials peer;
 };
@@ -336,6 +338,16 @@ awaitable<void> handle(connection& c)
         co_await run_exec(c, std::move(*exec), std::move(message->fds));
     } else if (std::holds_alternative<signal_request>(req)) {
         throw protocol_error(errc::bad_request, "'signal' is only valid while a command runs");
+    } else if (auto* simple = std::get_if<simple_request>(&req); simple && simple->op == "reload") {
+        std::string why = c.reload ? c.reload() : std::string("this daemon cannot reload");
+        if (!why.empty()) throw protocol_error(errc::bad_request, why);
+        // Encoded first: g++ 12 mishandles temporaries with destructors
+        // inside a co_await expression (a double free was seen here).
+        std::string reply = encode_event(other_event{"reloaded"});
+        co_await try_send(c, std::move(reply));
+    } else if (simple && simple->op == "ping") {
+        std::string reply = encode_event(other_event{"pong"});
+        co_await try_send(c, std::move(reply));
     } else {
         throw protocol_error(errc::bad_request, "this daemon does not serve that op yet");
     }
@@ -343,9 +355,11 @@ awaitable<void> handle(connection& c)
 
 } // namespace
 
-awaitable<void> serve_connection(socket_type socket, const server_options& options, session_registry& registry)
+awaitable<void> serve_connection(socket_type socket, std::shared_ptr<const server_options> options,
+                                 session_registry& registry, const std::function<std::string()>& reload)
 {
-    connection c{std::move(socket), options, registry, line_buffer(options.max_request_bytes), {}};
+    const server_options& o = *options;
+    connection c{std::move(socket), std::move(options), o, registry, reload, line_buffer(o.max_request_bytes), {}};
     std::optional<error_event> failed;
     try {
         c.peer = peer_of(c.socket.native_handle());

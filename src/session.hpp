@@ -8,11 +8,18 @@
 #include <asio/awaitable.hpp>
 #include <asio/local/stream_protocol.hpp>
 
+#include <functional>
+#include <memory>
+#include <string>
+
 namespace pfd {
 
 /// Serves one connection to its end. Runs on the socket's (strand) executor;
 /// never throws: failures become an `error` event for this client only.
+/// `options` is the configuration as it was when the client connected;
+/// `reload` re-reads it for the `reload` op ("" when done, else why not).
 asio::awaitable<void> serve_connection(asio::local::stream_protocol::socket socket,
-                                       const server_options& options, session_registry& registry);
+                                       std::shared_ptr<const server_options> options, session_registry& registry,
+                                       const std::function<std::string()>& reload);
 
 } // namespace pfd

@@ -318,3 +318,36 @@ TEST_CASE("hostexec refuses a daemon that runs as another user", "[lifecycle][ro
     daemon.signal(SIGTERM);
     daemon.finish();
 }
+
+TEST_CASE("reload applies a good configuration and keeps the running one on error", "[lifecycle][config]")
+{
+    temp_dir conf;
+    std::string file = conf / "pfd.toml";
+    std::ofstream(file) << "[limits]\nfds = 2\n";
+    running_daemon d({"--config", file});
+    auto pfd = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), pfd_binary());
+        args.insert(args.end(), {"--socket", d.socket()});
+        return run({.argv = args});
+    };
+    CHECK(d.run({"true"}).code() == 125); // three descriptors, two allowed
+
+    std::ofstream(file) << "[limits]\nfds = 64\n";
+    auto good = pfd({"reload"});
+    CHECK(good.code() == 0);
+    CHECK(good.out == "pfd: configuration reloaded\n");
+    CHECK(d.run({"true"}).code() == 0);
+
+    std::ofstream(file) << "[limits]\nfds = 2\nbogus = 1\n";
+    auto bad = pfd({"reload"});
+    CHECK(bad.code() == 1);
+    CHECK(bad.err.find(file + ":3: unknown key 'limits.bogus'") != std::string::npos);
+    CHECK(d.run({"true"}).code() == 0); // still the good configuration
+
+    SECTION("SIGHUP reloads too")
+    {
+        std::ofstream(file) << "[limits]\nfds = 2\n";
+        ::kill(d.pid(), SIGHUP);
+        CHECK(eventually([&] { return d.run({"true"}).code() == 125; }));
+    }
+}

@@ -17,7 +17,9 @@ struct context {
 
 /// Loads /etc, user and project (.pfd.toml) configuration, then `config_file`,
 /// and discovers the socket. Throws config_error or std::runtime_error.
+/// `cwd` (default: the current directory) is where the project file search
+/// starts.
 context resolve_context(const std::string& socket_flag, const std::string& project_flag,
-                        const std::string& config_file = {});
+                        const std::string& config_file = {}, std::string cwd = {});
 
 } // namespace pfd

@@ -4,6 +4,7 @@
 #include "pfd/unique_fd.hpp"
 
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -31,6 +32,9 @@ struct server_options {
     int hangup_signal = 1;
     /// Uids served besides the daemon's own and root.
     std::vector<uid_t> allow_uids;
+    /// Reads the configuration again, for SIGHUP and `pfd reload`; throws
+    /// on errors (the running configuration then stays). Empty: no reload.
+    std::function<server_options()> reload;
     /// Written "\n" and closed once the socket listens (s6-style readiness).
     std::optional<int> ready_fd;
 };
