@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace pfd {
 
@@ -37,6 +38,7 @@ void print_usage(std::FILE* to)
                "Usage: pfd serve [OPTIONS]     run the daemon in the foreground until SIGINT/SIGTERM\n"
                "       pfd start [OPTIONS]     start it in the background; returns once it is ready\n"
                "       pfd stop [OPTIONS]      stop the background daemon (drains running commands)\n"
+               "       pfd status [--json] [OPTIONS]  pid, socket, uptime, version, sessions, latency, RSS\n"
                "       pfd reload [OPTIONS]    make the daemon read its configuration again (or SIGHUP)\n"
                "       pfd install-units [DIR]  write systemd user units (pfd.socket, pfd.service)\n"
                "       pfd --version | --help\n\n"
@@ -76,6 +78,7 @@ struct daemon_args {
     std::string verb;
     std::string socket_flag, project_flag, config_file;
     bool check_only = false;
+    bool json = false;
     std::optional<unsigned> threads;
     std::optional<std::chrono::milliseconds> request_timeout, stop_grace;
     std::optional<int> ready_fd;
@@ -100,6 +103,8 @@ daemon_args parse_daemon_args(int argc, char** argv)
             d.project_flag = value("--project");
         else if (is("--config"))
             d.config_file = value("--config");
+        else if (a == "--json" && d.verb == "status")
+            d.json = true;
         else if (a == "--check-config" && d.verb == "serve")
             d.check_only = true;
         else if (is("--threads") && d.verb != "stop")
@@ -175,21 +180,52 @@ int start(const daemon_args& d, const context& ctx)
     });
 }
 
-/// Asks the daemon to read its configuration again, and says how it went.
-int reload(const context& ctx)
+/// Sends a request without arguments and returns the first line answered.
+std::string ask(const std::string& socket, std::string_view op)
 {
-    unique_fd sock = connect_unix(ctx.where.socket);
-    send_with_fds(sock.get(), "{\"pfd\":1,\"op\":\"reload\"}\n");
+    unique_fd sock = connect_unix(socket);
+    send_with_fds(sock.get(), fmt::format("{{\"pfd\":1,\"op\":\"{}\"}}\n", op));
     std::string answer;
     char c;
     while (::read(sock.get(), &c, 1) == 1 && c != '\n') answer += c;
-    event ev = parse_event(answer);
+    return answer;
+}
+
+/// Asks the daemon to read its configuration again, and says how it went.
+int reload(const context& ctx)
+{
+    event ev = parse_event(ask(ctx.where.socket, "reload"));
     if (auto* other = std::get_if<other_event>(&ev); other && other->name == "reloaded") {
         fmt::print("pfd: configuration reloaded\n");
         return 0;
     }
     if (auto* error = std::get_if<error_event>(&ev)) fmt::print(stderr, "pfd: {}\n", error->message);
     return 1;
+}
+
+/// What the daemon says of itself, for people or (--json) as its NDJSON line.
+int status(const context& ctx, bool json)
+{
+    std::string line;
+    try {
+        line = ask(ctx.where.socket, "status");
+    } catch (const std::system_error& e) {
+        fmt::print(json ? stderr : stdout, "pfd: no daemon on '{}' ({})\n", ctx.where.socket, e.code().message());
+        return 3; // as `systemctl status` for a unit that is not running
+    }
+    if (json) {
+        fmt::print("{}\n", line);
+        return 0;
+    }
+    auto j = nlohmann::json::parse(line);
+    auto up = j.value("uptime_ms", std::int64_t{0}) / 1000;
+    fmt::print("pfd {} ({}), pid {}, on {}\n", j.value("version", ""), j.value("build", ""), j.value("pid", 0),
+               j.value("socket", ""));
+    fmt::print("up {}h {:02}m {:02}s; {} running, {} served; latency mean {:.3f} ms, p99 {:.3f} ms; RSS {:.1f} MiB\n",
+               up / 3600, up / 60 % 60, up % 60, j.value("running", 0), j.value("served", 0),
+               j.value("latency_mean_us", 0) / 1000.0, j.value("latency_p99_us", 0) / 1000.0,
+               j.value("rss_kib", 0) / 1024.0);
+    return 0;
 }
 
 int stop(const daemon_args& d, const context& ctx)
@@ -219,13 +255,14 @@ int pfd_main(int argc, char** argv)
                        dir);
             return 0;
         }
-        if (verb == "serve" || verb == "start" || verb == "stop" || verb == "reload") {
+        if (verb == "serve" || verb == "start" || verb == "stop" || verb == "reload" || verb == "status") {
             auto d = parse_daemon_args(argc, argv);
             // Files (system, user, project, --config), then flags: later wins.
             context ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file);
             if (verb == "serve") return serve(d, ctx);
             if (verb == "start") return start(d, ctx);
             if (verb == "reload") return reload(ctx);
+            if (verb == "status") return status(ctx, d.json);
             return stop(d, ctx);
         }
         if (verb.empty()) throw usage_error{"no verb given"};

@@ -2,6 +2,7 @@
 
 #include "pfd/spawner.hpp"
 #include "pfd/systemd.hpp"
+#include "pfd/version.hpp"
 #include "pfd/unix_socket.hpp"
 #include "session.hpp"
 #include "session_registry.hpp"
@@ -22,10 +23,12 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace pfd {
 
@@ -61,7 +64,33 @@ struct server::impl {
         std::lock_guard lock(live_mutex);
         return live;
     }
-    std::function<std::string()> reload_fn = [this] { return reload(); };
+    daemon_hooks hooks{[this] { return reload(); }, [this] { return status_line(); }};
+    std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+
+    /// The `status` event: who we are and how we do (spec §7).
+    std::string status_line() const
+    {
+        auto f = registry.snapshot();
+        long rss_kib = 0;
+        if (std::FILE* st = std::fopen("/proc/self/statm", "r")) {
+            long pages = 0, resident = 0;
+            if (std::fscanf(st, "%ld %ld", &pages, &resident) == 2) rss_kib = resident * (::sysconf(_SC_PAGESIZE) / 1024);
+            std::fclose(st);
+        }
+        auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at);
+        nlohmann::ordered_json j{{"event", "status"},
+                                 {"pid", ::getpid()},
+                                 {"socket", options.socket_path},
+                                 {"uptime_ms", uptime.count()},
+                                 {"version", std::string(version())},
+                                 {"build", std::string(build_id())},
+                                 {"running", f.running},
+                                 {"served", f.served},
+                                 {"latency_mean_us", f.latency_mean_us},
+                                 {"latency_p99_us", f.latency_p99_us},
+                                 {"rss_kib", rss_kib}};
+        return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+    }
 
     explicit impl(server_options o) : options(std::move(o)), live(std::make_shared<const server_options>(options)) {}
 
@@ -128,7 +157,7 @@ struct server::impl {
             }
             last_accept_error = {};
             auto ex = socket.get_executor();
-            asio::co_spawn(ex, serve_connection(std::move(socket), current(), registry, reload_fn), [](std::exception_ptr e) {
+            asio::co_spawn(ex, serve_connection(std::move(socket), current(), registry, hooks), [](std::exception_ptr e) {
                 if (e) fmt::print(stderr, "pfd: session ended abnormally\n");
             });
         }

@@ -45,7 +45,8 @@ struct connection {
     std::shared_ptr<const server_options> options_held;
     const server_options& options;
     session_registry& registry;
-    const std::function<std::string()>& reload;
+    const daemon_hooks& hooks;
+    clock_type::time_point connected = clock_type::now();
     line_buffer lines;
     peer_credentials peer;
 };
@@ -268,6 +269,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
         co_return;
     }
     fds.clear(); // the command holds them now; the daemon must not keep pipes open
+    c.registry.record_latency(std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - c.connected));
     running_command cmd{id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()), started,
                         c.registry};
     auto poke = std::make_shared<poke_state>(executor);
@@ -339,11 +341,14 @@ awaitable<void> handle(connection& c)
     } else if (std::holds_alternative<signal_request>(req)) {
         throw protocol_error(errc::bad_request, "'signal' is only valid while a command runs");
     } else if (auto* simple = std::get_if<simple_request>(&req); simple && simple->op == "reload") {
-        std::string why = c.reload ? c.reload() : std::string("this daemon cannot reload");
+        std::string why = c.hooks.reload ? c.hooks.reload() : std::string("this daemon cannot reload");
         if (!why.empty()) throw protocol_error(errc::bad_request, why);
         // Encoded first: g++ 12 mishandles temporaries with destructors
         // inside a co_await expression (a double free was seen here).
         std::string reply = encode_event(other_event{"reloaded"});
+        co_await try_send(c, std::move(reply));
+    } else if (simple && simple->op == "status" && c.hooks.status) {
+        std::string reply = c.hooks.status();
         co_await try_send(c, std::move(reply));
     } else if (simple && simple->op == "ping") {
         std::string reply = encode_event(other_event{"pong"});
@@ -356,10 +361,11 @@ awaitable<void> handle(connection& c)
 } // namespace
 
 awaitable<void> serve_connection(socket_type socket, std::shared_ptr<const server_options> options,
-                                 session_registry& registry, const std::function<std::string()>& reload)
+                                 session_registry& registry, const daemon_hooks& hooks)
 {
     const server_options& o = *options;
-    connection c{std::move(socket), std::move(options), o, registry, reload, line_buffer(o.max_request_bytes), {}};
+    connection c{std::move(socket), std::move(options), o, registry, hooks, clock_type::now(),
+                 line_buffer(o.max_request_bytes), {}};
     std::optional<error_event> failed;
     try {
         c.peer = peer_of(c.socket.native_handle());

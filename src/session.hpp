@@ -16,10 +16,15 @@ namespace pfd {
 
 /// Serves one connection to its end. Runs on the socket's (strand) executor;
 /// never throws: failures become an `error` event for this client only.
-/// `options` is the configuration as it was when the client connected;
-/// `reload` re-reads it for the `reload` op ("" when done, else why not).
+/// What a session may ask of the daemon as a whole.
+struct daemon_hooks {
+    std::function<std::string()> reload; ///< "" when applied, else why not
+    std::function<std::string()> status; ///< the `status` event line
+};
+
+/// `options` is the configuration as it was when the client connected.
 asio::awaitable<void> serve_connection(asio::local::stream_protocol::socket socket,
                                        std::shared_ptr<const server_options> options, session_registry& registry,
-                                       const std::function<std::string()>& reload);
+                                       const daemon_hooks& hooks);
 
 } // namespace pfd

@@ -44,10 +44,24 @@ public:
     /// Called (outside the lock) each time the last running command ends.
     void on_empty(std::function<void()> callback);
 
+    /// Time from a client's connection to its command running.
+    void record_latency(std::chrono::microseconds latency);
+
+    struct figures {
+        std::size_t running = 0;
+        std::uint64_t served = 0;
+        std::uint64_t latency_mean_us = 0; ///< over the last samples
+        std::uint64_t latency_p99_us = 0;
+    };
+    figures snapshot() const;
+
 private:
     mutable std::mutex mutex_;
     std::map<std::uint64_t, session_info> running_;
     std::function<void()> on_empty_;
+    std::uint64_t served_ = 0;
+    std::vector<std::uint32_t> latencies_us_; ///< a ring of the last samples
+    std::size_t next_latency_ = 0;
     std::atomic<std::uint64_t> last_id_{0};
 };
 

@@ -351,3 +351,36 @@ TEST_CASE("reload applies a good configuration and keeps the running one on erro
         CHECK(eventually([&] { return d.run({"true"}).code() == 125; }));
     }
 }
+
+TEST_CASE("pfd status tells pid, socket, uptime, version, sessions, latency and RSS", "[lifecycle]")
+{
+    running_daemon d;
+    auto none = run({.argv = {pfd_binary(), "status", "--socket", d.dir() / "other.sock"}});
+    CHECK(none.code() == 3);
+    for (int i = 0; i < 3; ++i) REQUIRE(d.run({"true"}).code() == 0);
+    process busy({.argv = d.hostexec({"sh", "-c", "echo ready; read x"})});
+    REQUIRE(busy.read_stdout_until("ready\n") == "ready\n");
+
+    auto json = run({.argv = {pfd_binary(), "status", "--json", "--socket", d.socket()}});
+    REQUIRE(json.code() == 0);
+    auto has = [&](const std::string& text) {
+        INFO(json.out);
+        CHECK(json.out.find(text) != std::string::npos);
+    };
+    has("\"event\":\"status\"");
+    has("\"pid\":" + std::to_string(d.pid()));
+    has("\"socket\":\"" + d.socket() + "\"");
+    has("\"running\":1");
+    has("\"served\":4");
+    has("\"latency_mean_us\":");
+    has("\"latency_p99_us\":");
+    has("\"rss_kib\":");
+    has("\"uptime_ms\":");
+
+    auto human = run({.argv = {pfd_binary(), "status", "--socket", d.socket()}});
+    CHECK(human.code() == 0);
+    CHECK(human.out.find("pid " + std::to_string(d.pid())) != std::string::npos);
+    CHECK(human.out.find("1 running, 4 served") != std::string::npos);
+    busy.write_stdin("\n");
+    CHECK(busy.finish().code() == 0);
+}
