@@ -81,6 +81,14 @@ struct applier {
                    cfg.trust_daemon_uids.clear();
                    for (auto& e : *arr) cfg.trust_daemon_uids.push_back(integer<uid_t>(e, k, 0, 4294967294u));
                }},
+              {"autostart_command", [this](auto& n, auto& k) { cfg.autostart_command = strings(n, k); }},
+              {"fallback",
+               [this](auto& n, auto& k) {
+                   auto v = n.template value<std::string>();
+                   if (!n.is_string() || !v || (*v != "error" && *v != "local"))
+                       fail(n.source(), fmt::format("'{}' must be \"error\" or \"local\"", k));
+                   cfg.fallback_local = *v == "local";
+               }},
               {"autostart",
                [this](auto& n, auto& k) {
                    if (!n.is_boolean()) fail(n.source(), fmt::format("'{}' must be true or false", k));

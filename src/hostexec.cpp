@@ -215,6 +215,23 @@ struct terminal_session {
 
 /// Sends the request, then relays signals (and the terminal) until the
 /// command's end.
+/// [discovery] fallback = "local": no daemon to be had, so the command runs
+/// here, in this process, with the environment and directory it would have
+/// had (descriptors are ours already).
+[[noreturn]] void run_here(const hostexec_options& o, const exec_request& req)
+{
+    if (!o.directory.empty() && ::chdir(req.cwd.c_str()) < 0)
+        throw failure{exit_failure, fmt::format("cannot change directory to '{}': {}", req.cwd, std::strerror(errno))};
+    std::vector<char*> argv, envp;
+    for (auto& a : req.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (auto& e : req.env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    ::execvpe(argv[0], argv.data(), envp.data());
+    if (errno == ENOENT) throw failure{exit_not_found, fmt::format("'{}': command not found", req.argv[0])};
+    throw failure{exit_not_executable, fmt::format("'{}': {}", req.argv[0], std::strerror(errno))};
+}
+
 /// pfd next to this hostexec (an install or a build tree), else from PATH.
 std::string pfd_program()
 {
@@ -225,10 +242,14 @@ std::string pfd_program()
 
 /// Runs `pfd start` for `where` and waits for it: it returns once the daemon
 /// is ready (or has failed, having said why on our stderr).
-void start_daemon(const hostexec_options& o, const discovery_result& where)
+void start_daemon(const hostexec_options& o, const discovery_result& where, const config& cfg)
 {
-    std::string pfd = pfd_program();
-    std::vector<std::string> args{pfd, "start", "--socket", where.socket};
+    // Inside a container the daemon belongs on the host: [discovery]
+    // autostart_command says how to get there (e.g. flatpak-spawn --host pfd start).
+    std::vector<std::string> args = cfg.autostart_command;
+    if (args.empty()) args = {pfd_program(), "start"};
+    const std::string pfd = args[0];
+    args.insert(args.end(), {"--socket", where.socket});
     if (!where.project.empty()) args.insert(args.end(), {"--project", where.project});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -304,9 +325,10 @@ int run(const hostexec_options& o)
     } catch (const std::system_error& e) {
         int err = e.code().value();
         bool nobody = err == ENOENT || err == ECONNREFUSED;
+        if (nobody && ctx.cfg.fallback_local && !(o.create || ctx.cfg.autostart)) run_here(o, req);
         if (!nobody || !(o.create || ctx.cfg.autostart))
             throw failure{exit_failure, fmt::format("{} (is the pfd daemon running? -C starts one)", e.what())};
-        start_daemon(o, ctx.where);
+        start_daemon(o, ctx.where, ctx.cfg);
         try {
             conn.emplace(path);
         } catch (const std::exception& again) {

@@ -40,6 +40,8 @@ TEST_CASE("the shipped config/pfd.toml holds exactly the defaults", "[config]")
     CHECK(shipped.discovery_project == defaults.discovery_project);
     CHECK(shipped.autostart == defaults.autostart);
     CHECK(shipped.trust_daemon_uids == defaults.trust_daemon_uids);
+    CHECK(shipped.autostart_command == defaults.autostart_command);
+    CHECK(shipped.fallback_local == defaults.fallback_local);
     CHECK(shipped.request_bytes == defaults.request_bytes);
     CHECK(shipped.fds == defaults.fds);
     CHECK(shipped.request_timeout == defaults.request_timeout);

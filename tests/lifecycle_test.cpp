@@ -384,3 +384,38 @@ TEST_CASE("pfd status tells pid, socket, uptime, version, sessions, latency and 
     busy.write_stdin("\n");
     CHECK(busy.finish().code() == 0);
 }
+
+TEST_CASE("[discovery] autostart, autostart_command and fallback", "[lifecycle][config]")
+{
+    user_env u;
+    temp_dir conf;
+    ::mkdir((conf / "pfd").c_str(), 0700);
+    auto env = u.env();
+    env.push_back("XDG_CONFIG_HOME=" + conf.path());
+
+    SECTION("autostart with a command of our own, as from inside a container")
+    {
+        std::ofstream(conf / "pfd/config.toml")
+            << "[discovery]\nautostart = true\nautostart_command = [\"sh\", \"-c\", "
+               "\"echo used > '" << (conf / "marker") << "'; exec \\\"$0\\\" start \\\"$@\\\"\", \"" << pfd_binary()
+            << "\"]\n";
+        auto r = run({.argv = {hostexec_binary(), "echo", "started"}, .env = env});
+        CHECK(r.code() == 0);
+        CHECK(r.out == "started\n");
+        std::ifstream marker(conf / "marker");
+        std::string used;
+        marker >> used;
+        CHECK(used == "used");
+        CHECK(run({.argv = {pfd_binary(), "stop"}, .env = env}).code() == 0);
+    }
+    SECTION("fallback = local runs the command here when no daemon answers")
+    {
+        std::ofstream(conf / "pfd/config.toml") << "[discovery]\nfallback = \"local\"\n";
+        auto r = run({.argv = {hostexec_binary(), "sh", "-c", "echo local-$PPID; exit 4"}, .env = env});
+        CHECK(r.code() == 4);
+        CHECK(r.out.starts_with("local-"));
+        CHECK_FALSE(exists(u.run / "pfd.sock"));
+        auto missing = run({.argv = {hostexec_binary(), "pfd-no-such-command"}, .env = env});
+        CHECK(missing.code() == 127);
+    }
+}

@@ -21,6 +21,9 @@ struct config {
     std::string discovery_project;
     bool autostart = false; ///< hostexec starts a daemon when none answers, as with -C
     std::vector<uid_t> trust_daemon_uids; ///< daemons hostexec talks to besides its own uid's and root's
+    /// How hostexec starts a daemon; empty: `pfd start` next to hostexec. "--socket PATH" is appended.
+    std::vector<std::string> autostart_command;
+    bool fallback_local = false; ///< [discovery] fallback = "local": no daemon to be had, run the command here
     // [limits]
     std::size_t request_bytes = 1 << 20;
     std::size_t fds = 64;
