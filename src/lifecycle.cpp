@@ -35,10 +35,13 @@ std::optional<pid_t> read_pid(int fd)
 
 } // namespace
 
-pidfile::pidfile(std::string path) : path_(std::move(path))
+pidfile::pidfile(std::string path, std::chrono::milliseconds wait) : path_(std::move(path))
 {
     fd_.reset(::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!fd_) throw_errno(fmt::format("cannot open pidfile '{}'", path_));
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    while (::flock(fd_.get(), LOCK_EX | LOCK_NB) < 0 && std::chrono::steady_clock::now() < deadline)
+        ::usleep(2000);
     if (::flock(fd_.get(), LOCK_EX | LOCK_NB) < 0) {
         auto pid = read_pid(fd_.get());
         fd_.reset();
@@ -52,6 +55,7 @@ pidfile::pidfile(std::string path) : path_(std::move(path))
 
 pidfile::~pidfile()
 {
+    if (!fd_) return; // released to a successor
     struct stat mine{}, there{};
     if (::fstat(fd_.get(), &mine) == 0 && ::stat(path_.c_str(), &there) == 0 && mine.st_ino == there.st_ino)
         ::unlink(path_.c_str());

@@ -12,7 +12,13 @@
 #include "pfd/shim.hpp"
 #include "pfd/version.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <cstring>
 
 #include <charconv>
 #include <chrono>
@@ -23,6 +29,8 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+extern char** environ;
 
 namespace pfd {
 
@@ -39,6 +47,7 @@ void print_usage(std::FILE* to)
                "       pfd start [OPTIONS]     start it in the background; returns once it is ready\n"
                "       pfd stop [OPTIONS]      stop the background daemon (drains running commands)\n"
                "       pfd status [--json] [OPTIONS]  pid, socket, uptime, version, sessions, latency, RSS\n"
+               "       pfd restart [OPTIONS]   hand the socket to a new daemon; running commands go on\n"
                "       pfd reload [OPTIONS]    make the daemon read its configuration again (or SIGHUP)\n"
                "       pfd install-units [DIR]  write systemd user units (pfd.socket, pfd.service)\n"
                "       pfd --version | --help\n\n"
@@ -134,6 +143,7 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     options.socket_path = ctx.where.socket;
     options.session_helper = find_session_helper();
     options.ready_fd = d.ready_fd;
+    options.executable = self_executable();
     // A reload reads the same files again, from where we were started (a
     // background daemon has moved to /).
     char buf[4096];
@@ -146,10 +156,100 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     return options;
 }
 
-/// Serves until stopped, holding the socket's pidfile meanwhile.
-int run_daemon(server_options options)
+/// Writes `n` in decimal into `out` (async-signal-safe, for a forked child).
+char* format_int(char* out, long n)
 {
-    pidfile held(pidfile_for(options.socket_path));
+    char tmp[24];
+    int len = 0;
+    do tmp[len++] = static_cast<char>('0' + n % 10);
+    while ((n /= 10) > 0);
+    while (len > 0) *out++ = tmp[--len];
+    *out = '\0';
+    return out;
+}
+
+/// Starts `argv` as our successor with the listening socket as its fd 3
+/// (LISTEN_FDS, as systemd does) and waits for its readiness on fd 4.
+pid_t start_successor(const std::vector<std::string>& args, const std::string& cwd, int listen_fd)
+{
+    // Everything the child needs is built before fork: the daemon has threads.
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e; ++e) {
+        std::string_view entry = *e;
+        if (!entry.starts_with("LISTEN_") && !entry.starts_with("PFD_HANDOFF=")) env_strings.emplace_back(entry);
+    }
+    env_strings.emplace_back("LISTEN_FDS=1");
+    env_strings.emplace_back("PFD_HANDOFF=1");
+    env_strings.emplace_back("LISTEN_PID=00000000000000000000"); // filled in by the child
+    std::vector<char*> envp, argv;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    char* listen_pid = envp[envp.size() - 2] + std::strlen("LISTEN_PID=");
+    std::vector<std::string> arg_strings = args;
+    for (auto& a : arg_strings) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 failed");
+    unique_fd ready_read(ready[0]), ready_write(ready[1]);
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid == 0) {
+        int sock = ::fcntl(listen_fd, F_DUPFD, 10);
+        int pipe_w = ::fcntl(ready_write.get(), F_DUPFD, 10);
+        ::dup2(sock, 3);
+        ::dup2(pipe_w, 4);
+        ::close_range(5, ~0U, 0);
+        format_int(listen_pid, ::getpid());
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (::chdir(cwd.c_str()) < 0) ::_exit(126);
+        ::execve(argv[0], argv.data(), envp.data());
+        ::_exit(127);
+    }
+    ready_write.reset();
+    pollfd p{ready_read.get(), POLLIN, 0};
+    char c = 0;
+    if (::poll(&p, 1, 20000) != 1 || ::read(ready_read.get(), &c, 1) != 1 || c != '\n') {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        throw std::runtime_error("the new daemon did not become ready");
+    }
+    return pid;
+}
+
+/// The command line that makes a successor serve what we serve.
+std::vector<std::string> successor_args(const daemon_args& d, const server_options& options)
+{
+    std::vector<std::string> args{options.executable, "serve", "--socket", options.socket_path, "--ready-fd", "4"};
+    if (!d.project_flag.empty()) args.insert(args.end(), {"--project", d.project_flag});
+    if (!d.config_file.empty()) args.insert(args.end(), {"--config", d.config_file});
+    if (d.threads) args.insert(args.end(), {"--threads", std::to_string(*d.threads)});
+    if (d.request_timeout) args.insert(args.end(), {"--request-timeout-ms", std::to_string(d.request_timeout->count())});
+    if (d.stop_grace) args.insert(args.end(), {"--stop-grace-ms", std::to_string(d.stop_grace->count())});
+    return args;
+}
+
+/// Serves until stopped, holding the socket's pidfile meanwhile. A
+/// successor (PFD_HANDOFF) takes the pidfile once ready, when its
+/// predecessor lets go of it.
+int run_daemon(server_options options, const daemon_args& d)
+{
+    std::optional<pidfile> held;
+    std::string path = pidfile_for(options.socket_path);
+    if (std::getenv("PFD_HANDOFF"))
+        options.on_ready = [&] { held.emplace(path, std::chrono::seconds(5)); };
+    else
+        held.emplace(path);
+    char buf[4096];
+    std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
+    auto args = successor_args(d, options);
+    options.hand_over = [&held, args, cwd](int listen_fd) {
+        pid_t successor = start_successor(args, cwd, listen_fd);
+        if (held) held->release();
+        return successor;
+    };
     server daemon(std::move(options));
     daemon.run();
     return 0;
@@ -161,7 +261,7 @@ int serve(const daemon_args& d, const context& ctx)
         fmt::print("pfd: configuration is valid\n");
         return 0;
     }
-    return run_daemon(server_options_for(d, ctx));
+    return run_daemon(server_options_for(d, ctx), d);
 }
 
 int start(const daemon_args& d, const context& ctx)
@@ -172,7 +272,7 @@ int start(const daemon_args& d, const context& ctx)
     return start_in_background(socket, base + ".lock", log_file_for(socket), [&](int ready_fd) {
         options.ready_fd = ready_fd;
         try {
-            return run_daemon(options);
+            return run_daemon(options, d);
         } catch (const std::exception& e) {
             fmt::print(stderr, "pfd: {}\n", e.what());
             return 1;
@@ -197,6 +297,25 @@ int reload(const context& ctx)
     event ev = parse_event(ask(ctx.where.socket, "reload"));
     if (auto* other = std::get_if<other_event>(&ev); other && other->name == "reloaded") {
         fmt::print("pfd: configuration reloaded\n");
+        return 0;
+    }
+    if (auto* error = std::get_if<error_event>(&ev)) fmt::print(stderr, "pfd: {}\n", error->message);
+    return 1;
+}
+
+/// Hands the daemon's socket to a fresh one (the binary on disk) while it
+/// finishes its running commands; starts one if none runs.
+int restart(const daemon_args& d, const context& ctx)
+{
+    std::string answer;
+    try {
+        answer = ask(ctx.where.socket, "restart");
+    } catch (const std::system_error&) {
+        return start(d, ctx);
+    }
+    event ev = parse_event(answer);
+    if (auto* other = std::get_if<other_event>(&ev); other && other->name == "restarted") {
+        fmt::print("pfd: restarted; the previous daemon finishes its running commands\n");
         return 0;
     }
     if (auto* error = std::get_if<error_event>(&ev)) fmt::print(stderr, "pfd: {}\n", error->message);
@@ -255,13 +374,15 @@ int pfd_main(int argc, char** argv)
                        dir);
             return 0;
         }
-        if (verb == "serve" || verb == "start" || verb == "stop" || verb == "reload" || verb == "status") {
+        if (verb == "serve" || verb == "start" || verb == "stop" || verb == "reload" || verb == "status" ||
+            verb == "restart") {
             auto d = parse_daemon_args(argc, argv);
             // Files (system, user, project, --config), then flags: later wins.
             context ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file);
             if (verb == "serve") return serve(d, ctx);
             if (verb == "start") return start(d, ctx);
             if (verb == "reload") return reload(ctx);
+            if (verb == "restart") return restart(d, ctx);
             if (verb == "status") return status(ctx, d.json);
             return stop(d, ctx);
         }

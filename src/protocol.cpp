@@ -206,7 +206,7 @@ request parse_request(std::string_view line)
         if (!j.contains("id")) bad("missing 'id'");
         return cancel_request{static_cast<std::uint64_t>(get_int(j["id"], "id", 0, INT64_MAX))};
     }
-    for (auto simple : {"ps", "watch", "status", "ping", "stop", "reload"}) {
+    for (auto simple : {"ps", "watch", "status", "ping", "stop", "reload", "restart"}) {
         if (op == simple) {
             check_fields(j, {"pfd", "op"});
             return simple_request{op};

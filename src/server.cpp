@@ -51,6 +51,7 @@ struct server::impl {
     ino_t socket_inode = 0;
     bool owns_socket_file = true;
     bool stopping = false;
+    bool handed_over = false;
     bool stopped = false;
 
     /// What new sessions use; replaced whole by a reload. (A mutex, not
@@ -64,7 +65,55 @@ struct server::impl {
         std::lock_guard lock(live_mutex);
         return live;
     }
-    daemon_hooks hooks{[this] { return reload(); }, [this] { return status_line(); }};
+    daemon_hooks hooks{[this] { return reload(); }, [this] { return status_line(); }, [this] { return restart(); },
+                       [this](std::string_view build) { client_build_seen(build); }};
+
+    /// Hands the listening socket to a successor (the binary on disk), then
+    /// stops accepting and lets running commands finish: no client is
+    /// refused, no command is cut short. "" when done, else why not.
+    std::string restart()
+    {
+        std::lock_guard lock(reload_mutex);
+        if (!options.hand_over) return "this daemon cannot hand its socket over";
+        if (handed_over) return {};
+        pid_t successor;
+        try {
+            successor = options.hand_over(acceptor.native_handle());
+        } catch (const std::exception& e) {
+            return std::string("restart failed, still serving: ") + e.what();
+        }
+        handed_over = true;
+        fmt::print(stderr, "pfd: handed the socket to pid {}; finishing running commands\n", successor);
+        asio::co_spawn(control, retire(), asio::detached);
+        return {};
+    }
+
+    /// After a hand-over: accept no more, finish what runs, leave the socket
+    /// file and pidfile to the successor.
+    awaitable<void> retire()
+    {
+        if (stopping) co_return;
+        stopping = true;
+        owns_socket_file = false;
+        asio::error_code ignored;
+        acceptor.close(ignored);
+        while (registry.size() > 0) co_await drain_for(std::chrono::hours(24));
+        stopped = true;
+        stop_signals.cancel(ignored);
+        child_signals.cancel(ignored);
+        reload_signals.cancel(ignored);
+    }
+
+    /// A client of another build: if our binary was replaced on disk since
+    /// we started, replace ourselves with it (once).
+    void client_build_seen(std::string_view build)
+    {
+        if (build.empty() || build == build_id() || options.executable.empty() || handed_over) return;
+        struct stat on_disk{}, running{};
+        if (::stat(options.executable.c_str(), &on_disk) < 0 || ::stat("/proc/self/exe", &running) < 0) return;
+        if (on_disk.st_ino == running.st_ino && on_disk.st_dev == running.st_dev) return;
+        asio::post(control, [this] { restart(); });
+    }
     std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
     /// The `status` event: who we are and how we do (spec §7).
@@ -122,7 +171,11 @@ struct server::impl {
     {
         if (auto activated = activated_socket()) {
             // systemd owns this socket (and its file): we only serve it.
-            owns_socket_file = false;
+            // Unless a predecessor handed it over: then it is ours now.
+            owns_socket_file = std::getenv("PFD_HANDOFF") != nullptr;
+            ::unsetenv("PFD_HANDOFF");
+            struct stat st{};
+            if (owns_socket_file && ::stat(options.socket_path.c_str(), &st) == 0) socket_inode = st.st_ino;
             acceptor.assign(stream(), *activated);
             return;
         }
@@ -248,13 +301,14 @@ void server::run()
     asio::co_spawn(s.control, s.signal_watcher(), asio::detached);
     asio::co_spawn(s.control, s.child_watcher(), asio::detached);
     asio::co_spawn(s.control, s.reload_watcher(), asio::detached);
-    asio::co_spawn(s.io, s.listener(), asio::detached);
+    asio::co_spawn(s.control, s.listener(), asio::detached);
 
     notify_systemd(fmt::format("READY=1\nSTATUS=serving {}\nMAINPID={}", s.options.socket_path, ::getpid()));
     if (s.options.ready_fd) {
         [[maybe_unused]] auto n = ::write(*s.options.ready_fd, "\n", 1);
         ::close(*s.options.ready_fd);
     }
+    if (s.options.on_ready) s.options.on_ready();
 
     unsigned threads = s.options.threads ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> pool;

@@ -254,6 +254,9 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     std::uint64_t id = c.registry.next_id();
     std::string head = encode_event(accepted_event{id});
     bool detach = req.detach;
+    // "hostexec/0.1.0 <build>": a newer client may mean a newer daemon is installed.
+    if (auto space = req.client.rfind(' '); space != std::string::npos && c.hooks.client_build)
+        c.hooks.client_build(std::string_view(req.client).substr(space + 1));
     std::vector<std::string> argv = req.argv;
 
     auto started = clock_type::now();
@@ -346,6 +349,11 @@ awaitable<void> handle(connection& c)
         // Encoded first: g++ 12 mishandles temporaries with destructors
         // inside a co_await expression (a double free was seen here).
         std::string reply = encode_event(other_event{"reloaded"});
+        co_await try_send(c, std::move(reply));
+    } else if (simple && simple->op == "restart") {
+        std::string why = c.hooks.restart ? c.hooks.restart() : std::string("this daemon cannot restart");
+        if (!why.empty()) throw protocol_error(errc::bad_request, why);
+        std::string reply = encode_event(other_event{"restarted"});
         co_await try_send(c, std::move(reply));
     } else if (simple && simple->op == "status" && c.hooks.status) {
         std::string reply = c.hooks.status();

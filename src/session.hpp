@@ -20,6 +20,8 @@ namespace pfd {
 struct daemon_hooks {
     std::function<std::string()> reload; ///< "" when applied, else why not
     std::function<std::string()> status; ///< the `status` event line
+    std::function<std::string()> restart; ///< "" when handed over, else why not
+    std::function<void(std::string_view build)> client_build; ///< each exec's client build id
 };
 
 /// `options` is the configuration as it was when the client connected.

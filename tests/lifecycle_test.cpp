@@ -133,6 +133,14 @@ struct user_env {
     }
 };
 
+bool state_is_zombie(pid_t pid)
+{
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(f)), {});
+    auto close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
 bool exists(const std::string& path)
 {
     struct stat st{};
@@ -418,4 +426,89 @@ TEST_CASE("[discovery] autostart, autostart_command and fallback", "[lifecycle][
         auto missing = run({.argv = {hostexec_binary(), "pfd-no-such-command"}, .env = env});
         CHECK(missing.code() == 127);
     }
+}
+
+namespace {
+
+/// The pid `pfd status --json` reports, or -1.
+pid_t status_pid(const user_env& u, const std::string& pfd = pfd_binary())
+{
+    auto r = run({.argv = {pfd, "status", "--json"}, .env = u.env()});
+    auto at = r.out.find("\"pid\":");
+    return at == std::string::npos ? -1 : std::atoi(r.out.c_str() + at + 6);
+}
+
+} // namespace
+
+TEST_CASE("pfd restart hands the socket over: no client refused, running commands go on", "[lifecycle][restart]")
+{
+    user_env u;
+    REQUIRE(u.pfd({"start"}).code() == 0);
+    pid_t before = status_pid(u);
+    REQUIRE(before > 0);
+
+    process long_running({.argv = {hostexec_binary(), "sh", "-c", "echo ready; read x; echo done-$x"}, .env = u.env()});
+    REQUIRE(long_running.read_stdout_until("ready\n") == "ready\n");
+
+    // Clients keep coming while the daemon is replaced.
+    std::vector<process> clients;
+    for (int i = 0; i < 10; ++i)
+        clients.emplace_back(spawn_options{.argv = {hostexec_binary(), "echo", std::to_string(i)}, .env = u.env()});
+    auto restart = u.pfd({"restart"});
+    CHECK(restart.code() == 0);
+    for (int i = 10; i < 20; ++i)
+        clients.emplace_back(spawn_options{.argv = {hostexec_binary(), "echo", std::to_string(i)}, .env = u.env()});
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+        auto r = clients[i].finish();
+        INFO("client " << i << ": " << r.err);
+        CHECK(r.code() == 0);
+        CHECK(r.out == std::to_string(i) + "\n");
+    }
+
+    pid_t after = status_pid(u);
+    CHECK(after > 0);
+    CHECK(after != before);
+    // The old daemon still runs the long command and reports its end.
+    CHECK(::kill(before, 0) == 0);
+    long_running.write_stdin("1\n");
+    auto r = long_running.finish();
+    CHECK(r.code() == 0);
+    CHECK(r.out == "ready\ndone-1\n");
+    CHECK(eventually([&] { return ::kill(before, 0) != 0 || state_is_zombie(before); }));
+    CHECK(exists(u.run / "pfd.sock"));
+    CHECK(u.pfd({"stop"}).code() == 0);
+    CHECK_FALSE(exists(u.run / "pfd.sock"));
+}
+
+TEST_CASE("a client of another build replaces a daemon whose binary was upgraded on disk", "[lifecycle][restart]")
+{
+    user_env u;
+    temp_dir bin;
+    std::string pfd = bin / "pfd";
+    std::filesystem::copy_file(pfd_binary(), pfd);
+    std::filesystem::permissions(pfd, std::filesystem::perms::owner_all);
+    REQUIRE(run({.argv = {pfd, "start"}, .env = u.env()}).code() == 0);
+    pid_t before = status_pid(u, pfd);
+    REQUIRE(before > 0);
+
+    auto send_exec = [&](const std::string& client) {
+        auto sock = connect_raw(u.run / "pfd.sock");
+        std::string line = R"({"pfd":1,"op":"exec","argv":["true"],"cwd":"/","client":")" + client + "\"}\n";
+        REQUIRE(::write(sock.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+        return read_all(sock.get());
+    };
+    // Another build, but the binary on disk is the running one: nothing to upgrade to.
+    CHECK(send_exec("hostexec/9.9 other-build").find("\"exited\"") != std::string::npos);
+    CHECK(status_pid(u, pfd) == before);
+
+    // "Upgrade": a new file at the same path (new inode).
+    std::filesystem::copy_file(pfd_binary(), pfd + ".new");
+    std::filesystem::permissions(pfd + ".new", std::filesystem::perms::owner_all);
+    std::filesystem::rename(pfd + ".new", pfd);
+    CHECK(send_exec("hostexec/9.9 other-build").find("\"exited\"") != std::string::npos);
+    CHECK(eventually([&] {
+        pid_t now = status_pid(u, pfd);
+        return now > 0 && now != before;
+    }));
+    CHECK(run({.argv = {pfd, "stop"}, .env = u.env()}).code() == 0);
 }

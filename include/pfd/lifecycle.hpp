@@ -17,10 +17,15 @@ namespace pfd {
 /// daemon per socket. Removed on destruction if it is still ours.
 class pidfile {
 public:
-    /// Throws std::runtime_error "a daemon (pid N) already serves ..." when
-    /// another process holds it.
-    explicit pidfile(std::string path);
+    /// Throws std::runtime_error "a daemon (pid N) already holds ..." when
+    /// another process holds it (after waiting up to `wait` for it to let go:
+    /// a successor waits for its predecessor).
+    explicit pidfile(std::string path, std::chrono::milliseconds wait = {});
     ~pidfile();
+
+    /// Lets go of the pidfile without removing it: a successor that was
+    /// handed the socket takes it over.
+    void release() noexcept { fd_.reset(); }
     pidfile(const pidfile&) = delete;
     pidfile& operator=(const pidfile&) = delete;
 

@@ -35,6 +35,16 @@ struct server_options {
     /// Reads the configuration again, for SIGHUP and `pfd reload`; throws
     /// on errors (the running configuration then stays). Empty: no reload.
     std::function<server_options()> reload;
+    /// Starts a successor daemon with the listening socket `listen_fd` and
+    /// returns its pid once it is ready (throws otherwise): `pfd restart` and
+    /// version upgrades. Empty: this daemon cannot be replaced.
+    std::function<pid_t(int listen_fd)> hand_over;
+    /// Called once serving and ready (a successor takes the pidfile here).
+    std::function<void()> on_ready;
+    /// The path this daemon's binary was started from: when the file there
+    /// is no longer the running image, a client of another build triggers a
+    /// replacement.
+    std::string executable;
     /// Written "\n" and closed once the socket listens (s6-style readiness).
     std::optional<int> ready_fd;
 };
