@@ -211,10 +211,20 @@ pid_t start_successor(const std::vector<std::string>& args, const std::string& c
     ready_write.reset();
     pollfd p{ready_read.get(), POLLIN, 0};
     char c = 0;
-    if (::poll(&p, 1, 20000) != 1 || ::read(ready_read.get(), &c, 1) != 1 || c != '\n') {
+    int polled;
+    do polled = ::poll(&p, 1, 20000);
+    while (polled < 0 && errno == EINTR);
+    ssize_t n = -1;
+    if (polled == 1)
+        do n = ::read(ready_read.get(), &c, 1);
+        while (n < 0 && errno == EINTR);
+    if (n != 1 || c != '\n') {
+        int saved = errno;
         ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        throw std::runtime_error("the new daemon did not become ready");
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        throw std::runtime_error(fmt::format("the new daemon did not become ready (poll {}, read {}, {}, status {:#x})",
+                                             polled, n, std::strerror(saved), status));
     }
     return pid;
 }

@@ -80,6 +80,7 @@ struct server::impl {
         try {
             successor = options.hand_over(acceptor.native_handle());
         } catch (const std::exception& e) {
+            fmt::print(stderr, "pfd: restart failed, still serving: {}\n", e.what());
             return std::string("restart failed, still serving: ") + e.what();
         }
         handed_over = true;
@@ -112,6 +113,8 @@ struct server::impl {
         struct stat on_disk{}, running{};
         if (::stat(options.executable.c_str(), &on_disk) < 0 || ::stat("/proc/self/exe", &running) < 0) return;
         if (on_disk.st_ino == running.st_ino && on_disk.st_dev == running.st_dev) return;
+        fmt::print(stderr, "pfd: a client of build {} and a new '{}' on disk: replacing this daemon\n", build,
+                   options.executable);
         asio::post(control, [this] { restart(); });
     }
     std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();

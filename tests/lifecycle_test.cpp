@@ -455,6 +455,9 @@ TEST_CASE("pfd restart hands the socket over: no client refused, running command
     for (int i = 0; i < 10; ++i)
         clients.emplace_back(spawn_options{.argv = {hostexec_binary(), "echo", std::to_string(i)}, .env = u.env()});
     auto restart = u.pfd({"restart"});
+    std::ifstream log(u.state / "pfd/pfd.sock.log");
+    INFO("pfd restart said: " << restart.out << restart.err);
+    INFO("daemon log: " << std::string((std::istreambuf_iterator<char>(log)), {}));
     CHECK(restart.code() == 0);
     for (int i = 10; i < 20; ++i)
         clients.emplace_back(spawn_options{.argv = {hostexec_binary(), "echo", std::to_string(i)}, .env = u.env()});
@@ -506,9 +509,12 @@ TEST_CASE("a client of another build replaces a daemon whose binary was upgraded
     std::filesystem::permissions(pfd + ".new", std::filesystem::perms::owner_all);
     std::filesystem::rename(pfd + ".new", pfd);
     CHECK(send_exec("hostexec/9.9 other-build").find("\"exited\"") != std::string::npos);
-    CHECK(eventually([&] {
+    bool replaced = eventually([&] {
         pid_t now = status_pid(u, pfd);
         return now > 0 && now != before;
-    }));
+    });
+    std::ifstream log(u.state / "pfd/pfd.sock.log");
+    INFO("daemon log: " << std::string((std::istreambuf_iterator<char>(log)), {}));
+    CHECK(replaced);
     CHECK(run({.argv = {pfd, "stop"}, .env = u.env()}).code() == 0);
 }
