@@ -23,15 +23,15 @@ bool is_ours_and_private(const struct stat& st)
 
 } // namespace
 
-std::string runtime_dir()
+std::string runtime_dir(const std::string& run_user_base, const std::string& tmp_base)
 {
     if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg) return xdg;
     uid_t uid = ::getuid();
-    std::string run_user = fmt::format("/run/user/{}", uid);
+    std::string run_user = fmt::format("{}/{}", run_user_base, uid);
     struct stat st{};
     if (::lstat(run_user.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid) return run_user;
 
-    std::string tmp = fmt::format("/tmp/pfd-{}", uid);
+    std::string tmp = fmt::format("{}/pfd-{}", tmp_base, uid);
     if (::mkdir(tmp.c_str(), 0700) < 0 && errno != EEXIST) throw_errno(fmt::format("cannot create '{}'", tmp));
     if (::lstat(tmp.c_str(), &st) < 0) throw_errno(fmt::format("cannot stat '{}'", tmp));
     if (!is_ours_and_private(st))

@@ -518,3 +518,29 @@ TEST_CASE("a client of another build replaces a daemon whose binary was upgraded
     CHECK(replaced);
     CHECK(run({.argv = {pfd, "stop"}, .env = u.env()}).code() == 0);
 }
+
+TEST_CASE("without XDG_RUNTIME_DIR: /run/user/UID if ours, else a checked private /tmp/pfd-UID", "[discovery]")
+{
+    scoped_env xdg("XDG_RUNTIME_DIR", std::nullopt);
+    temp_dir run_user, tmp;
+    std::string uid = std::to_string(::getuid());
+
+    std::string made = runtime_dir(run_user.path(), tmp.path());
+    CHECK(made == tmp / ("pfd-" + uid));
+    struct stat st{};
+    REQUIRE(::lstat(made.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+    CHECK(runtime_dir(run_user.path(), tmp.path()) == made); // and again, existing
+
+    ::mkdir((run_user / uid).c_str(), 0700);
+    CHECK(runtime_dir(run_user.path(), tmp.path()) == run_user / uid);
+
+    temp_dir bad;
+    std::string dir = bad / ("pfd-" + uid);
+    ::mkdir(dir.c_str(), 0755);
+    ::chmod(dir.c_str(), 0755);
+    CHECK_THROWS_WITH(runtime_dir(run_user / "none", bad.path()), Catch::Contains("not a private directory"));
+    ::rmdir(dir.c_str());
+    ::symlink(tmp.path().c_str(), dir.c_str()); // someone else's trap
+    CHECK_THROWS_WITH(runtime_dir(run_user / "none", bad.path()), Catch::Contains("symlink"));
+}

@@ -47,7 +47,8 @@ std::string find_socket(const std::string& flag);
 /// $XDG_RUNTIME_DIR, else /run/user/$UID when it exists and is ours, else
 /// /tmp/pfd-$UID created 0700 and checked (owner, mode, not a symlink), as
 /// tmux does. Throws std::runtime_error when no safe directory can be had.
-std::string runtime_dir();
+/// `run_user` and `tmp` are seams for tests.
+std::string runtime_dir(const std::string& run_user = "/run/user", const std::string& tmp = "/tmp");
 
 /// The pidfile that goes with a socket: "x/pfd.sock" -> "x/pfd.pid".
 std::string pidfile_for(const std::string& socket);
