@@ -1,3 +1,6 @@
 #include "pfd/hostexec.hpp"
 
-int main(int argc, char** argv) { return pfd::hostexec_main(argc, argv); }
+int main(int argc, char** argv)
+{
+    return pfd::hostexec_main(argc, argv);
+}

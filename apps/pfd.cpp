@@ -1,3 +1,6 @@
 #include "pfd/pfd_cli.hpp"
 
-int main(int argc, char** argv) { return pfd::pfd_main(argc, argv); }
+int main(int argc, char** argv)
+{
+    return pfd::pfd_main(argc, argv);
+}

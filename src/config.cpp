@@ -30,7 +30,8 @@ struct applier {
         throw config_error(fmt::format("{}:{}: {}", file, where.begin.line, what));
     }
 
-    template <typename T> T integer(const toml::node& n, const std::string& key, T lo, T hi) const
+    template <typename T>
+    T integer(const toml::node& n, const std::string& key, T lo, T hi) const
     {
         auto v = n.value<std::int64_t>();
         if (!n.is_integer() || !v) fail(n.source(), fmt::format("'{}' must be an integer", key));
@@ -135,7 +136,8 @@ struct applier {
             if (name == "project" && file.ends_with("/.pfd.toml")) {
                 auto v = value.value<std::string>();
                 if (!value.is_string() || !v || !is_valid_project_name(*v))
-                    fail(section.source(), "'project' must be a project name ([A-Za-z0-9._-], 1-64, not starting with '.')");
+                    fail(section.source(),
+                         "'project' must be a project name ([A-Za-z0-9._-], 1-64, not starting with '.')");
                 continue;
             }
             auto it = known.find(name);
@@ -167,7 +169,7 @@ void apply_file(config& cfg, const std::string& file)
 
 bool exists(const std::string& path)
 {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
 }
 

@@ -10,8 +10,8 @@
 
 namespace pfd {
 
-context resolve_context(const std::string& socket_flag, const std::string& project_flag,
-                        const std::string& config_file, std::string cwd)
+context resolve_context(const std::string& socket_flag, const std::string& project_flag, const std::string& config_file,
+                        std::string cwd)
 {
     char buf[4096];
     if (cwd.empty()) cwd = ::getcwd(buf, sizeof buf) ? buf : "/";

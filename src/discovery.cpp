@@ -28,7 +28,7 @@ std::string runtime_dir(const std::string& run_user_base, const std::string& tmp
     if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg) return xdg;
     uid_t uid = ::getuid();
     std::string run_user = fmt::format("{}/{}", run_user_base, uid);
-    struct stat st{};
+    struct stat st {};
     if (::lstat(run_user.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid) return run_user;
 
     std::string tmp = fmt::format("{}/pfd-{}", tmp_base, uid);
@@ -61,7 +61,7 @@ std::optional<std::string> find_project_file(const std::string& dir)
     std::string d = dir;
     for (;;) {
         std::string candidate = (d == "/" ? "" : d) + "/.pfd.toml";
-        struct stat st{};
+        struct stat st {};
         if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return candidate;
         if (d == "/" || d.empty()) return std::nullopt;
         auto slash = d.rfind('/');
@@ -83,7 +83,7 @@ discovery_result discover(const discovery_request& r)
         if (mode == "local") {
             for (const char* name : {"pfd.sock", ".pfd.sock"}) {
                 std::string candidate = r.cwd + "/" + name;
-                struct stat st{};
+                struct stat st {};
                 if (::stat(candidate.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return {candidate, {}, "local"};
             }
         } else if (mode == "project") {
@@ -105,9 +105,9 @@ discovery_result discover(const discovery_request& r)
             }
             if (project.empty()) continue;
             if (!is_valid_project_name(project))
-                throw std::runtime_error(fmt::format(
-                    "project name '{}' (from {}) must be 1-64 of [A-Za-z0-9._-], not starting with '.'", project,
-                    source));
+                throw std::runtime_error(
+                    fmt::format("project name '{}' (from {}) must be 1-64 of [A-Za-z0-9._-], not starting with '.'",
+                                project, source));
             return {runtime_dir() + "/pfd." + project + ".sock", project, "project"};
         } else if (mode == "runtime") {
             return {runtime_dir() + "/pfd.sock", {}, "runtime"};

@@ -47,7 +47,6 @@ constexpr int exit_not_found = 127;
 /// Signals that reach the command's process group instead of hostexec.
 constexpr int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-
 /// A failure of hostexec itself: message and exit status.
 struct failure {
     int status;
@@ -59,14 +58,18 @@ std::string current_directory()
     std::string buf(4096, '\0');
     while (::getcwd(buf.data(), buf.size()) == nullptr) {
         if (errno != ERANGE)
-            throw failure{exit_failure, fmt::format("cannot determine the current directory: {}", std::strerror(errno))};
+            throw failure{exit_failure,
+                          fmt::format("cannot determine the current directory: {}", std::strerror(errno))};
         buf.resize(buf.size() * 2);
     }
     buf.resize(std::strlen(buf.c_str()));
     return buf;
 }
 
-std::string_view name_of(std::string_view entry) { return entry.substr(0, entry.find('=')); }
+std::string_view name_of(std::string_view entry)
+{
+    return entry.substr(0, entry.find('='));
+}
 
 /// The command's environment: ours (one entry per name, the first, as getenv
 /// sees it) or none with --clear-env, then --unset-env, then --env.
@@ -134,9 +137,12 @@ void stop_self(int signo)
 int status_for(errc code)
 {
     switch (code) {
-    case errc::not_found: return exit_not_found;
-    case errc::not_executable: return exit_not_executable;
-    default: return exit_failure;
+    case errc::not_found:
+        return exit_not_found;
+    case errc::not_executable:
+        return exit_not_executable;
+    default:
+        return exit_failure;
     }
 }
 

@@ -40,8 +40,7 @@ pidfile::pidfile(std::string path, std::chrono::milliseconds wait) : path_(std::
     fd_.reset(::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!fd_) throw_errno(fmt::format("cannot open pidfile '{}'", path_));
     auto deadline = std::chrono::steady_clock::now() + wait;
-    while (::flock(fd_.get(), LOCK_EX | LOCK_NB) < 0 && std::chrono::steady_clock::now() < deadline)
-        ::usleep(2000);
+    while (::flock(fd_.get(), LOCK_EX | LOCK_NB) < 0 && std::chrono::steady_clock::now() < deadline) ::usleep(2000);
     if (::flock(fd_.get(), LOCK_EX | LOCK_NB) < 0) {
         auto pid = read_pid(fd_.get());
         fd_.reset();
@@ -56,7 +55,8 @@ pidfile::pidfile(std::string path, std::chrono::milliseconds wait) : path_(std::
 pidfile::~pidfile()
 {
     if (!fd_) return; // released to a successor
-    struct stat mine{}, there{};
+    struct stat mine {
+    }, there{};
     if (::fstat(fd_.get(), &mine) == 0 && ::stat(path_.c_str(), &there) == 0 && mine.st_ino == there.st_ino)
         ::unlink(path_.c_str());
 }
@@ -82,7 +82,7 @@ std::string log_file_for(const std::string& socket)
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     std::string log = dir + "/" + socket.substr(socket.rfind('/') + 1) + ".log";
-    struct stat st{};
+    struct stat st {};
     if (::stat(log.c_str(), &st) == 0 && st.st_size > (1 << 20)) std::filesystem::rename(log, log + ".1", ec);
     return log;
 }

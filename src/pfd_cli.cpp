@@ -42,24 +42,23 @@ struct usage_error {
 
 void print_usage(std::FILE* to)
 {
-    fmt::print(to,
-               "Usage: pfd serve [OPTIONS]     run the daemon in the foreground until SIGINT/SIGTERM\n"
-               "       pfd start [OPTIONS]     start it in the background; returns once it is ready\n"
-               "       pfd stop [OPTIONS]      stop the background daemon (drains running commands)\n"
-               "       pfd status [--json] [OPTIONS]  pid, socket, uptime, version, sessions, latency, RSS\n"
-               "       pfd restart [OPTIONS]   hand the socket to a new daemon; running commands go on\n"
-               "       pfd reload [OPTIONS]    make the daemon read its configuration again (or SIGHUP)\n"
-               "       pfd install-units [DIR]  write systemd user units (pfd.socket, pfd.service)\n"
-               "       pfd --version | --help\n\n"
-               "  --socket PATH   where to listen (default: $PFD_SOCKET, then discovery)\n"
-               "  --project NAME  the project's daemon ($XDG_RUNTIME_DIR/pfd.NAME.sock)\n"
-               "  --config FILE   read FILE after /etc/pfd/config.toml and ~/.config/pfd/config.toml\n"
-               "  --check-config  only validate the configuration\n"
-               "  --threads N     worker threads (default: one per core)\n"
-               "  --ready-fd N    write a newline to descriptor N once serving, then close it\n"
-               "  --request-timeout-ms N   time a client has to send its request line (5000)\n"
-               "  --stop-grace-ms N        on SIGTERM, time running commands get before SIGTERM,\n"
-               "                           and again before SIGKILL (10000)\n");
+    fmt::print(to, "Usage: pfd serve [OPTIONS]     run the daemon in the foreground until SIGINT/SIGTERM\n"
+                   "       pfd start [OPTIONS]     start it in the background; returns once it is ready\n"
+                   "       pfd stop [OPTIONS]      stop the background daemon (drains running commands)\n"
+                   "       pfd status [--json] [OPTIONS]  pid, socket, uptime, version, sessions, latency, RSS\n"
+                   "       pfd restart [OPTIONS]   hand the socket to a new daemon; running commands go on\n"
+                   "       pfd reload [OPTIONS]    make the daemon read its configuration again (or SIGHUP)\n"
+                   "       pfd install-units [DIR]  write systemd user units (pfd.socket, pfd.service)\n"
+                   "       pfd --version | --help\n\n"
+                   "  --socket PATH   where to listen (default: $PFD_SOCKET, then discovery)\n"
+                   "  --project NAME  the project's daemon ($XDG_RUNTIME_DIR/pfd.NAME.sock)\n"
+                   "  --config FILE   read FILE after /etc/pfd/config.toml and ~/.config/pfd/config.toml\n"
+                   "  --check-config  only validate the configuration\n"
+                   "  --threads N     worker threads (default: one per core)\n"
+                   "  --ready-fd N    write a newline to descriptor N once serving, then close it\n"
+                   "  --request-timeout-ms N   time a client has to send its request line (5000)\n"
+                   "  --stop-grace-ms N        on SIGTERM, time running commands get before SIGTERM,\n"
+                   "                           and again before SIGKILL (10000)\n");
 }
 
 int parse_number(std::string_view option, std::string_view text)
@@ -75,8 +74,8 @@ int parse_number(std::string_view option, std::string_view text)
 std::string find_session_helper()
 {
     std::string self = self_executable();
-    for (std::string candidate : {self.substr(0, self.rfind('/') + 1) + "pfd-session",
-                                  std::string(PFD_LIBEXECDIR) + "/pfd-session"})
+    for (std::string candidate :
+         {self.substr(0, self.rfind('/') + 1) + "pfd-session", std::string(PFD_LIBEXECDIR) + "/pfd-session"})
         if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     fmt::print(stderr, "pfd: pfd-session not found: commands with a terminal will not stop on Ctrl-Z\n");
     return {};
@@ -215,8 +214,8 @@ pid_t start_successor(const std::vector<std::string>& args, const std::string& c
     do polled = ::poll(&p, 1, 20000);
     while (polled < 0 && errno == EINTR);
     ssize_t n = -1;
-    if (polled == 1)
-        do n = ::read(ready_read.get(), &c, 1);
+    if (polled == 1) do
+            n = ::read(ready_read.get(), &c, 1);
         while (n < 0 && errno == EINTR);
     if (n != 1 || c != '\n') {
         int saved = errno;
@@ -236,7 +235,8 @@ std::vector<std::string> successor_args(const daemon_args& d, const server_optio
     if (!d.project_flag.empty()) args.insert(args.end(), {"--project", d.project_flag});
     if (!d.config_file.empty()) args.insert(args.end(), {"--config", d.config_file});
     if (d.threads) args.insert(args.end(), {"--threads", std::to_string(*d.threads)});
-    if (d.request_timeout) args.insert(args.end(), {"--request-timeout-ms", std::to_string(d.request_timeout->count())});
+    if (d.request_timeout)
+        args.insert(args.end(), {"--request-timeout-ms", std::to_string(d.request_timeout->count())});
     if (d.stop_grace) args.insert(args.end(), {"--stop-grace-ms", std::to_string(d.stop_grace->count())});
     return args;
 }

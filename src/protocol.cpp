@@ -16,7 +16,10 @@ using ordered_json = nlohmann::ordered_json;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& message) { throw protocol_error(errc::bad_request, message); }
+[[noreturn]] void bad(const std::string& message)
+{
+    throw protocol_error(errc::bad_request, message);
+}
 
 /// Parses one JSON object, rejecting duplicate keys at any depth (nlohmann
 /// would silently keep the last one, and a request must mean one thing).
@@ -26,13 +29,18 @@ json parse_object(std::string_view line)
     std::string duplicate;
     auto check = [&](int, json::parse_event_t ev, json& parsed) {
         switch (ev) {
-        case json::parse_event_t::object_start: keys.emplace_back(); break;
-        case json::parse_event_t::object_end: keys.pop_back(); break;
+        case json::parse_event_t::object_start:
+            keys.emplace_back();
+            break;
+        case json::parse_event_t::object_end:
+            keys.pop_back();
+            break;
         case json::parse_event_t::key:
             if (!keys.back().insert(parsed.get<std::string>()).second && duplicate.empty())
                 duplicate = parsed.get<std::string>();
             break;
-        default: break;
+        default:
+            break;
         }
         return true;
     };
@@ -110,9 +118,9 @@ void check_version(const json& j, bool required)
     }
     if (!it->is_number_integer()) bad("'pfd' must be an integer");
     if (it->get<std::int64_t>() != protocol_version)
-        throw protocol_error(errc::version_mismatch,
-                             fmt::format("protocol version {} is not supported (this daemon speaks {})",
-                                         it->dump(), protocol_version));
+        throw protocol_error(
+            errc::version_mismatch,
+            fmt::format("protocol version {} is not supported (this daemon speaks {})", it->dump(), protocol_version));
 }
 
 void check_fields(const json& j, std::initializer_list<std::string_view> allowed)
@@ -190,7 +198,10 @@ std::string op_of(const json& j)
     return it->get<std::string>();
 }
 
-std::string line_of(const ordered_json& j) { return j.dump() + '\n'; }
+std::string line_of(const ordered_json& j)
+{
+    return j.dump() + '\n';
+}
 
 } // namespace
 
@@ -229,9 +240,9 @@ std::string encode_request(const exec_request& req)
     ordered_json argv = ordered_json::array(), env = ordered_json::array();
     for (auto& a : req.argv) argv.push_back(encode_bytes(a));
     for (auto& e : req.env) env.push_back(encode_bytes(e));
-    ordered_json j{{"pfd", protocol_version}, {"op", "exec"},  {"argv", std::move(argv)},
-           {"env", std::move(env)},  {"cwd", encode_bytes(req.cwd)}, {"umask", req.umask},
-           {"fds", req.fds}};
+    ordered_json j{
+        {"pfd", protocol_version},      {"op", "exec"},       {"argv", std::move(argv)}, {"env", std::move(env)},
+        {"cwd", encode_bytes(req.cwd)}, {"umask", req.umask}, {"fds", req.fds}};
     if (req.tty) j["tty"] = true;
     if (req.detach) j["detach"] = true;
     if (!req.client.empty()) j["client"] = req.client;
@@ -317,6 +328,9 @@ event parse_event(std::string_view line)
     return other_event{name};
 }
 
-int shell_status(const exited_event& ev) noexcept { return ev.code ? *ev.code : 128 + ev.signo; }
+int shell_status(const exited_event& ev) noexcept
+{
+    return ev.code ? *ev.code : 128 + ev.signo;
+}
 
 } // namespace pfd

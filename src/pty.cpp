@@ -33,7 +33,10 @@ scoped_raw_mode::scoped_raw_mode(int fd) : fd_(fd)
     resume();
 }
 
-scoped_raw_mode::~scoped_raw_mode() { suspend(); }
+scoped_raw_mode::~scoped_raw_mode()
+{
+    suspend();
+}
 
 void scoped_raw_mode::suspend() noexcept
 {

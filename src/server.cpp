@@ -110,7 +110,8 @@ struct server::impl {
     void client_build_seen(std::string_view build)
     {
         if (build.empty() || build == build_id() || options.executable.empty() || handed_over) return;
-        struct stat on_disk{}, running{};
+        struct stat on_disk {
+        }, running{};
         if (::stat(options.executable.c_str(), &on_disk) < 0 || ::stat("/proc/self/exe", &running) < 0) return;
         if (on_disk.st_ino == running.st_ino && on_disk.st_dev == running.st_dev) return;
         fmt::print(stderr, "pfd: a client of build {} and a new '{}' on disk: replacing this daemon\n", build,
@@ -126,10 +127,12 @@ struct server::impl {
         long rss_kib = 0;
         if (std::FILE* st = std::fopen("/proc/self/statm", "r")) {
             long pages = 0, resident = 0;
-            if (std::fscanf(st, "%ld %ld", &pages, &resident) == 2) rss_kib = resident * (::sysconf(_SC_PAGESIZE) / 1024);
+            if (std::fscanf(st, "%ld %ld", &pages, &resident) == 2)
+                rss_kib = resident * (::sysconf(_SC_PAGESIZE) / 1024);
             std::fclose(st);
         }
-        auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at);
+        auto uptime =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at);
         nlohmann::ordered_json j{{"event", "status"},
                                  {"pid", ::getpid()},
                                  {"socket", options.socket_path},
@@ -177,13 +180,13 @@ struct server::impl {
             // Unless a predecessor handed it over: then it is ours now.
             owns_socket_file = std::getenv("PFD_HANDOFF") != nullptr;
             ::unsetenv("PFD_HANDOFF");
-            struct stat st{};
+            struct stat st {};
             if (owns_socket_file && ::stat(options.socket_path.c_str(), &st) == 0) socket_inode = st.st_ino;
             acceptor.assign(stream(), *activated);
             return;
         }
         unique_fd fd = listen_unix(options.socket_path);
-        struct stat st{};
+        struct stat st {};
         if (::fstat(fd.get(), &st) == 0 && ::stat(options.socket_path.c_str(), &st) == 0) socket_inode = st.st_ino;
         acceptor.assign(stream(), fd.release());
     }
@@ -192,7 +195,7 @@ struct server::impl {
     void remove_socket() const
     {
         if (!owns_socket_file) return;
-        struct stat st{};
+        struct stat st {};
         if (::stat(options.socket_path.c_str(), &st) == 0 && st.st_ino == socket_inode)
             ::unlink(options.socket_path.c_str());
     }
@@ -201,7 +204,8 @@ struct server::impl {
     {
         asio::error_code last_accept_error; // logged once, not at every retry
         for (;;) {
-            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), asio::experimental::as_tuple(use_awaitable));
+            auto [ec, socket] =
+                co_await acceptor.async_accept(asio::make_strand(io), asio::experimental::as_tuple(use_awaitable));
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
             if (ec) {
                 // EMFILE and friends: the queue keeps the client waiting; breathe and retry.
@@ -213,9 +217,10 @@ struct server::impl {
             }
             last_accept_error = {};
             auto ex = socket.get_executor();
-            asio::co_spawn(ex, serve_connection(std::move(socket), current(), registry, hooks), [](std::exception_ptr e) {
-                if (e) fmt::print(stderr, "pfd: session ended abnormally\n");
-            });
+            asio::co_spawn(ex, serve_connection(std::move(socket), current(), registry, hooks),
+                           [](std::exception_ptr e) {
+                               if (e) fmt::print(stderr, "pfd: session ended abnormally\n");
+                           });
         }
     }
 

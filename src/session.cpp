@@ -54,7 +54,8 @@ struct connection {
 /// Sends what a client may no longer be there to read.
 awaitable<void> try_send(connection& c, std::string data)
 {
-    [[maybe_unused]] auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(data), asio::experimental::as_tuple(use_awaitable));
+    [[maybe_unused]] auto [ec, n] =
+        co_await asio::async_write(c.socket, asio::buffer(data), asio::experimental::as_tuple(use_awaitable));
 }
 
 /// What reading the request gave: nothing (the client left), the request,
@@ -72,8 +73,8 @@ awaitable<read_result> read_request(connection& c)
         // Checked before taking the line: its '\n' may have come in the same
         // read that took it past the limit.
         if (c.lines.overflowed())
-            co_return read_result{error_event{errc::too_large,
-                                  fmt::format("request line longer than {} bytes", c.options.max_request_bytes)}};
+            co_return read_result{error_event{
+                errc::too_large, fmt::format("request line longer than {} bytes", c.options.max_request_bytes)}};
         if (auto line = c.lines.next_line()) {
             msg.line = std::move(*line);
             co_return read_result{std::move(msg)};
@@ -88,8 +89,8 @@ awaitable<read_result> read_request(connection& c)
             // arrives with the connection, and an epoll round trip costs more.
             r = recv_with_fds(c.socket.native_handle(), buf, msg.fds, room, true);
             if (r.would_block) {
-                auto [ec] = co_await c.socket.async_wait(socket_type::wait_read,
-                                                         asio::experimental::as_tuple(use_awaitable));
+                auto [ec] =
+                    co_await c.socket.async_wait(socket_type::wait_read, asio::experimental::as_tuple(use_awaitable));
                 if (ec) co_return read_result{};
                 continue;
             }
@@ -205,7 +206,8 @@ awaitable<void> state_watcher(connection& c, running_command& cmd, std::shared_p
         poke->pending = false;
         siginfo_t info{};
         if (cmd.reaped ||
-            ::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd.native_handle()), &info, WSTOPPED | WCONTINUED | WNOHANG) < 0 ||
+            ::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd.native_handle()), &info, WSTOPPED | WCONTINUED | WNOHANG) <
+                0 ||
             info.si_pid == 0)
             continue;
         if (info.si_code == CLD_STOPPED || info.si_code == CLD_TRAPPED)
@@ -326,8 +328,8 @@ awaitable<void> handle(connection& c)
     state->done = true;
     watchdog.cancel();
     if (state->fired)
-        throw protocol_error(errc::bad_request, fmt::format("no complete request line within {} ms",
-                                                            c.options.request_timeout.count()));
+        throw protocol_error(errc::bad_request,
+                             fmt::format("no complete request line within {} ms", c.options.request_timeout.count()));
     auto& result = got.value;
     if (auto* error = std::get_if<error_event>(&result)) throw protocol_error(error->code, error->message);
     auto* message = std::get_if<request_message>(&result);
@@ -372,8 +374,14 @@ awaitable<void> serve_connection(socket_type socket, std::shared_ptr<const serve
                                  session_registry& registry, const daemon_hooks& hooks)
 {
     const server_options& o = *options;
-    connection c{std::move(socket), std::move(options), o, registry, hooks, clock_type::now(),
-                 line_buffer(o.max_request_bytes), {}};
+    connection c{std::move(socket),
+                 std::move(options),
+                 o,
+                 registry,
+                 hooks,
+                 clock_type::now(),
+                 line_buffer(o.max_request_bytes),
+                 {}};
     std::optional<error_event> failed;
     try {
         c.peer = peer_of(c.socket.native_handle());

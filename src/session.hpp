@@ -18,9 +18,9 @@ namespace pfd {
 /// never throws: failures become an `error` event for this client only.
 /// What a session may ask of the daemon as a whole.
 struct daemon_hooks {
-    std::function<std::string()> reload; ///< "" when applied, else why not
-    std::function<std::string()> status; ///< the `status` event line
-    std::function<std::string()> restart; ///< "" when handed over, else why not
+    std::function<std::string()> reload;                      ///< "" when applied, else why not
+    std::function<std::string()> status;                      ///< the `status` event line
+    std::function<std::string()> restart;                     ///< "" when handed over, else why not
     std::function<void(std::string_view build)> client_build; ///< each exec's client build id
 };
 

@@ -40,7 +40,7 @@ void install_shims(const std::string& dir, const std::vector<std::string>& names
             name.starts_with("hostexec"))
             throw std::runtime_error(fmt::format("'{}' is not a usable shim name", name));
         std::string link = dir + "/" + name;
-        struct stat st{};
+        struct stat st {};
         if (::lstat(link.c_str(), &st) == 0) {
             if (S_ISLNK(st.st_mode) && real_path(link) == target) continue;
             throw std::runtime_error(fmt::format("'{}' exists and is not a shim of '{}'", link, target));
@@ -49,15 +49,14 @@ void install_shims(const std::string& dir, const std::vector<std::string>& names
     }
 }
 
-std::optional<std::string> find_real_program(const std::string& name, const std::string& path,
-                                             const std::string& self)
+std::optional<std::string> find_real_program(const std::string& name, const std::string& path, const std::string& self)
 {
     std::size_t start = 0;
     for (;;) {
         auto colon = path.find(':', start);
         std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
         std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-        struct stat st{};
+        struct stat st {};
         if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
             // Skip this hostexec and any other copy of it (a container's and
             // the host's shims may point at different ones).

@@ -61,7 +61,7 @@ PFD_CHILD_CODE int child_main(void* arg)
     auto& p = *static_cast<prepared*>(arg);
     // Signals are all blocked (by the parent) until execve, so none of the
     // daemon's handlers can run here on shared memory.
-    struct sigaction dfl{};
+    struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int s = 1; s < NSIG; ++s)
         if (s != SIGKILL && s != SIGSTOP) ::sigaction(s, &dfl, nullptr);
@@ -108,13 +108,17 @@ PFD_CHILD_CODE int child_main(void* arg)
             last = errno;
         }
         switch (last) {
-        case EACCES: denied = true; break;
+        case EACCES:
+            denied = true;
+            break;
         case ENOENT:
         case ENOTDIR:
         case ESTALE:
         case ENODEV:
-        case ETIMEDOUT: break;
-        default: fail(report, stage::exec, last);
+        case ETIMEDOUT:
+            break;
+        default:
+            fail(report, stage::exec, last);
         }
     }
     fail(report, stage::exec, denied ? EACCES : last);
@@ -182,7 +186,8 @@ void prepare(const spawn_spec& spec, prepared& p)
         throw spawn_error(errc::bad_cwd, r.error, fmt::format("cannot change directory to '{}': {}", spec.cwd, why));
     case stage::setup:
         throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot set up '{}': {}", cmd, why));
-    case stage::exec: break;
+    case stage::exec:
+        break;
     }
     switch (r.error) {
     case ENOENT:
@@ -195,7 +200,8 @@ void prepare(const spawn_spec& spec, prepared& p)
     case ENOEXEC:
     case EISDIR:
         throw spawn_error(errc::not_executable, r.error, fmt::format("'{}': {}", cmd, why));
-    default: throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot execute '{}': {}", cmd, why));
+    default:
+        throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot execute '{}': {}", cmd, why));
     }
 }
 

@@ -21,8 +21,8 @@ sockaddr_un address_of(const std::string& path)
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.empty() || path.size() >= sizeof addr.sun_path)
-        throw std::runtime_error(fmt::format("socket path '{}' is {} bytes; it must be 1 to {}", path,
-                                             path.size(), sizeof addr.sun_path - 1));
+        throw std::runtime_error(fmt::format("socket path '{}' is {} bytes; it must be 1 to {}", path, path.size(),
+                                             sizeof addr.sun_path - 1));
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     return addr;
 }
@@ -70,20 +70,21 @@ unique_fd listen_unix(const std::string& path, int backlog)
             r = ::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
         }
         if (r == 0) break;
-        if (errno != EADDRINUSE || attempt > 0)
-            throw_errno(fmt::format("unable to bind '{}'", path));
+        if (errno != EADDRINUSE || attempt > 0) throw_errno(fmt::format("unable to bind '{}'", path));
         // Something is there: a live daemon is left alone, a stale socket
         // (nobody listening) is replaced.
-        struct stat st{};
+        struct stat st {};
         if (::lstat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode))
-            throw std::runtime_error(fmt::format("unable to bind '{}': a file that is not a socket is in the way", path));
+            throw std::runtime_error(
+                fmt::format("unable to bind '{}': a file that is not a socket is in the way", path));
         try {
             connect_unix(path);
             throw std::runtime_error(fmt::format("a daemon is already listening on '{}'", path));
         } catch (const std::system_error& e) {
             if (e.code().value() != ECONNREFUSED) throw;
         }
-        if (::unlink(path.c_str()) < 0 && errno != ENOENT) throw_errno(fmt::format("cannot remove stale socket '{}'", path));
+        if (::unlink(path.c_str()) < 0 && errno != ENOENT)
+            throw_errno(fmt::format("cannot remove stale socket '{}'", path));
     }
     if (::listen(s.get(), backlog) < 0) throw_errno(fmt::format("listen on '{}'", path));
     return s;

@@ -117,10 +117,12 @@ void send_request(int sock, std::string_view data, std::span<const int> fds = {}
 /// bytes the peer has not consumed yet), so the next send arrives alone.
 bool peer_consumed_all(int sock)
 {
-    return eventually([&] {
-        int queued = -1;
-        return ::ioctl(sock, SIOCOUTQ, &queued) == 0 && queued == 0;
-    }, 20s);
+    return eventually(
+        [&] {
+            int queued = -1;
+            return ::ioctl(sock, SIOCOUTQ, &queued) == 0 && queued == 0;
+        },
+        20s);
 }
 
 /// Splits what the daemon said into JSON events; every line must be one.
@@ -283,7 +285,10 @@ void check_refused(const served& s, std::string_view request, std::size_t attach
 }
 
 /// `{"pfd":1,"op":"exec",<fields>}` and its newline.
-std::string exec_line(std::string_view fields) { return "{\"pfd\":1,\"op\":\"exec\"," + std::string(fields) + "}\n"; }
+std::string exec_line(std::string_view fields)
+{
+    return "{\"pfd\":1,\"op\":\"exec\"," + std::string(fields) + "}\n";
+}
 
 /// A request for `echo ok` padded (in "client", which never reaches the
 /// command) so that the line, newline excluded, is `length` bytes long.
@@ -353,12 +358,18 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
 
     const std::vector<bad_request_case> cases = {
         // Not JSON, not one object, not UTF-8.
-        {"truncated JSON", R"({"pfd":1,"op":"exec","argv":["echo")" "\n", "bad_request"},
+        {"truncated JSON",
+         R"({"pfd":1,"op":"exec","argv":["echo")"
+         "\n",
+         "bad_request"},
         {"not JSON at all", "echo ok\n", "bad_request"},
         {"an empty line", "\n", "bad_request"},
         {"a JSON array", "[\"echo\",\"ok\"]\n", "bad_request"},
         {"a JSON string", "\"exec\"\n", "bad_request"},
-        {"trailing garbage", R"({"pfd":1,"op":"ping"} x)" "\n", "bad_request"},
+        {"trailing garbage",
+         R"({"pfd":1,"op":"ping"} x)"
+         "\n",
+         "bad_request"},
         {"an invalid UTF-8 byte in a string", exec_line("\"argv\":[\"echo\",\"\xff\"],\"cwd\":\"/\",\"fds\":[1]"),
          "bad_request"},
         {"an overlong UTF-8 sequence", exec_line("\"argv\":[\"\xc0\xaf\"],\"cwd\":\"/\",\"fds\":[1]"), "bad_request"},
@@ -372,14 +383,32 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
         {"a NUL byte in the line",
          R"({"pfd":1,"op":"exec","argv":["echo"],"cwd":"/","fds":[1])" + std::string(1, '\0') + "}\n", "bad_request"},
         // Unknown ops, unknown fields.
-        {"an unknown op", R"({"pfd":1,"op":"frobnicate"})" "\n", "bad_request"},
-        {"no op", R"({"pfd":1,"argv":["echo","ok"],"cwd":"/","fds":[1]})" "\n", "bad_request"},
-        {"no protocol version", R"({"op":"exec","argv":["echo","ok"],"cwd":"/","fds":[1]})" "\n", "bad_request"},
+        {"an unknown op",
+         R"({"pfd":1,"op":"frobnicate"})"
+         "\n",
+         "bad_request"},
+        {"no op",
+         R"({"pfd":1,"argv":["echo","ok"],"cwd":"/","fds":[1]})"
+         "\n",
+         "bad_request"},
+        {"no protocol version",
+         R"({"op":"exec","argv":["echo","ok"],"cwd":"/","fds":[1]})"
+         "\n",
+         "bad_request"},
         {"an unknown field", exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1],"shell":true)"), "bad_request"},
-        {"signal as the first request", R"({"pfd":1,"op":"signal","signal":"INT"})" "\n", "bad_request"},
+        {"signal as the first request",
+         R"({"pfd":1,"op":"signal","signal":"INT"})"
+         "\n",
+         "bad_request"},
         // Fields of the wrong type.
-        {"op as a number", R"({"pfd":1,"op":1})" "\n", "bad_request"},
-        {"pfd as a string", R"({"pfd":"1","op":"exec","argv":["echo"],"cwd":"/","fds":[1]})" "\n", "bad_request"},
+        {"op as a number",
+         R"({"pfd":1,"op":1})"
+         "\n",
+         "bad_request"},
+        {"pfd as a string",
+         R"({"pfd":"1","op":"exec","argv":["echo"],"cwd":"/","fds":[1]})"
+         "\n",
+         "bad_request"},
         {"argv as a string", exec_line(R"("argv":"echo ok","cwd":"/","fds":[1])"), "bad_request"},
         {"argv holding a number", exec_line(R"("argv":["echo",1],"cwd":"/","fds":[1])"), "bad_request"},
         {"argv holding null", exec_line(R"("argv":[null],"cwd":"/","fds":[1])"), "bad_request"},
@@ -391,8 +420,7 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
         {"fds holding a string", exec_line(R"("argv":["echo"],"cwd":"/","fds":["1"])"), "bad_request"},
         {"fds holding a fraction", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1.5])"), "bad_request"},
         {"fds holding a negative number", exec_line(R"("argv":["echo"],"cwd":"/","fds":[-1])"), "bad_request"},
-        {"fds listing one descriptor twice", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1,1])"), "bad_request",
-         2},
+        {"fds listing one descriptor twice", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1,1])"), "bad_request", 2},
         {"tty as a string", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1],"tty":"yes")"), "bad_request"},
         {"detach as a number", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1],"detach":1)"), "bad_request"},
         {"umask as a string", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1],"umask":"022")"), "bad_request"},
@@ -406,8 +434,8 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
         {"no cwd", exec_line(R"("argv":["echo"],"fds":[1])"), "bad_request"},
         {"a relative cwd", exec_line(R"("argv":["echo"],"cwd":"tmp","fds":[1])"), "bad_request"},
         {"an empty cwd", exec_line(R"("argv":["echo"],"cwd":"","fds":[1])"), "bad_request"},
-        {"a cwd that does not exist",
-         exec_line(R"("argv":["echo","ok"],"cwd":")" + missing_dir + R"(","fds":[1])"), "bad_cwd"},
+        {"a cwd that does not exist", exec_line(R"("argv":["echo","ok"],"cwd":")" + missing_dir + R"(","fds":[1])"),
+         "bad_cwd"},
         {"a cwd that is a file", exec_line(R"("argv":["echo","ok"],"cwd":")" + plain_file + R"(","fds":[1])"),
          "bad_cwd"},
         // Commands that cannot run.
@@ -421,15 +449,16 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
         {"a directory as the command", exec_line(R"("argv":[")" + scratch.path() + R"("],"cwd":"/","fds":[1])"),
          "not_executable"},
         // Descriptor counts that do not match 'fds'.
-        {"more descriptors than 'fds' lists", exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"),
-         "fd_mismatch", 3},
+        {"more descriptors than 'fds' lists", exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), "fd_mismatch",
+         3},
         {"fewer descriptors than 'fds' lists", exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[0,1,2])"),
          "fd_mismatch", 1},
         {"descriptors without 'fds'", exec_line(R"("argv":["echo","ok"],"cwd":"/")"), "fd_mismatch", 2},
-        {"no descriptor for a listed one", exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"),
-         "fd_mismatch", 0},
+        {"no descriptor for a listed one", exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), "fd_mismatch", 0},
         // Another protocol.
-        {"another protocol version", R"({"pfd":2,"op":"exec","argv":["echo"],"cwd":"/","fds":[1]})" "\n",
+        {"another protocol version",
+         R"({"pfd":2,"op":"exec","argv":["echo"],"cwd":"/","fds":[1]})"
+         "\n",
          "version_mismatch"},
     };
 
@@ -541,8 +570,7 @@ TEST_CASE("a request line over the limit is too_large", "[bad_input]")
 // it past the limit was executed. Made deterministic by sending the first
 // max_request_bytes bytes, waiting until the daemon has read them, then
 // sending the last bytes and the '\n' in one write.
-TEST_CASE("a line just over the limit whose newline arrives with the excess is too_large",
-          "[bad_input]")
+TEST_CASE("a line just over the limit whose newline arrives with the excess is too_large", "[bad_input]")
 {
     served s;
     witness w;
@@ -574,8 +602,8 @@ TEST_CASE("more than 64 descriptors are refused with limit", "[bad_input]")
     {
         // The kernel delivers the 64 that fit and closes the rest; the daemon
         // must close those 64.
-        check_refused(s, exec_line(R"("argv":["true"],"cwd":"/","fds":[)" + fds_list(max_fds + 1) + "]"),
-                      max_fds + 1, "limit", -1, 0, true);
+        check_refused(s, exec_line(R"("argv":["true"],"cwd":"/","fds":[)" + fds_list(max_fds + 1) + "]"), max_fds + 1,
+                      "limit", -1, 0, true);
         check_still_serves(s);
     }
 
@@ -600,8 +628,7 @@ TEST_CASE("more than 64 descriptors are refused with limit", "[bad_input]")
 // that carry SCM_RIGHTS into one read, so descriptors spread over several
 // sends of one line were all accepted (2 x 40 reached the command), and a
 // client could make the daemon hold descriptors until EMFILE.
-TEST_CASE("more than 64 descriptors spread over several sends of one line are refused with limit",
-          "[bad_input]")
+TEST_CASE("more than 64 descriptors spread over several sends of one line are refused with limit", "[bad_input]")
 {
     served s;
     witness w;
@@ -805,10 +832,17 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
     // directory from the --socket argument the harness passes.
     std::string uid = std::to_string(unused_uid());
     std::vector<std::string> prefix = {
-        "sh", "-c",
+        "sh",
+        "-c",
         R"(for a; do [ "$socket" = next ] && socket=$a; [ "$a" = --socket ] && socket=next; done; )"
         R"(chmod 0777 "${socket%/*}" && exec "$@")",
-        "sh", "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "prlimit", "--nproc=3:3"};
+        "sh",
+        "setpriv",
+        "--reuid=" + uid,
+        "--regid=" + uid,
+        "--clear-groups",
+        "prlimit",
+        "--nproc=3:3"};
     served s({"--threads", "2"}, prefix);
 
     // hostexec hands its descriptors to a daemon of another uid only when
@@ -836,8 +870,7 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
     REQUIRE(child_states(s.d.pid()).size() == 1);
     int fds_with_blocker = s.d.open_fds();
 
-    check_refused(s, exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), 1, "spawn_failed",
-                  fds_with_blocker, 1);
+    check_refused(s, exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), 1, "spawn_failed", fds_with_blocker, 1);
 
     auto r = hostexec_in_root(s.d, {"echo", "ok"});
     INFO("stderr: " << r.err);
@@ -859,8 +892,7 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
 // descriptors attached": every MSG_CTRUNC was taken for too many
 // descriptors, but under EMFILE the kernel sets it too. Spec §9 asks for a
 // clear error, and this one blamed the client.
-TEST_CASE("a request the daemon cannot receive for lack of descriptors is not blamed on the client",
-          "[bad_input]")
+TEST_CASE("a request the daemon cannot receive for lack of descriptors is not blamed on the client", "[bad_input]")
 {
     if (!have_program("prlimit")) {
         WARN("skipped: needs prlimit");

@@ -37,7 +37,10 @@ struct test_pipe {
 };
 
 /// The real path (symlinks resolved) of a directory: `pwd -P` prints this one.
-std::string real(const std::string& path) { return fs::canonical(path).string(); }
+std::string real(const std::string& path)
+{
+    return fs::canonical(path).string();
+}
 
 bool is_decimal_line(const std::string& s)
 {
@@ -158,8 +161,9 @@ TEST_CASE("--forward-fd passes extra descriptors under the same numbers", "[flag
     SECTION("both spellings; the bytes arrive on the test's pipes")
     {
         test_pipe five, seven;
-        process p({.argv = d.hostexec({"--forward-fd=5", "--forward-fd", "7", "sh", "-c", "echo five >&5; echo seven >&7"}),
-                   .fds = {{five.write.get(), 5}, {seven.write.get(), 7}}});
+        process p(
+            {.argv = d.hostexec({"--forward-fd=5", "--forward-fd", "7", "sh", "-c", "echo five >&5; echo seven >&7"}),
+             .fds = {{five.write.get(), 5}, {seven.write.get(), 7}}});
         // Only the child (and so the command) may hold the write ends, or
         // reading to end of file would never end.
         five.write.reset();
@@ -276,8 +280,8 @@ TEST_CASE("a detached command is not hung up when hostexec is gone", "[flags][de
     // The command outlives hostexec by two round trips through the test and
     // reports a SIGHUP if one came in the meantime. (It prints nothing before
     // its first read: its output and hostexec's id line would race.)
-    process p({.argv = d.hostexec({"-d", "sh", "-c",
-                                   "trap 'echo hup' HUP; read x; echo got-$x; read y; echo got-$y"})});
+    process p(
+        {.argv = d.hostexec({"-d", "sh", "-c", "trap 'echo hup' HUP; read x; echo got-$x; read y; echo got-$y"})});
     int status = p.wait_status(20s);
     REQUIRE(status != -1);
     CHECK(WIFEXITED(status));
@@ -364,9 +368,9 @@ TEST_CASE("the shim loop guard runs the real program when the daemon finds the s
     }
     SECTION("a shim with no real program anywhere ends with 127")
     {
-        auto r = run({.argv = {shims / "pfd-no-such-tool", "arg"},
-                      .env = {"PFD_SOCKET=" + d.socket(), "PATH=" + shims.path()}},
-                     {}, 20s);
+        auto r = run(
+            {.argv = {shims / "pfd-no-such-tool", "arg"}, .env = {"PFD_SOCKET=" + d.socket(), "PATH=" + shims.path()}},
+            {}, 20s);
         CHECK_FALSE(r.timed_out);
         CHECK(r.code() == 127);
         CHECK(r.err.starts_with("hostexec: "));

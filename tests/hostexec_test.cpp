@@ -44,8 +44,8 @@ std::map<std::string, std::string> parse_probe(const std::string& out)
 /// and exits 7.
 std::vector<std::string> trap_command(const std::string& signal)
 {
-    return {"sh", "-c", "trap 'echo got-" + signal + "; exit 7' " + signal +
-                            "; echo ready; while :; do sleep 0.05; done"};
+    return {"sh", "-c",
+            "trap 'echo got-" + signal + "; exit 7' " + signal + "; echo ready; while :; do sleep 0.05; done"};
 }
 
 } // namespace
@@ -168,8 +168,8 @@ TEST_CASE("the command gets exactly descriptors 0, 1 and 2, a clean signal state
 
     SECTION("a descriptor closed in the caller is closed in the command")
     {
-        auto closed = run({.argv = {"sh", "-c", "exec \"$@\" <&-", "sh", hostexec_binary(), "--socket", d.socket(),
-                                    probe_binary()}});
+        auto closed = run(
+            {.argv = {"sh", "-c", "exec \"$@\" <&-", "sh", hostexec_binary(), "--socket", d.socket(), probe_binary()}});
         CHECK(parse_probe(closed.out)["fds"] == "1,2");
     }
 }
@@ -288,8 +288,8 @@ TEST_CASE("64 concurrent hostexec calls all get their own results", "[hostexec][
     std::vector<process> calls;
     for (int i = 0; i < 64; ++i)
         calls.emplace_back(spawn_options{
-            .argv = d.hostexec({"sh", "-c", "read line; echo \"$1:$line\"; echo \"err$1\" >&2; exit $(($1 % 50))",
-                                "sh", std::to_string(i)})});
+            .argv = d.hostexec({"sh", "-c", "read line; echo \"$1:$line\"; echo \"err$1\" >&2; exit $(($1 % 50))", "sh",
+                                std::to_string(i)})});
     for (int i = 0; i < 64; ++i) calls[static_cast<std::size_t>(i)].write_stdin("in" + std::to_string(i) + "\n");
     for (int i = 0; i < 64; ++i) {
         auto r = calls[static_cast<std::size_t>(i)].finish();

@@ -143,7 +143,7 @@ bool state_is_zombie(pid_t pid)
 
 bool exists(const std::string& path)
 {
-    struct stat st{};
+    struct stat st {};
     return ::lstat(path.c_str(), &st) == 0;
 }
 
@@ -177,8 +177,8 @@ TEST_CASE("twenty clients auto-starting at once end with one daemon and twenty r
     user_env u;
     std::vector<process> clients;
     for (int i = 0; i < 20; ++i)
-        clients.emplace_back(spawn_options{.argv = {hostexec_binary(), "-C", "sh", "-c", "echo $0", std::to_string(i)},
-                                           .env = u.env()});
+        clients.emplace_back(
+            spawn_options{.argv = {hostexec_binary(), "-C", "sh", "-c", "echo $0", std::to_string(i)}, .env = u.env()});
     for (int i = 0; i < 20; ++i) {
         auto r = clients[static_cast<std::size_t>(i)].finish();
         INFO("client " << i << ": " << r.err);
@@ -226,7 +226,9 @@ TEST_CASE("a live daemon's socket is never taken; a stale one is replaced", "[li
     CHECK(d.run({"true"}).code() == 0);
 
     user_env u;
-    { auto stale = make_socket(u.run / "pfd.sock"); } // closed: nobody listens any more
+    {
+        auto stale = make_socket(u.run / "pfd.sock");
+    } // closed: nobody listens any more
     REQUIRE(exists(u.run / "pfd.sock"));
     CHECK(u.pfd({"start"}).code() == 0);
     auto r = run({.argv = {hostexec_binary(), "echo", "fresh"}, .env = u.env()});
@@ -245,7 +247,8 @@ TEST_CASE("systemd: socket activation through LISTEN_FDS", "[systemd]")
     process activator({.argv = {"systemd-socket-activate", "-l", socket, pfd_binary(), "serve", "--socket", socket},
                        .stdin_pipe = false});
     REQUIRE(eventually([&] { return exists(socket); }));
-    auto r = run({.argv = {hostexec_binary(), "--socket", socket, "sh", "-c", "echo activated; env | grep -c ^LISTEN_ || true"}});
+    auto r = run({.argv = {hostexec_binary(), "--socket", socket, "sh", "-c",
+                           "echo activated; env | grep -c ^LISTEN_ || true"}});
     CHECK(r.code() == 0);
     CHECK(r.out == "activated\n0\n");
     activator.signal(SIGTERM);
@@ -405,8 +408,8 @@ TEST_CASE("[discovery] autostart, autostart_command and fallback", "[lifecycle][
     {
         std::ofstream(conf / "pfd/config.toml")
             << "[discovery]\nautostart = true\nautostart_command = [\"sh\", \"-c\", "
-               "\"echo used > '" << (conf / "marker") << "'; exec \\\"$0\\\" start \\\"$@\\\"\", \"" << pfd_binary()
-            << "\"]\n";
+               "\"echo used > '"
+            << (conf / "marker") << "'; exec \\\"$0\\\" start \\\"$@\\\"\", \"" << pfd_binary() << "\"]\n";
         auto r = run({.argv = {hostexec_binary(), "echo", "started"}, .env = env});
         CHECK(r.code() == 0);
         CHECK(r.out == "started\n");
@@ -527,7 +530,7 @@ TEST_CASE("without XDG_RUNTIME_DIR: /run/user/UID if ours, else a checked privat
 
     std::string made = runtime_dir(run_user.path(), tmp.path());
     CHECK(made == tmp / ("pfd-" + uid));
-    struct stat st{};
+    struct stat st {};
     REQUIRE(::lstat(made.c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0700);
     CHECK(runtime_dir(run_user.path(), tmp.path()) == made); // and again, existing

@@ -51,7 +51,8 @@ pfd::exec_request parse_exec(std::string_view line)
     return std::get<pfd::exec_request>(req);
 }
 
-template <typename T> T round_trip_event(const pfd::event& ev)
+template <typename T>
+T round_trip_event(const pfd::event& ev)
 {
     std::string line = pfd::encode_event(ev);
     REQUIRE(line.ends_with('\n'));
@@ -199,8 +200,8 @@ TEST_CASE("byte strings travel as JSON strings when UTF-8 and as b64 objects oth
     }
     SECTION("a client in another language may send any value as b64")
     {
-        auto req = parse_exec(
-            exec_line(R"("argv":[{"b64":"6XTp"},"x"],"env":[{"b64":"QT0x"}],"cwd":{"b64":"L3RtcA=="})"));
+        auto req =
+            parse_exec(exec_line(R"("argv":[{"b64":"6XTp"},"x"],"env":[{"b64":"QT0x"}],"cwd":{"b64":"L3RtcA=="})"));
         CHECK(req.argv == std::vector<std::string>{"\xe9t\xe9", "x"});
         CHECK(req.env == std::vector<std::string>{"A=1"});
         CHECK(req.cwd == "/tmp");
@@ -217,8 +218,13 @@ TEST_CASE("base64 follows RFC 4648", "[protocol][bytes]")
     SECTION("test vectors of RFC 4648 §10")
     {
         const std::pair<std::string_view, std::string_view> vectors[] = {
-            {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+            {"", ""},
+            {"f", "Zg=="},
+            {"fo", "Zm8="},
+            {"foo", "Zm9v"},
+            {"foob", "Zm9vYg=="},
+            {"fooba", "Zm9vYmE="},
+            {"foobar", "Zm9vYmFy"},
         };
         for (auto [plain, encoded] : vectors) {
             INFO("plain: '" << plain << "'");
@@ -243,17 +249,17 @@ TEST_CASE("base64 follows RFC 4648", "[protocol][bytes]")
     SECTION("malformed input is refused")
     {
         const std::string_view bad[] = {
-            "Zg",        // missing padding
-            "Zg=",       // length not a multiple of 4
-            "Z===",      // too much padding
-            "====",      // padding only
-            "=Zg=",      // padding first
-            "Zg=a",      // data after padding
-            "Zg==Zg==",  // padding in the middle
-            "Zm9v!A==",  // character outside the alphabet
-            "Zm 9v",     // space
-            "Zm9v\n",    // newline
-            "-_-_",      // base64url alphabet
+            "Zg",             // missing padding
+            "Zg=",            // length not a multiple of 4
+            "Z===",           // too much padding
+            "====",           // padding only
+            "=Zg=",           // padding first
+            "Zg=a",           // data after padding
+            "Zg==Zg==",       // padding in the middle
+            "Zm9v!A==",       // character outside the alphabet
+            "Zm 9v",          // space
+            "Zm9v\n",         // newline
+            "-_-_",           // base64url alphabet
             "Zm9v\0\0\0\0"sv, // NULs
         };
         for (auto text : bad) {
@@ -291,29 +297,30 @@ TEST_CASE("is_valid_utf8 accepts well-formed UTF-8 only", "[protocol][bytes]")
     SECTION("ill-formed")
     {
         const std::string_view bad[] = {
-            "\xe9t\xe9",         // Latin-1
-            "\x80",              // lone continuation byte
-            "\xbf",              // lone continuation byte
-            "\xc0\xaf",          // overlong '/', 2 bytes
-            "\xc1\xbf",          // overlong, 2 bytes
-            "\xe0\x80\xaf",      // overlong '/', 3 bytes
-            "\xe0\x9f\xbf",      // overlong U+07FF, 3 bytes
-            "\xf0\x80\x80\xaf",  // overlong '/', 4 bytes
-            "\xf0\x8f\xbf\xbf",  // overlong U+FFFF, 4 bytes
-            "\xed\xa0\x80",      // U+D800, high surrogate
-            "\xed\xbf\xbf",      // U+DFFF, low surrogate
+            "\xe9t\xe9",                // Latin-1
+            "\x80",                     // lone continuation byte
+            "\xbf",                     // lone continuation byte
+            "\xc0\xaf",                 // overlong '/', 2 bytes
+            "\xc1\xbf",                 // overlong, 2 bytes
+            "\xe0\x80\xaf",             // overlong '/', 3 bytes
+            "\xe0\x9f\xbf",             // overlong U+07FF, 3 bytes
+            "\xf0\x80\x80\xaf",         // overlong '/', 4 bytes
+            "\xf0\x8f\xbf\xbf",         // overlong U+FFFF, 4 bytes
+            "\xed\xa0\x80",             // U+D800, high surrogate
+            "\xed\xbf\xbf",             // U+DFFF, low surrogate
             "\xed\xa0\xbd\xed\xb8\x80", // CESU-8 surrogate pair
-            "\xf4\x90\x80\x80",  // U+110000
-            "\xf5\x80\x80\x80",  // lead byte beyond U+10FFFF
-            "\xf8\x88\x80\x80\x80", // 5-byte form
+            "\xf4\x90\x80\x80",         // U+110000
+            "\xf5\x80\x80\x80",         // lead byte beyond U+10FFFF
+            "\xf8\x88\x80\x80\x80",     // 5-byte form
             "\xfe",
             "\xff",
-            "\xc3",              // truncated 2-byte
-            "\xe2\x82",          // truncated 3-byte
-            "\xf0\x9f\x98",      // truncated 4-byte
-            "\xe2\x82" "A",      // continuation replaced by ASCII
-            "ok\xc3",            // truncated at the very end
-            "\xc3(",             // bad continuation
+            "\xc3",         // truncated 2-byte
+            "\xe2\x82",     // truncated 3-byte
+            "\xf0\x9f\x98", // truncated 4-byte
+            "\xe2\x82"
+            "A",      // continuation replaced by ASCII
+            "ok\xc3", // truncated at the very end
+            "\xc3(",  // bad continuation
         };
         for (auto s : bad) {
             INFO("bytes: " << pfd::base64_encode(s));
@@ -599,10 +606,10 @@ TEST_CASE("events survive encode and parse", "[protocol][events]")
     }
     SECTION("error, for every code")
     {
-        for (auto code : {pfd::errc::bad_request, pfd::errc::too_large, pfd::errc::fd_mismatch, pfd::errc::denied,
-                          pfd::errc::busy, pfd::errc::limit, pfd::errc::not_found, pfd::errc::not_executable,
-                          pfd::errc::bad_cwd, pfd::errc::spawn_failed, pfd::errc::version_mismatch,
-                          pfd::errc::shutting_down}) {
+        for (auto code :
+             {pfd::errc::bad_request, pfd::errc::too_large, pfd::errc::fd_mismatch, pfd::errc::denied, pfd::errc::busy,
+              pfd::errc::limit, pfd::errc::not_found, pfd::errc::not_executable, pfd::errc::bad_cwd,
+              pfd::errc::spawn_failed, pfd::errc::version_mismatch, pfd::errc::shutting_down}) {
             INFO(pfd::to_string(code));
             pfd::error_event in{code, "'nope': command not found \xc3\xa9"};
             auto line = pfd::encode_event(in);
@@ -662,12 +669,12 @@ TEST_CASE("parse_event is lenient with newer daemons and strict with non-events"
 TEST_CASE("signal names round trip", "[signals]")
 {
     const std::pair<int, std::string_view> standard[] = {
-        {SIGHUP, "HUP"},   {SIGINT, "INT"},     {SIGQUIT, "QUIT"},     {SIGILL, "ILL"},       {SIGTRAP, "TRAP"},
-        {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},     {SIGFPE, "FPE"},       {SIGKILL, "KILL"},     {SIGUSR1, "USR1"},
-        {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"},   {SIGPIPE, "PIPE"},     {SIGALRM, "ALRM"},     {SIGTERM, "TERM"},
-        {SIGSTKFLT, "STKFLT"}, {SIGCHLD, "CHLD"}, {SIGCONT, "CONT"},   {SIGSTOP, "STOP"},     {SIGTSTP, "TSTP"},
-        {SIGTTIN, "TTIN"}, {SIGTTOU, "TTOU"},   {SIGURG, "URG"},       {SIGXCPU, "XCPU"},     {SIGXFSZ, "XFSZ"},
-        {SIGVTALRM, "VTALRM"}, {SIGPROF, "PROF"}, {SIGWINCH, "WINCH"}, {SIGIO, "IO"},         {SIGPWR, "PWR"},
+        {SIGHUP, "HUP"},       {SIGINT, "INT"},   {SIGQUIT, "QUIT"},   {SIGILL, "ILL"},   {SIGTRAP, "TRAP"},
+        {SIGABRT, "ABRT"},     {SIGBUS, "BUS"},   {SIGFPE, "FPE"},     {SIGKILL, "KILL"}, {SIGUSR1, "USR1"},
+        {SIGSEGV, "SEGV"},     {SIGUSR2, "USR2"}, {SIGPIPE, "PIPE"},   {SIGALRM, "ALRM"}, {SIGTERM, "TERM"},
+        {SIGSTKFLT, "STKFLT"}, {SIGCHLD, "CHLD"}, {SIGCONT, "CONT"},   {SIGSTOP, "STOP"}, {SIGTSTP, "TSTP"},
+        {SIGTTIN, "TTIN"},     {SIGTTOU, "TTOU"}, {SIGURG, "URG"},     {SIGXCPU, "XCPU"}, {SIGXFSZ, "XFSZ"},
+        {SIGVTALRM, "VTALRM"}, {SIGPROF, "PROF"}, {SIGWINCH, "WINCH"}, {SIGIO, "IO"},     {SIGPWR, "PWR"},
         {SIGSYS, "SYS"},
     };
     SECTION("every standard signal, by its name, SIG name, lower case and number")
@@ -707,8 +714,8 @@ TEST_CASE("signal names round trip", "[signals]")
     }
     SECTION("things that are not signals")
     {
-        for (std::string_view name : {""sv, "NOPE"sv, "SIG"sv, "SIGINTX"sv, " INT"sv, "INT "sv, "0"sv, "-1"sv,
-                                      "65"sv, "2x"sv, "RTMINUS"sv}) {
+        for (std::string_view name :
+             {""sv, "NOPE"sv, "SIG"sv, "SIGINTX"sv, " INT"sv, "INT "sv, "0"sv, "-1"sv, "65"sv, "2x"sv, "RTMINUS"sv}) {
             INFO("'" << name << "'");
             CHECK_FALSE(pfd::signal_from_name(name));
         }

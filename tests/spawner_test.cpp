@@ -227,7 +227,7 @@ public:
         sigemptyset(&usr1);
         sigaddset(&usr1, SIGUSR1);
         ::pthread_sigmask(SIG_BLOCK, &usr1, &old_mask_);
-        struct sigaction ignore{};
+        struct sigaction ignore {};
         ignore.sa_handler = SIG_IGN;
         ::sigaction(SIGPIPE, &ignore, &old_pipe_);
         ::sigaction(SIGINT, &ignore, &old_int_);
@@ -243,7 +243,8 @@ public:
 
 private:
     sigset_t old_mask_;
-    struct sigaction old_pipe_{}, old_int_{};
+    struct sigaction old_pipe_ {
+    }, old_int_{};
 };
 
 /// The spawn_error `spec` fails with; FAILs if it starts.
@@ -386,7 +387,7 @@ TEST_CASE("the child starts with no blocked and no ignored signal", "[spawner][s
     sigset_t now;
     ::pthread_sigmask(SIG_SETMASK, nullptr, &now);
     CHECK_FALSE(sigismember(&now, SIGUSR1));
-    struct sigaction act{};
+    struct sigaction act {};
     ::sigaction(SIGINT, nullptr, &act);
     CHECK(act.sa_handler != SIG_IGN);
 }
@@ -643,8 +644,7 @@ TEST_CASE("spawn failures are reported with their code and leave nothing behind"
         {"non-executable file through PATH", with({"not-executable"}, {"PATH=" + dir.path()}),
          pfd::errc::not_executable, EACCES},
         {"a directory", with({dir / "a-directory"}), pfd::errc::not_executable, EACCES},
-        {"a directory through PATH", with({"a-directory"}, {"PATH=" + dir.path()}), pfd::errc::not_executable,
-         EACCES},
+        {"a directory through PATH", with({"a-directory"}, {"PATH=" + dir.path()}), pfd::errc::not_executable, EACCES},
         {"missing cwd", with({"/bin/true"}, {}, dir / "missing"), pfd::errc::bad_cwd, ENOENT},
         {"cwd is a file", with({"/bin/true"}, {}, dir / "a-file"), pfd::errc::bad_cwd, ENOTDIR},
         {"empty argv", with({}), pfd::errc::spawn_failed, EINVAL},

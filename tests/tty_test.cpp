@@ -72,7 +72,10 @@ pid_t only_process(std::string_view needle, std::string_view exe_suffix)
 
 /// A sleep that no other test running in parallel has: its command line is
 /// how the test finds the processes.
-std::string unique_sleep(int n) { return "sleep 100" + std::to_string(n) + "." + std::to_string(::getpid()); }
+std::string unique_sleep(int n)
+{
+    return "sleep 100" + std::to_string(n) + "." + std::to_string(::getpid());
+}
 
 } // namespace
 
@@ -80,8 +83,9 @@ TEST_CASE("the command's stdin and stdout are a new pseudo-terminal, and the loc
 {
     running_daemon d;
     user_shell sh(d);
-    sh.run("stty -g > $D/before; $H sh -c 'tty > $D/tty'; stty -g > $D/after; cmp $D/before $D/after && echo SAME-$((1))",
-           "SAME-1");
+    sh.run(
+        "stty -g > $D/before; $H sh -c 'tty > $D/tty'; stty -g > $D/after; cmp $D/before $D/after && echo SAME-$((1))",
+        "SAME-1");
     auto tty = slurp(sh.dir / "tty");
     CHECK(tty.starts_with("/dev/pts/"));
     CHECK(tty != sh.term.slave_name() + "\n");
@@ -172,8 +176,9 @@ TEST_CASE("the local terminal is restored when hostexec is terminated or the dae
         running_daemon d;
         user_shell sh(d);
         const auto sleep = unique_sleep(6);
-        sh.run("stty -g > $D/before; $H sh -c 'echo started-$((6)); exec " + sleep + "'; echo rc-$?; "
-               "stty -g > $D/after; cmp $D/before $D/after && echo SAME-$((6))",
+        sh.run("stty -g > $D/before; $H sh -c 'echo started-$((6)); exec " + sleep +
+                   "'; echo rc-$?; "
+                   "stty -g > $D/after; cmp $D/before $D/after && echo SAME-$((6))",
                "started-6");
         pid_t client = only_process(sleep, "/hostexec");
         REQUIRE(client > 0);
@@ -240,6 +245,5 @@ TEST_CASE("hostexec takes the list of programs without a terminal from [exec] no
     // A mistake in the file is reported with its place, not ignored.
     std::ofstream(conf / "pfd/config.toml") << "[exec]\nno_ty = []\n";
     auto shown = sh.run("$H true; echo rc-$?", "rc-125");
-    CHECK(shown.find("hostexec: " + (conf / "pfd/config.toml") + ":2: unknown key 'exec.no_ty'") !=
-          std::string::npos);
+    CHECK(shown.find("hostexec: " + (conf / "pfd/config.toml") + ":2: unknown key 'exec.no_ty'") != std::string::npos);
 }

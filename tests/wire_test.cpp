@@ -51,7 +51,7 @@ int open_fd_count()
 
 ino_t inode_of(int fd)
 {
-    struct stat st{};
+    struct stat st {};
     REQUIRE(::fstat(fd, &st) == 0);
     return st.st_ino;
 }
@@ -352,7 +352,10 @@ TEST_CASE("line_buffer splits a stream into lines", "[wire][line_buffer]")
     {
         for (int i = 0; i < 1000; ++i) {
             lb.append("line " + std::to_string(i) + "\npart");
-            CHECK(lb.next_line() == (i == 0 ? "line 0" : "part" "line " + std::to_string(i)));
+            CHECK(lb.next_line() == (i == 0 ? "line 0"
+                                            : "part"
+                                              "line " +
+                                                  std::to_string(i)));
             CHECK(lb.pending() == 4);
         }
     }

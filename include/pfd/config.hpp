@@ -19,7 +19,7 @@ struct config {
     // [discovery]
     std::vector<std::string> discovery_order{"local", "project", "runtime"};
     std::string discovery_project;
-    bool autostart = false; ///< hostexec starts a daemon when none answers, as with -C
+    bool autostart = false;               ///< hostexec starts a daemon when none answers, as with -C
     std::vector<uid_t> trust_daemon_uids; ///< daemons hostexec talks to besides its own uid's and root's
     /// How hostexec starts a daemon; empty: `pfd start` next to hostexec. "--socket PATH" is appended.
     std::vector<std::string> autostart_command;

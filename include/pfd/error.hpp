@@ -31,8 +31,7 @@ std::optional<errc> errc_from_string(std::string_view name) noexcept;
 /// A request or event that breaks the protocol; carries the code to answer with.
 class protocol_error : public std::runtime_error {
 public:
-    protocol_error(errc code, const std::string& message)
-        : std::runtime_error(message), code_(code) {}
+    protocol_error(errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
     errc code() const noexcept { return code_; }
 
 private:

@@ -12,8 +12,8 @@ enum class tty_mode { automatic, always, never };
 
 struct hostexec_options {
     std::string socket;
-    std::string project;  ///< --project
-    bool create = false;  ///< -C: start a daemon if none answers
+    std::string project; ///< --project
+    bool create = false; ///< -C: start a daemon if none answers
     bool json = false;
     tty_mode tty = tty_mode::automatic;
     bool detach = false;
@@ -23,7 +23,7 @@ struct hostexec_options {
     std::string directory;              ///< empty: the current one
     std::vector<int> forward_fds;       ///< beyond 0, 1 and 2
     std::vector<std::string> command;
-    std::string shim;                   ///< the name when run through a shim
+    std::string shim; ///< the name when run through a shim
 };
 
 /// A usage error: the message to print after "hostexec: ".

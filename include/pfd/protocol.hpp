@@ -93,8 +93,8 @@ struct other_event {
     std::string name;
 };
 
-using event = std::variant<accepted_event, started_event, exited_event, stopped_event, continued_event, error_event,
-                           other_event>;
+using event =
+    std::variant<accepted_event, started_event, exited_event, stopped_event, continued_event, error_event, other_event>;
 
 /// Encodes an event as one line, '\n' included.
 std::string encode_event(const event& ev);

@@ -24,8 +24,7 @@ void install_shims(const std::string& dir, const std::vector<std::string>& names
 
 /// The first NAME along `path` (a PATH value) that is not `self` (a real
 /// path to this hostexec) once symlinks are resolved.
-std::optional<std::string> find_real_program(const std::string& name, const std::string& path,
-                                             const std::string& self);
+std::optional<std::string> find_real_program(const std::string& name, const std::string& path, const std::string& self);
 
 /// The real path of the running executable.
 std::string self_executable();

@@ -41,7 +41,9 @@ struct spawn_spec {
 class spawn_error : public std::runtime_error {
 public:
     spawn_error(errc code, int error, const std::string& message)
-        : std::runtime_error(message), code_(code), errno_(error) {}
+        : std::runtime_error(message), code_(code), errno_(error)
+    {
+    }
     errc code() const noexcept { return code_; }
     int error() const noexcept { return errno_; }
 

@@ -23,7 +23,7 @@ void send_with_fds(int sock, std::string_view data, std::span<const int> fds = {
 
 /// Result of one recv_with_fds call.
 struct received {
-    std::size_t bytes = 0;   ///< 0 with eof = true at end of stream
+    std::size_t bytes = 0; ///< 0 with eof = true at end of stream
     bool eof = false;
     bool would_block = false; ///< nothing to read yet (non-blocking use)
     bool truncated = false;   ///< the kernel dropped descriptors (MSG_CTRUNC)
@@ -33,8 +33,8 @@ struct received {
 /// to `fds` (owned, close-on-exec). Room for `max_fds` descriptors is made;
 /// more than that sets `truncated` and the kernel closes the surplus.
 /// Throws std::system_error on errors other than EAGAIN/EINTR.
-received recv_with_fds(int sock, std::span<char> buf, std::vector<unique_fd>& fds,
-                       std::size_t max_fds, bool nonblocking);
+received recv_with_fds(int sock, std::span<char> buf, std::vector<unique_fd>& fds, std::size_t max_fds,
+                       bool nonblocking);
 
 /// Splits a byte stream into lines, refusing to buffer a line longer than
 /// `max_line` bytes.

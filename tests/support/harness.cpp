@@ -33,7 +33,10 @@ std::string env_or_throw(const char* name)
     return v;
 }
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid)
+{
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 std::vector<std::string> merged_environment(const std::vector<std::string>& changes)
 {
@@ -81,7 +84,8 @@ std::string proc_field(pid_t pid, int field)
     return v;
 }
 
-template <typename F> int count_children(pid_t parent, F&& pred)
+template <typename F>
+int count_children(pid_t parent, F&& pred)
 {
     int n = 0;
     std::error_code ec;
@@ -96,9 +100,18 @@ template <typename F> int count_children(pid_t parent, F&& pred)
 
 } // namespace
 
-std::string pfd_binary() { return env_or_throw("PFD_BIN"); }
-std::string hostexec_binary() { return env_or_throw("HOSTEXEC_BIN"); }
-std::string probe_binary() { return env_or_throw("PROBE_BIN"); }
+std::string pfd_binary()
+{
+    return env_or_throw("PFD_BIN");
+}
+std::string hostexec_binary()
+{
+    return env_or_throw("HOSTEXEC_BIN");
+}
+std::string probe_binary()
+{
+    return env_or_throw("PROBE_BIN");
+}
 
 temp_dir::temp_dir()
 {
@@ -113,10 +126,22 @@ temp_dir::~temp_dir()
     std::filesystem::remove_all(path_, ec);
 }
 
-bool result::exited() const { return WIFEXITED(status); }
-int result::code() const { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
-int result::signal() const { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
-bool result::core() const { return WIFSIGNALED(status) && WCOREDUMP(status); }
+bool result::exited() const
+{
+    return WIFEXITED(status);
+}
+int result::code() const
+{
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+int result::signal() const
+{
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+bool result::core() const
+{
+    return WIFSIGNALED(status) && WCOREDUMP(status);
+}
 
 process::process(spawn_options o)
 {
@@ -210,7 +235,10 @@ void process::close_stdin()
     flush_stdin();
 }
 
-void process::signal(int signo) const { ::kill(pid_, signo); }
+void process::signal(int signo) const
+{
+    ::kill(pid_, signo);
+}
 
 bool process::pump(milliseconds timeout)
 {
@@ -363,9 +391,15 @@ result running_daemon::stop(milliseconds timeout)
     return *stopped_;
 }
 
-std::string running_daemon::log() const { return stopped_ ? stopped_->err : std::string{}; }
+std::string running_daemon::log() const
+{
+    return stopped_ ? stopped_->err : std::string{};
+}
 
-unique_fd connect_raw(const std::string& socket) { return connect_unix(socket); }
+unique_fd connect_raw(const std::string& socket)
+{
+    return connect_unix(socket);
+}
 
 std::string read_line(int fd, milliseconds timeout)
 {
