@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Concurrent throughput: N runs of /bin/true, 16 clients at a time (xargs -P),
+# through limit.c and through hostexec, side by side in one hyperfine run.
+# Spec §8 goal: hostexec >= 0.9 x limit.c's commands per second.
+#
+# Usage: bench/concurrency.sh [BUILD_DIR] [N]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build=$(realpath "${1:-$root/build}")
+n=${2:-800}
+shared=$(realpath "$root/../shared")
+work=$(mktemp -d /tmp/pfd-conc.XXXXXX)
+trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
+
+eval "$("$shared/bench/anchors.sh" start /tmp/pfd-anchors)"
+mkfifo "$work/ready"
+"$build/pfd" serve --socket "$work/pfd.sock" --ready-fd 3 3>"$work/ready" 2>"$work/pfd.log" &
+daemon=$!
+read -r -t 20 _ <"$work/ready" || { echo "pfd did not start" >&2; exit 1; }
+
+hyperfine --warmup 1 --runs 10 --export-json "$work/conc.json" \
+  -n limit.c "seq $n | xargs -P 16 -I{} $LIMIT_CLIENT $LIMIT_SOCK /bin/true" \
+  -n hostexec "seq $n | xargs -P 16 -I{} $build/hostexec --socket $work/pfd.sock /bin/true" >&2
+
+python3 - "$work/conc.json" "$n" <<'PY'
+import json, sys
+n = int(sys.argv[2])
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+for k, v in r.items():
+    print(f"{k:<10} median {v['median']:.3f} s   {n / v['median']:8.0f} commands/s")
+print(f"hostexec / limit.c throughput = {r['limit.c']['median'] / r['hostexec']['median']:.3f}   (goal >= 0.9)")
+PY
