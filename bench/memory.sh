@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Daemon memory: RSS idle, and with 256 commands running (spec §8: <= 4 MiB
+# idle, <= 16 MiB with 256 running).
+#
+# Usage: bench/memory.sh [BUILD_DIR] [COMMANDS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(realpath "${1:-$here/../build}")
+n=${2:-256}
+work=$(mktemp -d /tmp/pfd-mem.XXXXXX)
+mkfifo "$work/ready" "$work/gate"
+"$build/pfd" serve --socket "$work/pfd.sock" --ready-fd 3 3>"$work/ready" 2>"$work/pfd.log" &
+daemon=$!
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+read -r -t 20 _ <"$work/ready"
+rss() { awk '/VmRSS/ {print $2}' "/proc/$daemon/status"; }
+echo "idle:            $(rss) KiB"
+# Each command blocks reading the gate; one writer opens it at the end.
+for _ in $(seq "$n"); do
+  "$build/hostexec" --socket "$work/pfd.sock" sh -c 'read x <"$0"' "$work/gate" </dev/null &
+done
+for _ in $(seq 200); do
+  [ "$(ls "/proc/$daemon/task" | wc -l)" -ge 1 ] && [ "$(pgrep -c -P "$daemon")" -ge "$n" ] && break
+  read -rt 0.05 <>"$work/ready" || true
+done
+echo "$(pgrep -c -P "$daemon") running: $(rss) KiB"
+exec 4<>"$work/gate"
+for _ in $(seq "$n"); do echo >&4; done
+wait $(jobs -p | grep -v "^$daemon$") 2>/dev/null || true
+echo "after:           $(rss) KiB"
