@@ -96,7 +96,10 @@ struct applier {
                    cfg.autostart = *n.template value<bool>();
                }}}},
             {"limits",
-             {{"request_bytes",
+             {{"sessions", [this](auto& n, auto& k) { cfg.sessions = integer<std::size_t>(n, k, 0, 1 << 20); }},
+              {"sessions_per_peer",
+               [this](auto& n, auto& k) { cfg.sessions_per_peer = integer<std::size_t>(n, k, 0, 1 << 20); }},
+              {"request_bytes",
                [this](auto& n, auto& k) { cfg.request_bytes = integer<std::size_t>(n, k, 256, 64 << 20); }},
               {"fds", [this](auto& n, auto& k) { cfg.fds = integer<std::size_t>(n, k, 0, 253); }},
               {"request_timeout_ms",
@@ -117,7 +120,9 @@ struct applier {
                    cfg.hangup_signal = *signo;
                }}}},
             {"policy",
-             {{"allow_uids",
+             {{"allow_commands", [this](auto& n, auto& k) { cfg.allow_commands = strings(n, k); }},
+              {"deny_commands", [this](auto& n, auto& k) { cfg.deny_commands = strings(n, k); }},
+              {"allow_uids",
                [this](auto& n, auto& k) {
                    const auto* arr = n.as_array();
                    if (!arr) fail(n.source(), fmt::format("'{}' must be an array of uids", k));

@@ -139,6 +139,10 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     options.stop_grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
     options.hangup_signal = ctx.cfg.hangup_signal;
     options.allow_uids = ctx.cfg.allow_uids;
+    options.max_sessions = ctx.cfg.sessions;
+    options.max_sessions_per_peer = ctx.cfg.sessions_per_peer;
+    options.allow_commands = ctx.cfg.allow_commands;
+    options.deny_commands = ctx.cfg.deny_commands;
     options.socket_path = ctx.where.socket;
     options.session_helper = find_session_helper();
     options.ready_fd = d.ready_fd;

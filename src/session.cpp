@@ -14,6 +14,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <fnmatch.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -217,6 +218,18 @@ awaitable<void> state_watcher(connection& c, running_command& cmd, std::shared_p
     }
 }
 
+bool command_allowed(const server_options& o, const std::string& argv0)
+{
+    std::string base = argv0.substr(argv0.rfind('/') + 1);
+    auto matches = [&](const std::vector<std::string>& patterns) {
+        for (auto& p : patterns)
+            if (::fnmatch(p.c_str(), argv0.c_str(), 0) == 0 || ::fnmatch(p.c_str(), base.c_str(), 0) == 0) return true;
+        return false;
+    };
+    if (matches(o.deny_commands)) return false;
+    return o.allow_commands.empty() || matches(o.allow_commands);
+}
+
 spawn_spec make_spawn_spec(exec_request& req, const std::vector<unique_fd>& fds, const server_options& options)
 {
     spawn_spec spec;
@@ -253,13 +266,22 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
         throw protocol_error(errc::fd_mismatch, fmt::format("'fds' lists {} descriptors but {} were attached",
                                                             req.fds.size(), fds.size()));
     auto executor = co_await asio::this_coro::executor;
+    if (!command_allowed(c.options, req.argv[0]))
+        throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
     std::uint64_t id = c.registry.next_id();
+    if (auto full = c.registry.admit(session_info{id, -1, c.peer.uid, c.peer.pid, req.argv, clock_type::now(), {}},
+                                     c.options.max_sessions, c.options.max_sessions_per_peer)) {
+        if (*full == "busy")
+            throw protocol_error(errc::busy, fmt::format("{} command(s) already running ([limits] sessions)",
+                                                         c.options.max_sessions));
+        throw protocol_error(errc::limit, fmt::format("uid {} already runs {} command(s) ([limits] sessions_per_peer)",
+                                                      c.peer.uid, c.options.max_sessions_per_peer));
+    }
     std::string head = encode_event(accepted_event{id});
     bool detach = req.detach;
     // "hostexec/0.1.0 <build>": a newer client may mean a newer daemon is installed.
     if (auto space = req.client.rfind(' '); space != std::string::npos && c.hooks.client_build)
         c.hooks.client_build(std::string_view(req.client).substr(space + 1));
-    std::vector<std::string> argv = req.argv;
 
     auto started = clock_type::now();
     child_process child;
@@ -270,6 +292,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
         failed = error_event{e.code(), e.what()};
     }
     if (failed) {
+        c.registry.remove(id);
         co_await try_send(c, head + encode_event(*failed));
         co_return;
     }
@@ -278,12 +301,12 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     running_command cmd{id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()), started,
                         c.registry};
     auto poke = std::make_shared<poke_state>(executor);
-    c.registry.add(session_info{id, cmd.pid, c.peer.uid, c.peer.pid, std::move(argv), started, [poke] {
-                                    asio::post(poke->timer.get_executor(), [poke] {
-                                        poke->pending = true;
-                                        poke->timer.cancel();
-                                    });
-                                }});
+    c.registry.started(id, cmd.pid, [poke] {
+        asio::post(poke->timer.get_executor(), [poke] {
+            poke->pending = true;
+            poke->timer.cancel();
+        });
+    });
 
     co_await try_send(c, head + encode_event(started_event{id, cmd.pid}));
     if (detach) {

@@ -6,11 +6,29 @@
 
 namespace pfd {
 
-void session_registry::add(session_info info)
+std::optional<std::string_view> session_registry::admit(session_info info, std::size_t max_total,
+                                                        std::size_t max_per_peer)
 {
     std::lock_guard lock(mutex_);
-    ++served_;
+    if (max_total && running_.size() >= max_total) return "busy";
+    if (max_per_peer) {
+        std::size_t mine = 0;
+        for (auto& [id, other] : running_) mine += other.peer_uid == info.peer_uid;
+        if (mine >= max_per_peer) return "limit";
+    }
+    info.pid = -1; // not signalled before it runs
     running_.emplace(info.id, std::move(info));
+    return std::nullopt;
+}
+
+void session_registry::started(std::uint64_t id, pid_t pid, std::function<void()> poke)
+{
+    std::lock_guard lock(mutex_);
+    auto it = running_.find(id);
+    if (it == running_.end()) return;
+    ++served_;
+    it->second.pid = pid;
+    it->second.poke = std::move(poke);
 }
 
 void session_registry::remove(std::uint64_t id)
@@ -32,7 +50,8 @@ std::size_t session_registry::size() const
 void session_registry::signal_all(int signo) const
 {
     std::lock_guard lock(mutex_);
-    for (auto& [id, info] : running_) ::kill(-info.pid, signo);
+    for (auto& [id, info] : running_)
+        if (info.pid > 0) ::kill(-info.pid, signo);
 }
 
 void session_registry::poke_all() const

@@ -10,6 +10,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -31,7 +33,12 @@ public:
     /// Ids are never reused during the daemon's life.
     std::uint64_t next_id() noexcept { return ++last_id_; }
 
-    void add(session_info info);
+    /// Admits a session if the limits allow (0: no limit), reserving its
+    /// place at once so that concurrent requests cannot both squeeze in.
+    /// Returns "busy" (total reached) or "limit" (this peer's) otherwise.
+    std::optional<std::string_view> admit(session_info info, std::size_t max_total, std::size_t max_per_peer);
+    /// The admitted session's command runs: it may now be signalled and poked.
+    void started(std::uint64_t id, pid_t pid, std::function<void()> poke);
     void remove(std::uint64_t id);
     std::size_t size() const;
 

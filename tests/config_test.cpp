@@ -49,6 +49,10 @@ TEST_CASE("the shipped config/pfd.toml holds exactly the defaults", "[config]")
     CHECK(shipped.no_tty == defaults.no_tty);
     CHECK(shipped.hangup_signal == defaults.hangup_signal);
     CHECK(shipped.allow_uids == defaults.allow_uids);
+    CHECK(shipped.sessions == defaults.sessions);
+    CHECK(shipped.sessions_per_peer == defaults.sessions_per_peer);
+    CHECK(shipped.allow_commands == defaults.allow_commands);
+    CHECK(shipped.deny_commands == defaults.deny_commands);
 }
 
 TEST_CASE("later files win key by key; missing optional files are skipped", "[config]")
@@ -126,6 +130,43 @@ TEST_CASE("the daemon applies its configuration", "[config]")
         p.write_stdin("1\n");
         auto r = p.finish();
         CHECK(r.out == "ready\nsurvived-1\n");
+    }
+    SECTION("sessions = 1 is a single-task server: a second request is busy at once")
+    {
+        auto file = write(conf, "c.toml", "[limits]\nsessions = 1\n");
+        running_daemon d({"--config", file});
+        process first({.argv = d.hostexec({"sh", "-c", "echo ready; read x"})});
+        REQUIRE(first.read_stdout_until("ready\n") == "ready\n");
+        auto second = d.run({"--json", "true"});
+        CHECK(second.code() == 125);
+        CHECK(second.err.find("\"code\":\"busy\"") != std::string::npos);
+        first.write_stdin("\n");
+        CHECK(first.finish().code() == 0);
+        CHECK(eventually([&] { return d.run({"true"}).code() == 0; }));
+    }
+    SECTION("sessions_per_peer limits one uid")
+    {
+        auto file = write(conf, "c.toml", "[limits]\nsessions_per_peer = 1\n");
+        running_daemon d({"--config", file});
+        process first({.argv = d.hostexec({"sh", "-c", "echo ready; read x"})});
+        REQUIRE(first.read_stdout_until("ready\n") == "ready\n");
+        auto second = d.run({"--json", "true"});
+        CHECK(second.code() == 125);
+        CHECK(second.err.find("\"code\":\"limit\"") != std::string::npos);
+        first.write_stdin("\n");
+        CHECK(first.finish().code() == 0);
+    }
+    SECTION("allow_commands and deny_commands")
+    {
+        auto file = write(conf, "c.toml", "[policy]\nallow_commands = [\"echo\", \"/usr/bin/*\"]\n"
+                                          "deny_commands = [\"rm\"]\n");
+        running_daemon d({"--config", file});
+        CHECK(d.run({"echo", "fine"}).out == "fine\n");
+        CHECK(d.run({"/usr/bin/printf", "ok"}).out == "ok");
+        auto sh = d.run({"--json", "sh", "-c", "true"});
+        CHECK(sh.code() == 125);
+        CHECK(sh.err.find("\"code\":\"denied\"") != std::string::npos);
+        CHECK(d.run({"/usr/bin/rm", "-f", "/nonexistent"}).code() == 125);
     }
     SECTION("limits.fds refuses more descriptors than configured")
     {

@@ -25,6 +25,8 @@ struct config {
     std::vector<std::string> autostart_command;
     bool fallback_local = false; ///< [discovery] fallback = "local": no daemon to be had, run the command here
     // [limits]
+    std::size_t sessions = 0;          ///< commands running at once; 0: no limit
+    std::size_t sessions_per_peer = 0; ///< per client uid; 0: no limit
     std::size_t request_bytes = 1 << 20;
     std::size_t fds = 64;
     std::chrono::milliseconds request_timeout{5000};
@@ -34,6 +36,8 @@ struct config {
     int hangup_signal = 1; ///< SIGHUP; 0: leave a command whose client is gone running
     // [policy]
     std::vector<uid_t> allow_uids; ///< besides the daemon's own uid and root
+    std::vector<std::string> allow_commands; ///< argv[0] patterns; empty: all
+    std::vector<std::string> deny_commands;
 };
 
 /// "<file>:<line>: <what>", e.g. "/etc/pfd/config.toml:3: unknown key 'limits.fdz'".

@@ -28,6 +28,12 @@ struct server_options {
     /// a terminal (job control needs a parent inside that session). Empty:
     /// such commands lead their session themselves and Ctrl-Z cannot stop them.
     std::string session_helper;
+    /// Commands running at once, in total and per peer uid (0: no limit).
+    std::size_t max_sessions = 0;
+    std::size_t max_sessions_per_peer = 0;
+    /// argv[0] patterns (fnmatch, against the name as given and its last
+    /// component): only allowed ones run (empty: all), denied ones never.
+    std::vector<std::string> allow_commands, deny_commands;
     /// Signal sent to a command's group when its client goes away (0: none).
     int hangup_signal = 1;
     /// Uids served besides the daemon's own and root.
