@@ -122,6 +122,16 @@ struct applier {
             {"policy",
              {{"allow_commands", [this](auto& n, auto& k) { cfg.allow_commands = strings(n, k); }},
               {"deny_commands", [this](auto& n, auto& k) { cfg.deny_commands = strings(n, k); }},
+              {"env_forward", [this](auto& n, auto& k) { cfg.env_forward = strings(n, k); }},
+              {"env_clean", [this](auto& n, auto& k) { cfg.env_clean = strings(n, k); }},
+              {"env_deny", [this](auto& n, auto& k) { cfg.env_deny = strings(n, k); }},
+              {"env_set",
+               [this](auto& n, auto& k) {
+                   cfg.env_set = strings(n, k);
+                   for (auto& e : cfg.env_set)
+                       if (e.find('=') == std::string::npos || e[0] == '=')
+                           fail(n.source(), fmt::format("'{}': '{}' is not NAME=VALUE", k, e));
+               }},
               {"allow_uids",
                [this](auto& n, auto& k) {
                    const auto* arr = n.as_array();

@@ -143,6 +143,10 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     options.max_sessions_per_peer = ctx.cfg.sessions_per_peer;
     options.allow_commands = ctx.cfg.allow_commands;
     options.deny_commands = ctx.cfg.deny_commands;
+    options.env_forward = ctx.cfg.env_forward;
+    options.env_clean = ctx.cfg.env_clean;
+    options.env_deny = ctx.cfg.env_deny;
+    options.env_set = ctx.cfg.env_set;
     options.socket_path = ctx.where.socket;
     options.session_helper = find_session_helper();
     options.ready_fd = d.ready_fd;

@@ -218,16 +218,45 @@ awaitable<void> state_watcher(connection& c, running_command& cmd, std::shared_p
     }
 }
 
+bool any_match(const std::vector<std::string>& patterns, const std::string& text)
+{
+    for (auto& p : patterns)
+        if (::fnmatch(p.c_str(), text.c_str(), 0) == 0) return true;
+    return false;
+}
+
 bool command_allowed(const server_options& o, const std::string& argv0)
 {
     std::string base = argv0.substr(argv0.rfind('/') + 1);
     auto matches = [&](const std::vector<std::string>& patterns) {
-        for (auto& p : patterns)
-            if (::fnmatch(p.c_str(), argv0.c_str(), 0) == 0 || ::fnmatch(p.c_str(), base.c_str(), 0) == 0) return true;
-        return false;
+        return any_match(patterns, argv0) || any_match(patterns, base);
     };
     if (matches(o.deny_commands)) return false;
     return o.allow_commands.empty() || matches(o.allow_commands);
+}
+
+/// [policy] env_*: the environment the command gets from the one the client
+/// sent. Throws protocol_error(denied) for a variable the policy refuses.
+std::vector<std::string> command_environment(const server_options& o, std::vector<std::string> env)
+{
+    std::vector<std::string> out;
+    for (auto& e : env) {
+        std::string name = e.substr(0, e.find('='));
+        if (any_match(o.env_deny, name))
+            throw protocol_error(errc::denied, fmt::format("environment variable '{}' is refused here ([policy])", name));
+        // The daemon's own activation protocol never reaches commands.
+        if (name == "LISTEN_PID" || name == "LISTEN_FDS" || name == "LISTEN_FDNAMES" || name == "NOTIFY_SOCKET")
+            continue;
+        if (!o.env_forward.empty() && !any_match(o.env_forward, name)) continue;
+        if (any_match(o.env_clean, name)) continue;
+        out.push_back(std::move(e));
+    }
+    for (auto& set : o.env_set) {
+        std::string name = set.substr(0, set.find('='));
+        std::erase_if(out, [&](const std::string& e) { return e.compare(0, name.size() + 1, name + "=") == 0; });
+        out.push_back(set);
+    }
+    return out;
 }
 
 spawn_spec make_spawn_spec(exec_request& req, const std::vector<unique_fd>& fds, const server_options& options)
@@ -239,11 +268,7 @@ spawn_spec make_spawn_spec(exec_request& req, const std::vector<unique_fd>& fds,
     spec.umask = req.umask;
     spec.new_session = req.tty;
     spec.nofile = original_nofile_limit();
-    // The daemon's own activation protocol must not leak into commands.
-    for (auto& e : req.env)
-        if (!e.starts_with("LISTEN_PID=") && !e.starts_with("LISTEN_FDS=") && !e.starts_with("LISTEN_FDNAMES=") &&
-            !e.starts_with("NOTIFY_SOCKET="))
-            spec.env.push_back(std::move(e));
+    spec.env = std::move(req.env); // already through the policy (run_exec)
     for (std::size_t i = 0; i < fds.size(); ++i) spec.fds.emplace_back(fds[i].get(), req.fds[i]);
     return spec;
 }
@@ -268,6 +293,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     auto executor = co_await asio::this_coro::executor;
     if (!command_allowed(c.options, req.argv[0]))
         throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
+    req.env = command_environment(c.options, std::move(req.env));
     std::uint64_t id = c.registry.next_id();
     if (auto full = c.registry.admit(session_info{id, -1, c.peer.uid, c.peer.pid, req.argv, clock_type::now(), {}},
                                      c.options.max_sessions, c.options.max_sessions_per_peer)) {

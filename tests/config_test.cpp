@@ -53,6 +53,10 @@ TEST_CASE("the shipped config/pfd.toml holds exactly the defaults", "[config]")
     CHECK(shipped.sessions_per_peer == defaults.sessions_per_peer);
     CHECK(shipped.allow_commands == defaults.allow_commands);
     CHECK(shipped.deny_commands == defaults.deny_commands);
+    CHECK(shipped.env_forward == defaults.env_forward);
+    CHECK(shipped.env_clean == defaults.env_clean);
+    CHECK(shipped.env_deny == defaults.env_deny);
+    CHECK(shipped.env_set == defaults.env_set);
 }
 
 TEST_CASE("later files win key by key; missing optional files are skipped", "[config]")
@@ -92,6 +96,7 @@ TEST_CASE("errors name the file, the line and the key", "[config]")
         {"[discovery]\norder = [\"local\", \"cloud\"]\n", ":2: 'discovery.order': unknown mode 'cloud'"},
         {"[discovery]\nproject = \".x\"\n", ":2: 'discovery.project' must be a project name"},
         {"[discovery]\nautostart = 1\n", ":2: 'discovery.autostart' must be true or false"},
+        {"[policy]\nenv_set = [\"NOVALUE\"]\n", ":2: 'policy.env_set': 'NOVALUE' is not NAME=VALUE"},
     };
     for (auto& c : cases) {
         auto file = write(dir, "bad.toml", c.text);
@@ -167,6 +172,25 @@ TEST_CASE("the daemon applies its configuration", "[config]")
         CHECK(sh.code() == 125);
         CHECK(sh.err.find("\"code\":\"denied\"") != std::string::npos);
         CHECK(d.run({"/usr/bin/rm", "-f", "/nonexistent"}).code() == 125);
+    }
+    SECTION("the environment policy: forward, clean, deny, set")
+    {
+        auto file = write(conf, "c.toml",
+                          "[policy]\nenv_forward = [\"PFDT_*\", \"PATH\"]\nenv_clean = [\"PFDT_SECRET\"]\n"
+                          "env_deny = [\"LD_PRELOAD\"]\nenv_set = [\"PFDT_FORCED=yes\"]\n");
+        running_daemon d({"--config", file});
+        auto r = run({.argv = d.hostexec({"env"}),
+                      .env = {"PFDT_A=1", "PFDT_SECRET=x", "OTHER=2", "PFDT_FORCED=no", "LD_PRELOAD"}});
+        CHECK(r.code() == 0);
+        CHECK(r.out.find("PFDT_A=1\n") != std::string::npos);
+        CHECK(r.out.find("PFDT_FORCED=yes\n") != std::string::npos);
+        CHECK(r.out.find("PFDT_SECRET") == std::string::npos);
+        CHECK(r.out.find("OTHER=") == std::string::npos);
+        CHECK(r.out.find("HOME=") == std::string::npos);
+        auto denied = run({.argv = d.hostexec({"--json", "true"}), .env = {"LD_PRELOAD=/x.so"}});
+        CHECK(denied.code() == 125);
+        CHECK(denied.err.find("\"code\":\"denied\"") != std::string::npos);
+        CHECK(d.run({"true"}).code() == 0); // nothing leaked: the next request is served
     }
     SECTION("limits.fds refuses more descriptors than configured")
     {

@@ -38,6 +38,11 @@ struct config {
     std::vector<uid_t> allow_uids; ///< besides the daemon's own uid and root
     std::vector<std::string> allow_commands; ///< argv[0] patterns; empty: all
     std::vector<std::string> deny_commands;
+    /// The command's environment, from the client's: only names matching
+    /// env_forward pass (empty: all), names matching env_clean are dropped,
+    /// a request carrying a name matching env_deny is refused, env_set
+    /// ("K=V") is added last.
+    std::vector<std::string> env_forward, env_clean, env_deny, env_set;
 };
 
 /// "<file>:<line>: <what>", e.g. "/etc/pfd/config.toml:3: unknown key 'limits.fdz'".

@@ -34,6 +34,8 @@ struct server_options {
     /// argv[0] patterns (fnmatch, against the name as given and its last
     /// component): only allowed ones run (empty: all), denied ones never.
     std::vector<std::string> allow_commands, deny_commands;
+    /// Environment policy (see config.hpp): name patterns, and K=V to set.
+    std::vector<std::string> env_forward, env_clean, env_deny, env_set;
     /// Signal sent to a command's group when its client goes away (0: none).
     int hangup_signal = 1;
     /// Uids served besides the daemon's own and root.
