@@ -58,7 +58,23 @@ struct applier {
     {
         using ms = std::chrono::milliseconds;
         return {
-            {"daemon", {{"threads", [this](auto& n, auto& k) { cfg.threads = integer<unsigned>(n, k, 0, 1024); }}}},
+            {"daemon",
+             {{"threads", [this](auto& n, auto& k) { cfg.threads = integer<unsigned>(n, k, 0, 1024); }},
+              {"log_level",
+               [this](auto& n, auto& k) {
+                   auto v = n.template value<std::string>();
+                   auto level = v ? log_level_from_name(*v) : std::nullopt;
+                   if (!n.is_string() || !level)
+                       fail(n.source(), fmt::format("'{}' must be \"error\", \"warn\", \"info\" or \"debug\"", k));
+                   cfg.log_level = *level;
+               }},
+              {"pidfile",
+               [this](auto& n, auto& k) {
+                   auto v = n.template value<std::string>();
+                   if (!n.is_string() || !v || (!v->empty() && (*v)[0] != '/'))
+                       fail(n.source(), fmt::format("'{}' must be an absolute path or \"\"", k));
+                   cfg.pidfile = *v;
+               }}}},
             {"discovery",
              {{"order",
                [this](auto& n, auto& k) {

@@ -77,7 +77,7 @@ std::string find_session_helper()
     for (std::string candidate :
          {self.substr(0, self.rfind('/') + 1) + "pfd-session", std::string(PFD_LIBEXECDIR) + "/pfd-session"})
         if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    fmt::print(stderr, "pfd: pfd-session not found: commands with a terminal will not stop on Ctrl-Z\n");
+    log(log_level::warn, "pfd-session not found: commands with a terminal will not stop on Ctrl-Z");
     return {};
 }
 
@@ -131,6 +131,7 @@ daemon_args parse_daemon_args(int argc, char** argv)
 
 server_options server_options_for(const daemon_args& d, const context& ctx)
 {
+    set_log_level(ctx.cfg.log_level);
     server_options options;
     options.threads = d.threads.value_or(ctx.cfg.threads);
     options.max_request_bytes = ctx.cfg.request_bytes;
@@ -148,6 +149,7 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     options.env_deny = ctx.cfg.env_deny;
     options.env_set = ctx.cfg.env_set;
     options.socket_path = ctx.where.socket;
+    options.pidfile = ctx.cfg.pidfile.empty() ? pidfile_for(ctx.where.socket) : ctx.cfg.pidfile;
     options.session_helper = find_session_helper();
     options.ready_fd = d.ready_fd;
     options.executable = self_executable();
@@ -249,13 +251,19 @@ std::vector<std::string> successor_args(const daemon_args& d, const server_optio
     return args;
 }
 
+/// The pidfile: [daemon] pidfile, else beside the socket.
+std::string pidfile_path(const context& ctx)
+{
+    return ctx.cfg.pidfile.empty() ? pidfile_for(ctx.where.socket) : ctx.cfg.pidfile;
+}
+
 /// Serves until stopped, holding the socket's pidfile meanwhile. A
 /// successor (PFD_HANDOFF) takes the pidfile once ready, when its
 /// predecessor lets go of it.
 int run_daemon(server_options options, const daemon_args& d)
 {
     std::optional<pidfile> held;
-    std::string path = pidfile_for(options.socket_path);
+    std::string path = options.pidfile;
     if (std::getenv("PFD_HANDOFF"))
         options.on_ready = [&] { held.emplace(path, std::chrono::seconds(5)); };
     else
@@ -368,7 +376,7 @@ int status(const context& ctx, bool json)
 int stop(const daemon_args& d, const context& ctx)
 {
     auto grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
-    return stop_daemon(pidfile_for(ctx.where.socket), 2 * grace + std::chrono::seconds(5));
+    return stop_daemon(pidfile_path(ctx), 2 * grace + std::chrono::seconds(5));
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "pfd/server.hpp"
 
+#include "pfd/log.hpp"
 #include "pfd/spawner.hpp"
 #include "pfd/systemd.hpp"
 #include "pfd/version.hpp"
@@ -80,11 +81,11 @@ struct server::impl {
         try {
             successor = options.hand_over(acceptor.native_handle());
         } catch (const std::exception& e) {
-            fmt::print(stderr, "pfd: restart failed, still serving: {}\n", e.what());
+            log(log_level::error, "restart failed, still serving: {}", e.what());
             return std::string("restart failed, still serving: ") + e.what();
         }
         handed_over = true;
-        fmt::print(stderr, "pfd: handed the socket to pid {}; finishing running commands\n", successor);
+        log(log_level::info, "handed the socket to pid {}; finishing running commands", successor);
         asio::co_spawn(control, retire(), asio::detached);
         return {};
     }
@@ -114,8 +115,8 @@ struct server::impl {
         }, running{};
         if (::stat(options.executable.c_str(), &on_disk) < 0 || ::stat("/proc/self/exe", &running) < 0) return;
         if (on_disk.st_ino == running.st_ino && on_disk.st_dev == running.st_dev) return;
-        fmt::print(stderr, "pfd: a client of build {} and a new '{}' on disk: replacing this daemon\n", build,
-                   options.executable);
+        log(log_level::info, "a client of build {} and a new '{}' on disk: replacing this daemon", build,
+            options.executable);
         asio::post(control, [this] { restart(); });
     }
     std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
@@ -165,10 +166,10 @@ struct server::impl {
             auto next = std::make_shared<const server_options>(std::move(fresh));
             std::lock_guard swap(live_mutex);
             live = std::move(next);
-            fmt::print(stderr, "pfd: configuration reloaded\n");
+            log(log_level::info, "configuration reloaded");
             return {};
         } catch (const std::exception& e) {
-            fmt::print(stderr, "pfd: reload failed, keeping the running configuration: {}\n", e.what());
+            log(log_level::error, "reload failed, keeping the running configuration: {}", e.what());
             return std::string("reload failed, keeping the running configuration: ") + e.what();
         }
     }
@@ -209,7 +210,7 @@ struct server::impl {
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
             if (ec) {
                 // EMFILE and friends: the queue keeps the client waiting; breathe and retry.
-                if (ec != last_accept_error) fmt::print(stderr, "pfd: accept: {} (retrying)\n", ec.message());
+                if (ec != last_accept_error) log(log_level::warn, "accept: {} (retrying)", ec.message());
                 last_accept_error = ec;
                 asio::steady_timer pause(io, std::chrono::milliseconds(50));
                 co_await pause.async_wait(asio::experimental::as_tuple(use_awaitable));
@@ -219,7 +220,7 @@ struct server::impl {
             auto ex = socket.get_executor();
             asio::co_spawn(ex, serve_connection(std::move(socket), current(), registry, hooks),
                            [](std::exception_ptr e) {
-                               if (e) fmt::print(stderr, "pfd: session ended abnormally\n");
+                               if (e) log(log_level::error, "a session ended abnormally");
                            });
         }
     }
@@ -311,6 +312,7 @@ void server::run()
     asio::co_spawn(s.control, s.reload_watcher(), asio::detached);
     asio::co_spawn(s.control, s.listener(), asio::detached);
 
+    log(log_level::info, "serving {} (pid {}, {} {})", s.options.socket_path, ::getpid(), version(), build_id());
     notify_systemd(fmt::format("READY=1\nSTATUS=serving {}\nMAINPID={}", s.options.socket_path, ::getpid()));
     if (s.options.ready_fd) {
         [[maybe_unused]] auto n = ::write(*s.options.ready_fd, "\n", 1);

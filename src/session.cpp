@@ -243,7 +243,8 @@ std::vector<std::string> command_environment(const server_options& o, std::vecto
     for (auto& e : env) {
         std::string name = e.substr(0, e.find('='));
         if (any_match(o.env_deny, name))
-            throw protocol_error(errc::denied, fmt::format("environment variable '{}' is refused here ([policy])", name));
+            throw protocol_error(errc::denied,
+                                 fmt::format("environment variable '{}' is refused here ([policy])", name));
         // The daemon's own activation protocol never reaches commands.
         if (name == "LISTEN_PID" || name == "LISTEN_FDS" || name == "LISTEN_FDNAMES" || name == "NOTIFY_SOCKET")
             continue;
@@ -298,8 +299,8 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     if (auto full = c.registry.admit(session_info{id, -1, c.peer.uid, c.peer.pid, req.argv, clock_type::now(), {}},
                                      c.options.max_sessions, c.options.max_sessions_per_peer)) {
         if (*full == "busy")
-            throw protocol_error(errc::busy, fmt::format("{} command(s) already running ([limits] sessions)",
-                                                         c.options.max_sessions));
+            throw protocol_error(
+                errc::busy, fmt::format("{} command(s) already running ([limits] sessions)", c.options.max_sessions));
         throw protocol_error(errc::limit, fmt::format("uid {} already runs {} command(s) ([limits] sessions_per_peer)",
                                                       c.peer.uid, c.options.max_sessions_per_peer));
     }

@@ -36,6 +36,8 @@ TEST_CASE("the shipped config/pfd.toml holds exactly the defaults", "[config]")
     config defaults;
     config shipped = load_config({}, std::string(PFD_SOURCE_DIR) + "/config/pfd.toml");
     CHECK(shipped.threads == defaults.threads);
+    CHECK(shipped.log_level == defaults.log_level);
+    CHECK(shipped.pidfile == defaults.pidfile);
     CHECK(shipped.discovery_order == defaults.discovery_order);
     CHECK(shipped.discovery_project == defaults.discovery_project);
     CHECK(shipped.autostart == defaults.autostart);
@@ -96,6 +98,8 @@ TEST_CASE("errors name the file, the line and the key", "[config]")
         {"[discovery]\norder = [\"local\", \"cloud\"]\n", ":2: 'discovery.order': unknown mode 'cloud'"},
         {"[discovery]\nproject = \".x\"\n", ":2: 'discovery.project' must be a project name"},
         {"[discovery]\nautostart = 1\n", ":2: 'discovery.autostart' must be true or false"},
+        {"[daemon]\nlog_level = \"loud\"\n", ":2: 'daemon.log_level' must be"},
+        {"[daemon]\npidfile = \"relative.pid\"\n", ":2: 'daemon.pidfile' must be an absolute path"},
         {"[policy]\nenv_set = [\"NOVALUE\"]\n", ":2: 'policy.env_set': 'NOVALUE' is not NAME=VALUE"},
     };
     for (auto& c : cases) {
@@ -163,8 +167,9 @@ TEST_CASE("the daemon applies its configuration", "[config]")
     }
     SECTION("allow_commands and deny_commands")
     {
-        auto file = write(conf, "c.toml", "[policy]\nallow_commands = [\"echo\", \"/usr/bin/*\"]\n"
-                                          "deny_commands = [\"rm\"]\n");
+        auto file = write(conf, "c.toml",
+                          "[policy]\nallow_commands = [\"echo\", \"/usr/bin/*\"]\n"
+                          "deny_commands = [\"rm\"]\n");
         running_daemon d({"--config", file});
         CHECK(d.run({"echo", "fine"}).out == "fine\n");
         CHECK(d.run({"/usr/bin/printf", "ok"}).out == "ok");
@@ -191,6 +196,19 @@ TEST_CASE("the daemon applies its configuration", "[config]")
         CHECK(denied.code() == 125);
         CHECK(denied.err.find("\"code\":\"denied\"") != std::string::npos);
         CHECK(d.run({"true"}).code() == 0); // nothing leaked: the next request is served
+    }
+    SECTION("daemon.pidfile and daemon.log_level")
+    {
+        auto file =
+            write(conf, "c.toml", "[daemon]\nlog_level = \"error\"\npidfile = \"" + (conf / "custom.pid") + "\"\n");
+        running_daemon d({"--config", file});
+        CHECK(d.run({"true"}).code() == 0);
+        std::ifstream pid(conf / "custom.pid");
+        int recorded = 0;
+        pid >> recorded;
+        CHECK(recorded == d.pid());
+        auto stopped = d.stop();
+        CHECK(stopped.err.find("serving") == std::string::npos); // info lines are filtered out
     }
     SECTION("limits.fds refuses more descriptors than configured")
     {

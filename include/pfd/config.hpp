@@ -3,6 +3,8 @@
 // an unknown key or a wrong type is an error naming the file, line and key.
 // Only keys that take effect are accepted: config/pfd.toml lists them all.
 
+#include "pfd/log.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -16,6 +18,8 @@ namespace pfd {
 struct config {
     // [daemon]
     unsigned threads = 0; ///< 0: one per core
+    pfd::log_level log_level = pfd::log_level::info;
+    std::string pidfile; ///< empty: beside the socket (pfd.sock -> pfd.pid)
     // [discovery]
     std::vector<std::string> discovery_order{"local", "project", "runtime"};
     std::string discovery_project;
@@ -35,7 +39,7 @@ struct config {
     std::vector<std::string> no_tty{"xdg-open", "gio", "kde-open", "kde-open5"};
     int hangup_signal = 1; ///< SIGHUP; 0: leave a command whose client is gone running
     // [policy]
-    std::vector<uid_t> allow_uids; ///< besides the daemon's own uid and root
+    std::vector<uid_t> allow_uids;           ///< besides the daemon's own uid and root
     std::vector<std::string> allow_commands; ///< argv[0] patterns; empty: all
     std::vector<std::string> deny_commands;
     /// The command's environment, from the client's: only names matching
