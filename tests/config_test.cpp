@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <fstream>
 
@@ -74,6 +76,23 @@ TEST_CASE("later files win key by key; missing optional files are skipped", "[co
     CHECK(load_config({}, user).fds == 20);
     CHECK_THROWS_AS(load_config({}, dir / "absent.toml"), config_error);
     CHECK(load_config({write(dir, "term.toml", "[exec]\nhangup_signal = \"TERM\"\n")}).hangup_signal == SIGTERM);
+}
+
+TEST_CASE("the system file comes first, then the user's", "[config]")
+{
+    temp_dir etc, xdg;
+    ::mkdir((xdg / "pfd").c_str(), 0700);
+    std::ofstream(etc / "config.toml") << "[limits]\nfds = 10\nrequest_timeout_ms = 123\n";
+    std::ofstream(xdg / "pfd/config.toml") << "[limits]\nfds = 20\n";
+    const char* old = std::getenv("XDG_CONFIG_HOME");
+    std::string saved = old ? old : "";
+    ::setenv("XDG_CONFIG_HOME", xdg.path().c_str(), 1);
+    auto files = default_config_files(etc.path());
+    old ? ::setenv("XDG_CONFIG_HOME", saved.c_str(), 1) : ::unsetenv("XDG_CONFIG_HOME");
+    REQUIRE(files == std::vector<std::string>{etc / "config.toml", xdg / "pfd/config.toml"});
+    auto cfg = load_config(files);
+    CHECK(cfg.fds == 20);
+    CHECK(cfg.request_timeout == std::chrono::milliseconds(123));
 }
 
 TEST_CASE("errors name the file, the line and the key", "[config]")

@@ -207,8 +207,14 @@ TEST_CASE("a project's daemon is found from anywhere under the project", "[lifec
     CHECK(exists(u.run / "pfd.myproj.sock"));
     CHECK(exists(u.run / "pfd.myproj.pid"));
     CHECK_FALSE(exists(u.run / "pfd.sock"));
-    // A second project beside it gets its own daemon.
-    auto other = run({.argv = {hostexec_binary(), "-C", "--project", "other", "true"}, .env = u.env()});
+    // The project's own policy is the daemon's.
+    std::ofstream(proj / ".pfd.toml") << "project = \"myproj\"\n[policy]\ndeny_commands = [\"date\"]\n";
+    REQUIRE(run({.argv = {pfd_binary(), "reload"}, .env = u.env(), .cwd = proj.path()}).code() == 0);
+    auto refused = run({.argv = {hostexec_binary(), "date"}, .env = u.env(), .cwd = proj / "src"});
+    CHECK(refused.code() == 125);
+    CHECK(refused.err.find("not allowed here") != std::string::npos);
+    // A second project beside it gets its own daemon, with its own (default) policy.
+    auto other = run({.argv = {hostexec_binary(), "-C", "--project", "other", "date"}, .env = u.env()});
     CHECK(other.code() == 0);
     CHECK(exists(u.run / "pfd.other.sock"));
     auto stop = run({.argv = {pfd_binary(), "stop"}, .env = u.env(), .cwd = proj.path()});
