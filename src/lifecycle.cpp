@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,8 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+extern char** environ;
 
 namespace pfd {
 
@@ -67,6 +70,83 @@ std::optional<pid_t> running_pid(const std::string& pidfile_path)
     if (!fd) return std::nullopt;
     if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt; // nobody holds it: stale
     return read_pid(fd.get());
+}
+
+namespace {
+
+/// Writes `n` in decimal into `out` (async-signal-safe, for a forked child).
+char* format_int(char* out, long n)
+{
+    char tmp[24];
+    int len = 0;
+    do tmp[len++] = static_cast<char>('0' + n % 10);
+    while ((n /= 10) > 0);
+    while (len > 0) *out++ = tmp[--len];
+    *out = '\0';
+    return out;
+}
+
+} // namespace
+
+/// Starts `argv` as our successor with the listening socket as its fd 3
+/// (LISTEN_FDS, as systemd does) and waits for its readiness on fd 4.
+pid_t start_successor(const std::vector<std::string>& args, const std::string& cwd, int listen_fd)
+{
+    // Everything the child needs is built before fork: the daemon has threads.
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e; ++e) {
+        std::string_view entry = *e;
+        if (!entry.starts_with("LISTEN_") && !entry.starts_with("PFD_HANDOFF=")) env_strings.emplace_back(entry);
+    }
+    env_strings.emplace_back("LISTEN_FDS=1");
+    env_strings.emplace_back("PFD_HANDOFF=1");
+    env_strings.emplace_back("LISTEN_PID=00000000000000000000"); // filled in by the child
+    std::vector<char*> envp, argv;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    char* listen_pid = envp[envp.size() - 2] + std::strlen("LISTEN_PID=");
+    std::vector<std::string> arg_strings = args;
+    for (auto& a : arg_strings) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 failed");
+    unique_fd ready_read(ready[0]), ready_write(ready[1]);
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid == 0) {
+        int sock = ::fcntl(listen_fd, F_DUPFD, 10);
+        int pipe_w = ::fcntl(ready_write.get(), F_DUPFD, 10);
+        ::dup2(sock, 3);
+        ::dup2(pipe_w, 4);
+        ::close_range(5, ~0U, 0);
+        format_int(listen_pid, ::getpid());
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (::chdir(cwd.c_str()) < 0) ::_exit(126);
+        ::execve(argv[0], argv.data(), envp.data());
+        ::_exit(127);
+    }
+    ready_write.reset();
+    pollfd p{ready_read.get(), POLLIN, 0};
+    char c = 0;
+    int polled;
+    do polled = ::poll(&p, 1, 20000);
+    while (polled < 0 && errno == EINTR);
+    ssize_t n = -1;
+    if (polled == 1) do
+            n = ::read(ready_read.get(), &c, 1);
+        while (n < 0 && errno == EINTR);
+    if (n != 1 || c != '\n') {
+        int saved = errno;
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        throw std::runtime_error(fmt::format("the new daemon did not become ready (poll {}, read {}, {}, status {:#x})",
+                                             polled, n, std::strerror(saved), status));
+    }
+    return pid;
 }
 
 std::string log_file_for(const std::string& socket)

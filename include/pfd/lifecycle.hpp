@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pfd {
 
@@ -47,6 +48,13 @@ int start_in_background(const std::string& socket, const std::string& lock_path,
 /// SIGTERM to the daemon of `pidfile_path`, then waits (bounded) for it to
 /// end. Returns the exit status for `pfd stop`.
 int stop_daemon(const std::string& pidfile_path, std::chrono::milliseconds timeout);
+
+/// Starts `args` (a `pfd serve` command line) as this daemon's successor,
+/// with `listen_fd` as its descriptor 3 (LISTEN_FDS, as systemd passes a
+/// socket) and PFD_HANDOFF set, in `cwd`; returns its pid once it wrote its
+/// readiness newline on descriptor 4. Safe to call from a threaded daemon:
+/// the child only calls async-signal-safe functions before execve.
+pid_t start_successor(const std::vector<std::string>& args, const std::string& cwd, int listen_fd);
 
 /// $XDG_STATE_HOME/pfd/<socket file name>.log (default ~/.local/state),
 /// directories created; the previous log is kept as .log.1 once it exceeds 1 MiB.
