@@ -120,6 +120,7 @@ struct applier {
               {"fds", [this](auto& n, auto& k) { cfg.fds = integer<std::size_t>(n, k, 0, 253); }},
               {"request_timeout_ms",
                [this](auto& n, auto& k) { cfg.request_timeout = ms(integer<long>(n, k, 1, 3600000)); }},
+              {"cancel_grace_ms", [this](auto& n, auto& k) { cfg.cancel_grace = ms(integer<long>(n, k, 0, 3600000)); }},
               {"stop_grace_ms", [this](auto& n, auto& k) { cfg.stop_grace = ms(integer<long>(n, k, 0, 3600000)); }}}},
             {"exec",
              {{"no_tty", [this](auto& n, auto& k) { cfg.no_tty = strings(n, k); }},

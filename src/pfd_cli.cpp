@@ -35,23 +35,26 @@ struct usage_error {
 
 void print_usage(std::FILE* to)
 {
-    fmt::print(to, "Usage: pfd serve [OPTIONS]     run the daemon in the foreground until SIGINT/SIGTERM\n"
-                   "       pfd start [OPTIONS]     start it in the background; returns once it is ready\n"
-                   "       pfd stop [OPTIONS]      stop the background daemon (drains running commands)\n"
-                   "       pfd status [--json] [OPTIONS]  pid, socket, uptime, version, sessions, latency, RSS\n"
-                   "       pfd restart [OPTIONS]   hand the socket to a new daemon; running commands go on\n"
-                   "       pfd reload [OPTIONS]    make the daemon read its configuration again (or SIGHUP)\n"
-                   "       pfd install-units [DIR]  write systemd user units (pfd.socket, pfd.service)\n"
-                   "       pfd --version | --help\n\n"
-                   "  --socket PATH   where to listen (default: $PFD_SOCKET, then discovery)\n"
-                   "  --project NAME  the project's daemon ($XDG_RUNTIME_DIR/pfd.NAME.sock)\n"
-                   "  --config FILE   read FILE after /etc/pfd/config.toml and ~/.config/pfd/config.toml\n"
-                   "  --check-config  only validate the configuration\n"
-                   "  --threads N     worker threads (default: one per core)\n"
-                   "  --ready-fd N    write a newline to descriptor N once serving, then close it\n"
-                   "  --request-timeout-ms N   time a client has to send its request line (5000)\n"
-                   "  --stop-grace-ms N        on SIGTERM, time running commands get before SIGTERM,\n"
-                   "                           and again before SIGKILL (10000)\n");
+    fmt::print(to,
+               "Usage: pfd serve [OPTIONS]     run the daemon in the foreground until SIGINT/SIGTERM\n"
+               "       pfd start [OPTIONS]     start it in the background; returns once it is ready\n"
+               "       pfd stop [OPTIONS]      stop the background daemon (drains running commands)\n"
+               "       pfd status [--json] [OPTIONS]  pid, socket, uptime, version, sessions, latency, RSS\n"
+               "       pfd ps [--json] [OPTIONS]      running commands: id, pid, peer uid/pid, age, argv\n"
+               "       pfd cancel ID [OPTIONS]        SIGTERM to its group, SIGKILL after [limits] cancel_grace_ms\n"
+               "       pfd restart [OPTIONS]   hand the socket to a new daemon; running commands go on\n"
+               "       pfd reload [OPTIONS]    make the daemon read its configuration again (or SIGHUP)\n"
+               "       pfd install-units [DIR]  write systemd user units (pfd.socket, pfd.service)\n"
+               "       pfd --version | --help\n\n"
+               "  --socket PATH   where to listen (default: $PFD_SOCKET, then discovery)\n"
+               "  --project NAME  the project's daemon ($XDG_RUNTIME_DIR/pfd.NAME.sock)\n"
+               "  --config FILE   read FILE after /etc/pfd/config.toml and ~/.config/pfd/config.toml\n"
+               "  --check-config  only validate the configuration\n"
+               "  --threads N     worker threads (default: one per core)\n"
+               "  --ready-fd N    write a newline to descriptor N once serving, then close it\n"
+               "  --request-timeout-ms N   time a client has to send its request line (5000)\n"
+               "  --stop-grace-ms N        on SIGTERM, time running commands get before SIGTERM,\n"
+               "                           and again before SIGKILL (10000)\n");
 }
 
 int parse_number(std::string_view option, std::string_view text)
@@ -80,6 +83,7 @@ struct daemon_args {
     std::string socket_flag, project_flag, config_file;
     bool check_only = false;
     bool json = false;
+    std::optional<std::uint64_t> cancel_id;
     std::optional<unsigned> threads;
     std::optional<std::chrono::milliseconds> request_timeout, stop_grace;
     std::optional<int> ready_fd;
@@ -104,7 +108,9 @@ daemon_args parse_daemon_args(int argc, char** argv)
             d.project_flag = value("--project");
         else if (is("--config"))
             d.config_file = value("--config");
-        else if (a == "--json" && d.verb == "status")
+        else if (d.verb == "cancel" && !a.empty() && a[0] != '-' && !d.cancel_id)
+            d.cancel_id = static_cast<std::uint64_t>(parse_number("ID", a));
+        else if (a == "--json" && (d.verb == "status" || d.verb == "ps"))
             d.json = true;
         else if (a == "--check-config" && d.verb == "serve")
             d.check_only = true;
@@ -131,6 +137,7 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     options.max_fds = ctx.cfg.fds;
     options.request_timeout = d.request_timeout.value_or(ctx.cfg.request_timeout);
     options.stop_grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
+    options.cancel_grace = ctx.cfg.cancel_grace;
     options.hangup_signal = ctx.cfg.hangup_signal;
     options.allow_uids = ctx.cfg.allow_uids;
     options.max_sessions = ctx.cfg.sessions;
@@ -268,6 +275,54 @@ int restart(const daemon_args& d, const context& ctx)
     return 1;
 }
 
+/// The running sessions: id, pid, peer uid/pid, age, argv.
+int ps(const context& ctx, bool json)
+{
+    std::string line = ask(ctx.where.socket, "ps");
+    if (json) {
+        fmt::print("{}\n", line);
+        return 0;
+    }
+    fmt::print("{:>6} {:>8} {:>6} {:>8} {:>9}  {}\n", "ID", "PID", "UID", "PEER", "AGE", "COMMAND");
+    for (auto& e : parse_ps(line)) {
+        std::string command;
+        for (auto& a : e.argv) command += (command.empty() ? "" : " ") + a;
+        fmt::print("{:>6} {:>8} {:>6} {:>8} {:>8.1f}s  {}\n", e.id, e.pid, e.peer_uid, e.peer_pid, e.age_ms / 1000.0,
+                   command);
+    }
+    return 0;
+}
+
+/// SIGTERM to a session's group, SIGKILL after the cancel grace; prints both steps.
+int cancel(const daemon_args& d, const context& ctx)
+{
+    if (!d.cancel_id) throw usage_error{"cancel needs a session id (see pfd ps)"};
+    unique_fd sock = connect_unix(ctx.where.socket);
+    send_with_fds(sock.get(), fmt::format("{{\"pfd\":1,\"op\":\"cancel\",\"id\":{}}}\n", *d.cancel_id));
+    line_buffer lines(1 << 16);
+    char buf[512];
+    for (;;) {
+        while (auto line = lines.next_line()) {
+            event ev = parse_event(*line);
+            if (auto* error = std::get_if<error_event>(&ev)) {
+                fmt::print(stderr, "pfd: {}\n", error->message);
+                return 1;
+            }
+            if (line->find("\"cancelling\"") != std::string::npos)
+                fmt::print("pfd: session {}: SIGTERM sent\n", *d.cancel_id);
+            if (line->find("\"cancelled\"") != std::string::npos) {
+                bool killed = line->find("\"killed\":true") != std::string::npos;
+                fmt::print("pfd: session {}: {}\n", *d.cancel_id,
+                           killed ? "SIGKILL sent after the grace period" : "ended");
+                return 0;
+            }
+        }
+        ssize_t n = ::read(sock.get(), buf, sizeof buf);
+        if (n <= 0) return 1;
+        lines.append({buf, static_cast<std::size_t>(n)});
+    }
+}
+
 /// What the daemon says of itself, for people or (--json) as its NDJSON line.
 int status(const context& ctx, bool json)
 {
@@ -321,7 +376,7 @@ int pfd_main(int argc, char** argv)
             return 0;
         }
         if (verb == "serve" || verb == "start" || verb == "stop" || verb == "reload" || verb == "status" ||
-            verb == "restart") {
+            verb == "restart" || verb == "ps" || verb == "cancel") {
             auto d = parse_daemon_args(argc, argv);
             // Files (system, user, project, --config), then flags: later wins.
             context ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file);
@@ -329,6 +384,8 @@ int pfd_main(int argc, char** argv)
             if (verb == "start") return start(d, ctx);
             if (verb == "reload") return reload(ctx);
             if (verb == "restart") return restart(d, ctx);
+            if (verb == "ps") return ps(ctx, d.json);
+            if (verb == "cancel") return cancel(d, ctx);
             if (verb == "status") return status(ctx, d.json);
             return stop(d, ctx);
         }

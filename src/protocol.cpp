@@ -328,6 +328,44 @@ event parse_event(std::string_view line)
     return other_event{name};
 }
 
+std::string encode_ps(const std::vector<ps_entry>& sessions)
+{
+    ordered_json list = ordered_json::array();
+    for (auto& e : sessions) {
+        ordered_json argv = ordered_json::array();
+        for (auto& a : e.argv) argv.push_back(encode_bytes(a));
+        list.push_back({{"id", e.id},
+                        {"pid", e.pid},
+                        {"peer_uid", e.peer_uid},
+                        {"peer_pid", e.peer_pid},
+                        {"argv", std::move(argv)},
+                        {"age_ms", e.age_ms}});
+    }
+    return line_of(ordered_json{{"event", "ps"}, {"sessions", std::move(list)}});
+}
+
+std::vector<ps_entry> parse_ps(std::string_view line)
+{
+    std::vector<ps_entry> out;
+    try {
+        json j = json::parse(line.begin(), line.end());
+        for (auto& e : j.at("sessions")) {
+            ps_entry p;
+            p.id = e.at("id").get<std::uint64_t>();
+            p.pid = e.at("pid").get<pid_t>();
+            p.peer_uid = e.at("peer_uid").get<uid_t>();
+            p.peer_pid = e.at("peer_pid").get<pid_t>();
+            for (std::size_t i = 0; i < e.at("argv").size(); ++i)
+                p.argv.push_back(decode_bytes(e["argv"][i], field_name{"argv", i}));
+            p.age_ms = e.at("age_ms").get<std::uint64_t>();
+            out.push_back(std::move(p));
+        }
+    } catch (const json::exception& e) {
+        throw protocol_error(errc::bad_request, fmt::format("malformed 'ps' answer: {}", e.what()));
+    }
+    return out;
+}
+
 int shell_status(const exited_event& ev) noexcept
 {
     return ev.code ? *ev.code : 128 + ev.signo;

@@ -356,6 +356,52 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     co_await command_exit(cmd);
 }
 
+/// `ps`: the running sessions.
+awaitable<void> run_ps(connection& c)
+{
+    std::vector<ps_entry> entries;
+    auto now = clock_type::now();
+    for (auto& info : c.registry.list())
+        entries.push_back(
+            ps_entry{info.id, info.pid, info.peer_uid, info.peer_pid, info.argv,
+                     static_cast<std::uint64_t>(
+                         std::chrono::duration_cast<std::chrono::milliseconds>(now - info.started).count())});
+    std::string reply = encode_ps(entries);
+    co_await try_send(c, std::move(reply));
+}
+
+/// `cancel`: two steps, each acknowledged. SIGTERM (and SIGCONT) to the
+/// session's group, then SIGKILL if it still runs after the cancel grace.
+/// The cancelled command's own client gets its `exited` event as usual.
+awaitable<void> run_cancel(connection& c, std::uint64_t id)
+{
+    struct ending {
+        explicit ending(asio::any_io_executor ex) : timer(ex) {}
+        asio::steady_timer timer;
+        bool done = false;
+    };
+    auto ended = std::make_shared<ending>(co_await asio::this_coro::executor);
+    bool known = c.registry.on_removed(id, [ended] {
+        asio::post(ended->timer.get_executor(), [ended] {
+            ended->done = true;
+            ended->timer.cancel();
+        });
+    });
+    if (!known || !c.registry.signal(id, SIGTERM))
+        throw protocol_error(errc::not_found, fmt::format("no running session {}", id));
+    c.registry.signal(id, SIGCONT);
+    std::string first = fmt::format("{{\"event\":\"cancelling\",\"id\":{},\"signal\":\"TERM\"}}\n", id);
+    co_await try_send(c, std::move(first));
+    bool killed = false;
+    if (!ended->done) {
+        ended->timer.expires_after(c.options.cancel_grace);
+        co_await ended->timer.async_wait(asio::experimental::as_tuple(use_awaitable));
+        if (!ended->done) killed = c.registry.signal(id, SIGKILL);
+    }
+    std::string second = fmt::format("{{\"event\":\"cancelled\",\"id\":{},\"killed\":{}}}\n", id, killed);
+    co_await try_send(c, std::move(second));
+}
+
 awaitable<void> handle(connection& c)
 {
     // The watchdog: if the request line is not complete in time, cancel the
@@ -393,6 +439,10 @@ awaitable<void> handle(connection& c)
     request req = parse_request(message->line);
     if (auto* exec = std::get_if<exec_request>(&req)) {
         co_await run_exec(c, std::move(*exec), std::move(message->fds));
+    } else if (auto* cancel = std::get_if<cancel_request>(&req)) {
+        co_await run_cancel(c, cancel->id);
+    } else if (auto* ps = std::get_if<simple_request>(&req); ps && ps->op == "ps") {
+        co_await run_ps(c);
     } else if (std::holds_alternative<signal_request>(req)) {
         throw protocol_error(errc::bad_request, "'signal' is only valid while a command runs");
     } else if (auto* simple = std::get_if<simple_request>(&req); simple && simple->op == "reload") {

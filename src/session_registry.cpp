@@ -34,11 +34,42 @@ void session_registry::started(std::uint64_t id, pid_t pid, std::function<void()
 void session_registry::remove(std::uint64_t id)
 {
     std::function<void()> callback;
+    std::vector<std::function<void()>> watchers;
     {
         std::lock_guard lock(mutex_);
         if (running_.erase(id) && running_.empty()) callback = on_empty_;
+        auto [first, last] = removal_watchers_.equal_range(id);
+        for (auto it = first; it != last; ++it) watchers.push_back(std::move(it->second));
+        removal_watchers_.erase(first, last);
     }
+    for (auto& w : watchers) w();
     if (callback) callback();
+}
+
+bool session_registry::signal(std::uint64_t id, int signo) const
+{
+    std::lock_guard lock(mutex_);
+    auto it = running_.find(id);
+    if (it == running_.end() || it->second.pid <= 0) return false;
+    ::kill(-it->second.pid, signo);
+    return true;
+}
+
+bool session_registry::on_removed(std::uint64_t id, std::function<void()> callback)
+{
+    std::lock_guard lock(mutex_);
+    if (!running_.count(id)) return false;
+    removal_watchers_.emplace(id, std::move(callback));
+    return true;
+}
+
+std::vector<session_info> session_registry::list() const
+{
+    std::lock_guard lock(mutex_);
+    std::vector<session_info> out;
+    for (auto& [id, info] : running_)
+        if (info.pid > 0) out.push_back(info);
+    return out;
 }
 
 std::size_t session_registry::size() const

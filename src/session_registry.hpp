@@ -45,6 +45,16 @@ public:
     /// Sends `signo` to the process group of every running command.
     void signal_all(int signo) const;
 
+    /// Signals one session's process group; false if it has no running command.
+    bool signal(std::uint64_t id, int signo) const;
+
+    /// Calls `callback` (outside the lock) when session `id` ends; false if
+    /// there is no such session (it may have just ended).
+    bool on_removed(std::uint64_t id, std::function<void()> callback);
+
+    /// The running sessions, for `ps`.
+    std::vector<session_info> list() const;
+
     /// Pokes every session (on SIGCHLD: some child stopped, continued or exited).
     void poke_all() const;
 
@@ -66,6 +76,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::uint64_t, session_info> running_;
     std::function<void()> on_empty_;
+    std::multimap<std::uint64_t, std::function<void()>> removal_watchers_;
     std::uint64_t served_ = 0;
     std::vector<std::uint32_t> latencies_us_; ///< a ring of the last samples
     std::size_t next_latency_ = 0;

@@ -50,6 +50,7 @@ TEST_CASE("the shipped config/pfd.toml holds exactly the defaults", "[config]")
     CHECK(shipped.fds == defaults.fds);
     CHECK(shipped.request_timeout == defaults.request_timeout);
     CHECK(shipped.stop_grace == defaults.stop_grace);
+    CHECK(shipped.cancel_grace == defaults.cancel_grace);
     CHECK(shipped.no_tty == defaults.no_tty);
     CHECK(shipped.hangup_signal == defaults.hangup_signal);
     CHECK(shipped.allow_uids == defaults.allow_uids);

@@ -35,6 +35,7 @@ struct config {
     std::size_t fds = 64;
     std::chrono::milliseconds request_timeout{5000};
     std::chrono::milliseconds stop_grace{10000};
+    std::chrono::milliseconds cancel_grace{5000};
     // [exec]
     std::vector<std::string> no_tty{"xdg-open", "gio", "kde-open", "kde-open5"};
     int hangup_signal = 1; ///< SIGHUP; 0: leave a command whose client is gone running

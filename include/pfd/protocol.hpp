@@ -99,6 +99,22 @@ using event =
 /// Encodes an event as one line, '\n' included.
 std::string encode_event(const event& ev);
 
+/// One running session, as `ps` lists it.
+struct ps_entry {
+    std::uint64_t id = 0;
+    pid_t pid = 0;
+    uid_t peer_uid = 0;
+    pid_t peer_pid = 0;
+    std::vector<std::string> argv; ///< byte strings
+    std::uint64_t age_ms = 0;
+};
+
+/// `{"event":"ps","sessions":[{"id":..,"pid":..,"peer_uid":..,"peer_pid":..,"argv":[..],"age_ms":..}]}`
+std::string encode_ps(const std::vector<ps_entry>& sessions);
+
+/// Parses that line back (for `pfd ps`); throws protocol_error.
+std::vector<ps_entry> parse_ps(std::string_view line);
+
 /// Parses an event line leniently (unknown fields are ignored, so an older
 /// client keeps working with a newer daemon). Throws protocol_error if the line
 /// is not an event at all.

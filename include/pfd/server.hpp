@@ -25,6 +25,8 @@ struct server_options {
     /// After SIGTERM/SIGINT: how long running commands may finish before their
     /// groups get SIGTERM, and again before SIGKILL.
     std::chrono::milliseconds stop_grace{10000};
+    /// `cancel`: time between SIGTERM and SIGKILL.
+    std::chrono::milliseconds cancel_grace{5000};
     /// The pfd-session program that leads the session of a command run with
     /// a terminal (job control needs a parent inside that session). Empty:
     /// such commands lead their session themselves and Ctrl-Z cannot stop them.
