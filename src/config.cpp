@@ -115,6 +115,7 @@ struct applier {
              {{"sessions", [this](auto& n, auto& k) { cfg.sessions = integer<std::size_t>(n, k, 0, 1 << 20); }},
               {"sessions_per_peer",
                [this](auto& n, auto& k) { cfg.sessions_per_peer = integer<std::size_t>(n, k, 0, 1 << 20); }},
+              {"watchers", [this](auto& n, auto& k) { cfg.watchers = integer<std::size_t>(n, k, 0, 1 << 16); }},
               {"request_bytes",
                [this](auto& n, auto& k) { cfg.request_bytes = integer<std::size_t>(n, k, 256, 64 << 20); }},
               {"fds", [this](auto& n, auto& k) { cfg.fds = integer<std::size_t>(n, k, 0, 253); }},

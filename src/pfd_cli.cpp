@@ -41,6 +41,7 @@ void print_usage(std::FILE* to)
                "       pfd stop [OPTIONS]      stop the background daemon (drains running commands)\n"
                "       pfd status [--json] [OPTIONS]  pid, socket, uptime, version, sessions, latency, RSS\n"
                "       pfd ps [--json] [OPTIONS]      running commands: id, pid, peer uid/pid, age, argv\n"
+               "       pfd watch [OPTIONS]            every event of every session, as NDJSON, as it happens\n"
                "       pfd cancel ID [OPTIONS]        SIGTERM to its group, SIGKILL after [limits] cancel_grace_ms\n"
                "       pfd restart [OPTIONS]   hand the socket to a new daemon; running commands go on\n"
                "       pfd reload [OPTIONS]    make the daemon read its configuration again (or SIGHUP)\n"
@@ -138,6 +139,7 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     options.request_timeout = d.request_timeout.value_or(ctx.cfg.request_timeout);
     options.stop_grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
     options.cancel_grace = ctx.cfg.cancel_grace;
+    options.max_watchers = ctx.cfg.watchers;
     options.hangup_signal = ctx.cfg.hangup_signal;
     options.allow_uids = ctx.cfg.allow_uids;
     options.max_sessions = ctx.cfg.sessions;
@@ -323,6 +325,20 @@ int cancel(const daemon_args& d, const context& ctx)
     }
 }
 
+/// Prints every event of every session as NDJSON, as it happens.
+int watch(const context& ctx)
+{
+    unique_fd sock = connect_unix(ctx.where.socket);
+    send_with_fds(sock.get(), "{\"pfd\":1,\"op\":\"watch\"}\n");
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(sock.get(), buf, sizeof buf);
+        if (n <= 0) return n == 0 ? 0 : 1;
+        if (std::fwrite(buf, 1, static_cast<std::size_t>(n), stdout) != static_cast<std::size_t>(n)) return 1;
+        std::fflush(stdout);
+    }
+}
+
 /// What the daemon says of itself, for people or (--json) as its NDJSON line.
 int status(const context& ctx, bool json)
 {
@@ -376,7 +392,7 @@ int pfd_main(int argc, char** argv)
             return 0;
         }
         if (verb == "serve" || verb == "start" || verb == "stop" || verb == "reload" || verb == "status" ||
-            verb == "restart" || verb == "ps" || verb == "cancel") {
+            verb == "restart" || verb == "ps" || verb == "cancel" || verb == "watch") {
             auto d = parse_daemon_args(argc, argv);
             // Files (system, user, project, --config), then flags: later wins.
             context ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file);
@@ -386,6 +402,7 @@ int pfd_main(int argc, char** argv)
             if (verb == "restart") return restart(d, ctx);
             if (verb == "ps") return ps(ctx, d.json);
             if (verb == "cancel") return cancel(d, ctx);
+            if (verb == "watch") return watch(ctx);
             if (verb == "status") return status(ctx, d.json);
             return stop(d, ctx);
         }

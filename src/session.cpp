@@ -15,10 +15,12 @@
 #include <asio/write.hpp>
 
 #include <fnmatch.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
 #include <csignal>
 #include <cstdio>
 
@@ -51,6 +53,16 @@ struct connection {
     line_buffer lines;
     peer_credentials peer;
 };
+
+/// Sends what a client may no longer be there to read.
+awaitable<void> try_send(connection& c, std::string data);
+
+/// Sends an event line to this client and to every watcher.
+awaitable<void> emit(connection& c, std::string line)
+{
+    c.registry.publish(line);
+    co_await try_send(c, std::move(line));
+}
 
 /// Sends what a client may no longer be there to read.
 awaitable<void> try_send(connection& c, std::string data)
@@ -165,7 +177,7 @@ awaitable<client_end> control_reader(connection& c, running_command& cmd)
                 refused = error_event{e.code(), e.what()};
             }
             if (refused) {
-                co_await try_send(c, encode_event(*refused));
+                co_await emit(c, encode_event(*refused));
                 co_return client_end::bad_line;
             }
         }
@@ -212,9 +224,9 @@ awaitable<void> state_watcher(connection& c, running_command& cmd, std::shared_p
             info.si_pid == 0)
             continue;
         if (info.si_code == CLD_STOPPED || info.si_code == CLD_TRAPPED)
-            co_await try_send(c, encode_event(stopped_event{cmd.id, info.si_status}));
+            co_await emit(c, encode_event(stopped_event{cmd.id, info.si_status}));
         else if (info.si_code == CLD_CONTINUED)
-            co_await try_send(c, encode_event(continued_event{cmd.id}));
+            co_await emit(c, encode_event(continued_event{cmd.id}));
     }
 }
 
@@ -320,7 +332,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     }
     if (failed) {
         c.registry.remove(id);
-        co_await try_send(c, head + encode_event(*failed));
+        co_await emit(c, head + encode_event(*failed));
         co_return;
     }
     fds.clear(); // the command holds them now; the daemon must not keep pipes open
@@ -335,7 +347,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
         });
     });
 
-    co_await try_send(c, head + encode_event(started_event{id, cmd.pid}));
+    co_await emit(c, head + encode_event(started_event{id, cmd.pid}));
     if (detach) {
         c.socket.close();
         co_await command_exit(cmd);
@@ -343,7 +355,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     }
     auto first = co_await (command_exit(cmd) || control_reader(c, cmd) || state_watcher(c, cmd, poke));
     if (first.index() == 0) {
-        co_await try_send(c, encode_event(make_exited(cmd, std::get<0>(first))));
+        co_await emit(c, encode_event(make_exited(cmd, std::get<0>(first))));
         co_return;
     }
     // The client is gone or broke the protocol: hang up on the command as a
@@ -354,6 +366,79 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
         cmd.signal_group(SIGCONT);
     }
     co_await command_exit(cmd);
+}
+
+/// Completes when the peer closes (or sends anything, which a watcher must not).
+awaitable<void> peer_closed(connection& c)
+{
+    co_await c.socket.async_wait(socket_type::wait_read, asio::experimental::as_tuple(use_awaitable));
+}
+
+/// Completes when the watcher has lines to send (or was dropped).
+awaitable<void> lines_ready(std::shared_ptr<poke_state> poke)
+{
+    while (!poke->pending) {
+        poke->timer.expires_at(asio::steady_timer::time_point::max());
+        co_await poke->timer.async_wait(asio::experimental::as_tuple(use_awaitable));
+        auto state = co_await asio::this_coro::cancellation_state;
+        if (state.cancelled() != asio::cancellation_type::none) co_return;
+    }
+}
+
+/// `watch`: every event of every session, pushed as it happens. A watcher
+/// that does not read falls behind, is dropped and its connection closed;
+/// nobody else waits for it.
+awaitable<void> run_watch(connection& c)
+{
+    auto poke = std::make_shared<poke_state>(co_await asio::this_coro::executor);
+    auto alive = std::make_shared<bool>(true);
+    socket_type* socket = &c.socket;
+    std::shared_ptr<session_registry::watcher> w;
+    w = c.registry.subscribe(
+        [poke, alive, socket, &w_ref = w] {
+            asio::post(poke->timer.get_executor(), [poke, alive, socket, &w_ref] {
+                if (!*alive) return;
+                poke->pending = true;
+                poke->timer.cancel();
+                // A dropped watcher may be stuck in a write it never reads.
+                std::lock_guard lock(w_ref->mutex);
+                if (w_ref->dropped) socket->cancel();
+            });
+        },
+        c.options.max_watchers);
+    if (!w)
+        throw protocol_error(errc::limit,
+                             fmt::format("{} watchers already ([limits] watchers)", c.options.max_watchers));
+    struct unsubscribe {
+        session_registry& registry;
+        std::shared_ptr<session_registry::watcher> w;
+        std::shared_ptr<bool> alive;
+        ~unsubscribe()
+        {
+            *alive = false;
+            registry.unsubscribe(w);
+        }
+    } guard{c.registry, w, alive};
+    int sndbuf = 64 * 1024; // fall behind soon rather than buffer a lot in the kernel
+    ::setsockopt(c.socket.native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    std::string hello = encode_event(other_event{"watching"});
+    co_await try_send(c, std::move(hello));
+    for (;;) {
+        auto woke = co_await (lines_ready(poke) || peer_closed(c));
+        if (woke.index() == 1) co_return;
+        poke->pending = false;
+        std::deque<std::string> batch;
+        {
+            std::lock_guard lock(w->mutex);
+            if (w->dropped) co_return;
+            batch.swap(w->lines);
+        }
+        std::string out;
+        for (auto& line : batch) out += line;
+        auto [ec, n] =
+            co_await asio::async_write(c.socket, asio::buffer(out), asio::experimental::as_tuple(use_awaitable));
+        if (ec) co_return;
+    }
 }
 
 /// `ps`: the running sessions.
@@ -441,6 +526,8 @@ awaitable<void> handle(connection& c)
         co_await run_exec(c, std::move(*exec), std::move(message->fds));
     } else if (auto* cancel = std::get_if<cancel_request>(&req)) {
         co_await run_cancel(c, cancel->id);
+    } else if (auto* watch = std::get_if<simple_request>(&req); watch && watch->op == "watch") {
+        co_await run_watch(c);
     } else if (auto* ps = std::get_if<simple_request>(&req); ps && ps->op == "ps") {
         co_await run_ps(c);
     } else if (std::holds_alternative<signal_request>(req)) {
@@ -491,7 +578,7 @@ awaitable<void> serve_connection(socket_type socket, std::shared_ptr<const serve
     } catch (const std::exception& e) {
         failed = error_event{errc::spawn_failed, e.what()};
     }
-    if (failed) co_await try_send(c, encode_event(*failed));
+    if (failed) co_await emit(c, encode_event(*failed));
     // Unread bytes or descriptors still queued die with the socket: the
     // kernel closes descriptors in flight when their receiver goes away.
 }

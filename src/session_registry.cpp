@@ -135,3 +135,47 @@ session_registry::figures session_registry::snapshot() const
 }
 
 } // namespace pfd
+
+namespace pfd {
+
+std::shared_ptr<session_registry::watcher> session_registry::subscribe(std::function<void()> wake,
+                                                                       std::size_t max_watchers)
+{
+    std::lock_guard lock(watchers_mutex_);
+    if (max_watchers && watchers_.size() >= max_watchers) return nullptr;
+    auto w = std::make_shared<watcher>();
+    w->wake = std::move(wake);
+    watchers_.push_back(w);
+    watcher_count_ = watchers_.size();
+    return w;
+}
+
+void session_registry::unsubscribe(const std::shared_ptr<watcher>& w)
+{
+    std::lock_guard lock(watchers_mutex_);
+    std::erase(watchers_, w);
+    watcher_count_ = watchers_.size();
+}
+
+void session_registry::publish(const std::string& line)
+{
+    if (watcher_count_.load() == 0) return;
+    std::vector<std::shared_ptr<watcher>> to_wake;
+    {
+        std::lock_guard lock(watchers_mutex_);
+        for (auto& w : watchers_) {
+            std::lock_guard wl(w->mutex);
+            if (w->dropped) continue;
+            if (w->lines.size() >= watch_backlog) {
+                w->dropped = true;
+                w->lines.clear();
+            } else {
+                w->lines.push_back(line);
+            }
+            to_wake.push_back(w);
+        }
+    }
+    for (auto& w : to_wake) w->wake();
+}
+
+} // namespace pfd

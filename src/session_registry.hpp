@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -55,6 +57,26 @@ public:
     /// The running sessions, for `ps`.
     std::vector<session_info> list() const;
 
+    /// A `watch` subscriber: event lines queued for it, bounded. A watcher
+    /// that falls `max_lines` behind is dropped (its connection closed) so
+    /// that nobody else waits for it.
+    struct watcher {
+        std::mutex mutex;
+        std::deque<std::string> lines;
+        bool dropped = false;
+        std::function<void()> wake;
+    };
+
+    /// Subscribes to every event of every session; nullptr beyond `max_watchers`.
+    std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::size_t max_watchers);
+    void unsubscribe(const std::shared_ptr<watcher>& w);
+
+    /// Pushes an event line to every watcher (cheap when there is none).
+    void publish(const std::string& line);
+
+    /// How many lines a watcher may fall behind.
+    std::size_t watch_backlog = 1024;
+
     /// Pokes every session (on SIGCHLD: some child stopped, continued or exited).
     void poke_all() const;
 
@@ -77,6 +99,9 @@ private:
     std::map<std::uint64_t, session_info> running_;
     std::function<void()> on_empty_;
     std::multimap<std::uint64_t, std::function<void()>> removal_watchers_;
+    mutable std::mutex watchers_mutex_;
+    std::vector<std::shared_ptr<watcher>> watchers_;
+    std::atomic<std::size_t> watcher_count_{0};
     std::uint64_t served_ = 0;
     std::vector<std::uint32_t> latencies_us_; ///< a ring of the last samples
     std::size_t next_latency_ = 0;

@@ -55,6 +55,7 @@ TEST_CASE("the shipped config/pfd.toml holds exactly the defaults", "[config]")
     CHECK(shipped.hangup_signal == defaults.hangup_signal);
     CHECK(shipped.allow_uids == defaults.allow_uids);
     CHECK(shipped.sessions == defaults.sessions);
+    CHECK(shipped.watchers == defaults.watchers);
     CHECK(shipped.sessions_per_peer == defaults.sessions_per_peer);
     CHECK(shipped.allow_commands == defaults.allow_commands);
     CHECK(shipped.deny_commands == defaults.deny_commands);

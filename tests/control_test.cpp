@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -100,4 +101,61 @@ TEST_CASE("pfd cancel: SIGTERM, then SIGKILL after the grace, acknowledged; the 
         CHECK(r.err == "pfd: no running session 999999\n");
     }
     CHECK(eventually([&] { return d.children() == 0; }));
+}
+
+TEST_CASE("pfd watch pushes every event of every session; a watcher that never reads is dropped", "[control]")
+{
+    running_daemon d;
+    auto watcher = connect_raw(d.socket());
+    std::string op = "{\"pfd\":1,\"op\":\"watch\"}\n";
+    REQUIRE(::write(watcher.get(), op.data(), op.size()) == static_cast<ssize_t>(op.size()));
+    CHECK(read_line(watcher.get()) == "{\"event\":\"watching\"}\n");
+
+    auto sleeper = connect_raw(d.socket()); // subscribes and never reads
+    REQUIRE(::write(sleeper.get(), op.data(), op.size()) == static_cast<ssize_t>(op.size()));
+
+    auto r = d.run({"sh", "-c", "exit 3"});
+    REQUIRE(r.code() == 3);
+    auto accepted = read_line(watcher.get());
+    auto started = read_line(watcher.get());
+    auto exited = read_line(watcher.get());
+    CHECK(accepted.starts_with("{\"event\":\"accepted\",\"id\":"));
+    CHECK(started.starts_with("{\"event\":\"started\""));
+    CHECK(exited.starts_with("{\"event\":\"exited\""));
+    CHECK(exited.find("\"code\":3") != std::string::npos);
+    auto refused = d.run({"pfd-no-such-command"});
+    CHECK(read_line(watcher.get()).starts_with("{\"event\":\"accepted\""));
+    CHECK(read_line(watcher.get()).find("\"code\":\"not_found\"") != std::string::npos);
+
+    // Flood the sleeping watcher: it falls behind and is dropped, while the
+    // reading one and every client go on.
+    std::string drained;
+    for (int i = 0; i < 700; ++i) {
+        REQUIRE(d.run({"true"}).code() == 0);
+        char buf[65536];
+        while (true) {
+            pollfd p{watcher.get(), POLLIN, 0};
+            if (::poll(&p, 1, 0) != 1) break;
+            auto n = ::read(watcher.get(), buf, sizeof buf);
+            if (n <= 0) break;
+            drained.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+    // The dropped watcher's connection ends: read what was sent, then EOF.
+    bool closed = eventually([&] {
+        char buf[65536];
+        pollfd p{sleeper.get(), POLLIN, 0};
+        while (::poll(&p, 1, 0) == 1) {
+            auto n = ::read(sleeper.get(), buf, sizeof buf);
+            if (n <= 0) return true;
+        }
+        return false;
+    });
+    CHECK(closed);
+    drained += read_all(watcher.get(), 200ms);
+    std::size_t exits = 0;
+    for (auto at = drained.find("\"event\":\"exited\""); at != std::string::npos;
+         at = drained.find("\"event\":\"exited\"", at + 1))
+        ++exits;
+    CHECK(exits == 700);
 }

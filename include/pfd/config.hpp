@@ -31,6 +31,7 @@ struct config {
     // [limits]
     std::size_t sessions = 0;          ///< commands running at once; 0: no limit
     std::size_t sessions_per_peer = 0; ///< per client uid; 0: no limit
+    std::size_t watchers = 64;         ///< `watch` subscribers at once; 0: no limit
     std::size_t request_bytes = 1 << 20;
     std::size_t fds = 64;
     std::chrono::milliseconds request_timeout{5000};

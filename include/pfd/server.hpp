@@ -34,6 +34,8 @@ struct server_options {
     /// Commands running at once, in total and per peer uid (0: no limit).
     std::size_t max_sessions = 0;
     std::size_t max_sessions_per_peer = 0;
+    /// `watch` subscribers at once (0: no limit).
+    std::size_t max_watchers = 64;
     /// argv[0] patterns (fnmatch, against the name as given and its last
     /// component): only allowed ones run (empty: all), denied ones never.
     std::vector<std::string> allow_commands, deny_commands;
