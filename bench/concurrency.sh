@@ -6,6 +6,7 @@
 # Usage: bench/concurrency.sh [BUILD_DIR] [N]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 root=$(dirname "$here")
 build=$(realpath "${1:-$root/build}")
 n=${2:-800}
@@ -14,10 +15,7 @@ work=$(mktemp -d /tmp/pfd-conc.XXXXXX)
 trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
 
 eval "$("$shared/bench/anchors.sh" start /tmp/pfd-anchors)"
-mkfifo "$work/ready"
-"$build/pfd" serve --socket "$work/pfd.sock" --ready-fd 3 3>"$work/ready" 2>"$work/pfd.log" &
-daemon=$!
-read -r -t 20 _ <"$work/ready" || { echo "pfd did not start" >&2; exit 1; }
+start_pfd "$build" "$work"
 
 hyperfine --warmup 1 --runs 10 --export-json "$work/conc.json" \
   -n limit.c "seq $n | xargs -P 16 -I{} $LIMIT_CLIENT $LIMIT_SOCK /bin/true" \

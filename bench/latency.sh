@@ -7,6 +7,7 @@
 # Usage: bench/latency.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 root=$(dirname "$here")
 build=$(realpath "${1:-$root/build}")
 runs=${2:-1000}
@@ -16,11 +17,7 @@ trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EX
 
 eval "$("$shared/bench/anchors.sh" start /tmp/pfd-anchors)"
 
-# Readiness: the daemon writes a newline on fd 3 once it listens.
-mkfifo "$work/ready"
-"$build/pfd" serve --socket "$work/pfd.sock" --ready-fd 3 3>"$work/ready" 2>"$work/pfd.log" &
-daemon=$!
-read -r -t 20 _ <"$work/ready" || { echo "pfd did not start" >&2; cat "$work/pfd.log" >&2; exit 1; }
+start_pfd "$build" "$work"
 
 hyperfine -N --warmup 100 --runs "$runs" --export-json "$work/latency.json" \
   -n direct "/bin/true" \

@@ -5,14 +5,13 @@
 # Usage: bench/memory.sh [BUILD_DIR] [COMMANDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 build=$(realpath "${1:-$here/../build}")
 n=${2:-256}
 work=$(mktemp -d /tmp/pfd-mem.XXXXXX)
-mkfifo "$work/ready" "$work/gate"
-"$build/pfd" serve --socket "$work/pfd.sock" --ready-fd 3 3>"$work/ready" 2>"$work/pfd.log" &
-daemon=$!
+mkfifo "$work/gate"
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-read -r -t 20 _ <"$work/ready"
+start_pfd "$build" "$work"
 rss() { awk '/VmRSS/ {print $2}' "/proc/$daemon/status"; }
 echo "idle:            $(rss) KiB"
 # Each command blocks reading the gate; one writer opens it at the end.

@@ -7,15 +7,13 @@
 # Usage: bench/relay.sh [BUILD_DIR] [MEGABYTES]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 build=$(realpath "${1:-$here/../build}")
 mb=${2:-256}
 work=$(mktemp -d /tmp/pfd-relay.XXXXXX)
 trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
 
-mkfifo "$work/ready"
-"$build/pfd" serve --socket "$work/pfd.sock" --ready-fd 3 3>"$work/ready" 2>"$work/pfd.log" &
-daemon=$!
-read -r -t 20 _ <"$work/ready" || { echo "pfd did not start" >&2; exit 1; }
+start_pfd "$build" "$work"
 export PFD_SOCKET=$work/pfd.sock
 
 # Text lines, as a terminal sees them (output processing turns \n into \r\n).

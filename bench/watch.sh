@@ -7,14 +7,12 @@
 # Usage: bench/watch.sh [BUILD_DIR] [COMMANDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 build=$(realpath "${1:-$here/../build}")
 n=${2:-500}
 work=$(mktemp -d /tmp/pfd-watch.XXXXXX)
 trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
-mkfifo "$work/ready"
-"$build/pfd" serve --socket "$work/pfd.sock" --ready-fd 3 3>"$work/ready" 2>"$work/pfd.log" &
-daemon=$!
-read -r -t 20 _ <"$work/ready"
+start_pfd "$build" "$work"
 
 python3 - "$work/pfd.sock" "$n" <<'PY'
 import json, os, socket, statistics, sys, time

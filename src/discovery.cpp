@@ -41,13 +41,6 @@ std::string runtime_dir(const std::string& run_user_base, const std::string& tmp
     return tmp;
 }
 
-std::string find_socket(const std::string& flag)
-{
-    if (!flag.empty()) return flag;
-    if (const char* env = std::getenv("PFD_SOCKET"); env && *env) return env;
-    return runtime_dir() + "/pfd.sock";
-}
-
 bool is_valid_project_name(std::string_view name) noexcept
 {
     if (name.empty() || name.size() > 64 || name[0] == '.') return false;

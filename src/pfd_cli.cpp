@@ -129,6 +129,12 @@ daemon_args parse_daemon_args(int argc, char** argv)
     return d;
 }
 
+/// The pidfile: [daemon] pidfile, else beside the socket.
+std::string pidfile_path(const context& ctx)
+{
+    return ctx.cfg.pidfile.empty() ? pidfile_for(ctx.where.socket) : ctx.cfg.pidfile;
+}
+
 server_options server_options_for(const daemon_args& d, const context& ctx)
 {
     set_log_level(ctx.cfg.log_level);
@@ -151,7 +157,7 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     options.env_deny = ctx.cfg.env_deny;
     options.env_set = ctx.cfg.env_set;
     options.socket_path = ctx.where.socket;
-    options.pidfile = ctx.cfg.pidfile.empty() ? pidfile_for(ctx.where.socket) : ctx.cfg.pidfile;
+    options.pidfile = pidfile_path(ctx);
     options.session_helper = find_session_helper();
     options.ready_fd = d.ready_fd;
     options.executable = self_executable();
@@ -178,12 +184,6 @@ std::vector<std::string> successor_args(const daemon_args& d, const server_optio
         args.insert(args.end(), {"--request-timeout-ms", std::to_string(d.request_timeout->count())});
     if (d.stop_grace) args.insert(args.end(), {"--stop-grace-ms", std::to_string(d.stop_grace->count())});
     return args;
-}
-
-/// The pidfile: [daemon] pidfile, else beside the socket.
-std::string pidfile_path(const context& ctx)
-{
-    return ctx.cfg.pidfile.empty() ? pidfile_for(ctx.where.socket) : ctx.cfg.pidfile;
 }
 
 /// Serves until stopped, holding the socket's pidfile meanwhile. A
@@ -247,15 +247,22 @@ std::string ask(const std::string& socket, std::string_view op)
 }
 
 /// Asks the daemon to read its configuration again, and says how it went.
-int reload(const context& ctx)
+/// Reports an answer that is either the event `expected` (prints `done`)
+/// or an error (prints its message); returns the exit status.
+int acknowledged(const std::string& answer, std::string_view expected, std::string_view done)
 {
-    event ev = parse_event(ask(ctx.where.socket, "reload"));
-    if (auto* other = std::get_if<other_event>(&ev); other && other->name == "reloaded") {
-        fmt::print("pfd: configuration reloaded\n");
+    event ev = parse_event(answer);
+    if (auto* other = std::get_if<other_event>(&ev); other && other->name == expected) {
+        fmt::print("pfd: {}\n", done);
         return 0;
     }
     if (auto* error = std::get_if<error_event>(&ev)) fmt::print(stderr, "pfd: {}\n", error->message);
     return 1;
+}
+
+int reload(const context& ctx)
+{
+    return acknowledged(ask(ctx.where.socket, "reload"), "reloaded", "configuration reloaded");
 }
 
 /// Hands the daemon's socket to a fresh one (the binary on disk) while it
@@ -268,13 +275,7 @@ int restart(const daemon_args& d, const context& ctx)
     } catch (const std::system_error&) {
         return start(d, ctx);
     }
-    event ev = parse_event(answer);
-    if (auto* other = std::get_if<other_event>(&ev); other && other->name == "restarted") {
-        fmt::print("pfd: restarted; the previous daemon finishes its running commands\n");
-        return 0;
-    }
-    if (auto* error = std::get_if<error_event>(&ev)) fmt::print(stderr, "pfd: {}\n", error->message);
-    return 1;
+    return acknowledged(answer, "restarted", "restarted; the previous daemon finishes its running commands");
 }
 
 /// The running sessions: id, pid, peer uid/pid, age, argv.

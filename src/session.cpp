@@ -204,18 +204,24 @@ struct poke_state {
     bool pending = false;
 };
 
+/// Completes once poked (or cancelled: the caller checks its cancellation state).
+awaitable<void> poked(std::shared_ptr<poke_state> poke)
+{
+    while (!poke->pending) {
+        poke->timer.expires_at(asio::steady_timer::time_point::max());
+        co_await poke->timer.async_wait(asio::experimental::as_tuple(use_awaitable));
+        auto state = co_await asio::this_coro::cancellation_state;
+        if (state.cancelled() != asio::cancellation_type::none) co_return;
+    }
+}
+
 /// Reports the command stopping and continuing (job control) so the client
 /// can stop with it. Woken on every SIGCHLD of the daemon.
 awaitable<void> state_watcher(connection& c, running_command& cmd, std::shared_ptr<poke_state> poke)
 {
     for (;;) {
-        if (!poke->pending) {
-            poke->timer.expires_at(asio::steady_timer::time_point::max());
-            co_await poke->timer.async_wait(asio::experimental::as_tuple(use_awaitable));
-            auto state = co_await asio::this_coro::cancellation_state;
-            if (state.cancelled() != asio::cancellation_type::none) co_return;
-            if (!poke->pending) continue;
-        }
+        co_await poked(poke);
+        if (!poke->pending) co_return; // cancelled: the command ended or its client left
         poke->pending = false;
         siginfo_t info{};
         if (cmd.reaped ||
@@ -374,17 +380,6 @@ awaitable<void> peer_closed(connection& c)
     co_await c.socket.async_wait(socket_type::wait_read, asio::experimental::as_tuple(use_awaitable));
 }
 
-/// Completes when the watcher has lines to send (or was dropped).
-awaitable<void> lines_ready(std::shared_ptr<poke_state> poke)
-{
-    while (!poke->pending) {
-        poke->timer.expires_at(asio::steady_timer::time_point::max());
-        co_await poke->timer.async_wait(asio::experimental::as_tuple(use_awaitable));
-        auto state = co_await asio::this_coro::cancellation_state;
-        if (state.cancelled() != asio::cancellation_type::none) co_return;
-    }
-}
-
 /// `watch`: every event of every session, pushed as it happens. A watcher
 /// that does not read falls behind, is dropped and its connection closed;
 /// nobody else waits for it.
@@ -424,7 +419,7 @@ awaitable<void> run_watch(connection& c)
     std::string hello = encode_event(other_event{"watching"});
     co_await try_send(c, std::move(hello));
     for (;;) {
-        auto woke = co_await (lines_ready(poke) || peer_closed(c));
+        auto woke = co_await (poked(poke) || peer_closed(c));
         if (woke.index() == 1) co_return;
         poke->pending = false;
         std::deque<std::string> batch;

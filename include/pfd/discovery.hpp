@@ -41,9 +41,6 @@ std::optional<std::string> find_project_file(const std::string& dir);
 /// The project a .pfd.toml names: its `project` key, else its directory's name.
 std::string project_of(const std::string& project_file);
 
-/// --socket, else $PFD_SOCKET, else <runtime dir>/pfd.sock (no modes).
-std::string find_socket(const std::string& flag);
-
 /// $XDG_RUNTIME_DIR, else /run/user/$UID when it exists and is ours, else
 /// /tmp/pfd-$UID created 0700 and checked (owner, mode, not a symlink), as
 /// tmux does. Throws std::runtime_error when no safe directory can be had.
