@@ -1,6 +1,7 @@
 #include "pfd/hostexec.hpp"
 
-#include "pfd/client.hpp"
+#include "client_support.hpp"
+#include "pfd/client_connection.hpp"
 #include "pfd/config.hpp"
 #include "pfd/context.hpp"
 #include "pfd/discovery.hpp"
@@ -33,7 +34,6 @@
 
 #include <fmt/format.h>
 
-extern char** environ;
 
 namespace pfd {
 
@@ -53,17 +53,14 @@ struct failure {
     std::string message;
 };
 
-std::string current_directory()
+/// The working directory, as hostexec reports failing to find it.
+std::string working_directory()
 {
-    std::string buf(4096, '\0');
-    while (::getcwd(buf.data(), buf.size()) == nullptr) {
-        if (errno != ERANGE)
-            throw failure{exit_failure,
-                          fmt::format("cannot determine the current directory: {}", std::strerror(errno))};
-        buf.resize(buf.size() * 2);
+    try {
+        return current_directory();
+    } catch (const std::system_error& e) {
+        throw failure{exit_failure, e.what()};
     }
-    buf.resize(std::strlen(buf.c_str()));
-    return buf;
 }
 
 std::string_view name_of(std::string_view entry)
@@ -76,15 +73,7 @@ std::string_view name_of(std::string_view entry)
 std::vector<std::string> command_environment(const hostexec_options& o)
 {
     std::vector<std::string> env;
-    if (!o.clear_env) {
-        for (char** e = environ; e && *e; ++e) {
-            std::string_view entry = *e;
-            auto eq = entry.find('=');
-            if (eq == std::string_view::npos || eq == 0) continue;
-            bool seen = std::any_of(env.begin(), env.end(), [&](auto& x) { return name_of(x) == name_of(entry); });
-            if (!seen) env.emplace_back(entry);
-        }
-    }
+    if (!o.clear_env) env = current_environment();
     auto remove = [&](std::string_view name) {
         std::erase_if(env, [&](const std::string& e) { return name_of(e) == name; });
     };
@@ -98,13 +87,6 @@ std::vector<std::string> command_environment(const hostexec_options& o)
         env.push_back(fmt::format("{}={}", shim_guard_variable, o.shim));
     }
     return env;
-}
-
-mode_t current_umask()
-{
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    return mask;
 }
 
 /// Ends this process the way the command ended: same signal, no core dump.
@@ -293,7 +275,7 @@ int run(const hostexec_options& o)
     exec_request req;
     req.argv = o.command;
     req.env = command_environment(o);
-    req.cwd = o.directory.empty() || o.directory[0] != '/' ? current_directory() : o.directory;
+    req.cwd = o.directory.empty() || o.directory[0] != '/' ? working_directory() : o.directory;
     if (!o.directory.empty() && o.directory[0] != '/') req.cwd += "/" + o.directory;
     req.umask = current_umask();
     req.detach = o.detach;

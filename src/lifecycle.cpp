@@ -167,8 +167,14 @@ std::string log_file_for(const std::string& socket)
     return log;
 }
 
-int start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
-                        const std::function<int(int)>& serve)
+std::string lock_file_for(const std::string& socket)
+{
+    std::string base = socket.ends_with(".sock") ? socket.substr(0, socket.size() - 5) : socket;
+    return base + ".lock";
+}
+
+bool start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
+                         std::chrono::milliseconds timeout, const std::function<int(int)>& serve)
 {
     // Serialize concurrent starts: the loser waits here until the winner's
     // daemon is ready, then finds it answering.
@@ -178,7 +184,7 @@ int start_in_background(const std::string& socket, const std::string& lock_path,
         if (errno != EINTR) throw_errno(fmt::format("cannot lock '{}'", lock_path));
     try {
         connect_unix(socket);
-        return 0; // already running
+        return true; // already running
     } catch (const std::system_error&) {
     }
 
@@ -207,13 +213,18 @@ int start_in_background(const std::string& socket, const std::string& lock_path,
     int status;
     while (::waitpid(first, &status, 0) < 0 && errno == EINTR) {
     }
-    char c = 0;
-    ssize_t n;
-    do n = ::read(ready_read.get(), &c, 1);
-    while (n < 0 && errno == EINTR);
-    if (n == 1 && c == '\n') return 0;
-    fmt::print(stderr, "pfd: the daemon did not start; see {}\n", log_path);
-    return 1;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{ready_read.get(), POLLIN, 0};
+        int r = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        char c = 0;
+        ssize_t n = ::read(ready_read.get(), &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        return n == 1 && c == '\n';
+    }
 }
 
 int stop_daemon(const std::string& pidfile_path, std::chrono::milliseconds timeout)

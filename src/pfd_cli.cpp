@@ -223,8 +223,8 @@ int start(const daemon_args& d, const context& ctx)
 {
     auto options = server_options_for(d, ctx);
     const std::string& socket = options.socket_path;
-    std::string base = socket.ends_with(".sock") ? socket.substr(0, socket.size() - 5) : socket;
-    return start_in_background(socket, base + ".lock", log_file_for(socket), [&](int ready_fd) {
+    std::string log = log_file_for(socket);
+    bool ready = start_in_background(socket, lock_file_for(socket), log, std::chrono::seconds(30), [&](int ready_fd) {
         options.ready_fd = ready_fd;
         try {
             return run_daemon(options, d);
@@ -233,6 +233,9 @@ int start(const daemon_args& d, const context& ctx)
             return 1;
         }
     });
+    if (ready) return 0;
+    fmt::print(stderr, "pfd: the daemon did not start; see {}\n", log);
+    return 1;
 }
 
 /// Sends a request without arguments and returns the first line answered.

@@ -280,6 +280,12 @@ std::string encode_event(const event& ev)
             return {{"event", "stopped"}, {"id", e.id}, {"signal", signal_name(e.signo)}, {"signo", e.signo}};
         }
         ordered_json operator()(const continued_event& e) const { return {{"event", "continued"}, {"id", e.id}}; }
+        ordered_json operator()(const progress_event& e) const
+        {
+            ordered_json j{{"event", "progress"}, {"id", e.id}, {"message", e.message}};
+            if (e.percent) j["percent"] = *e.percent;
+            return j;
+        }
         ordered_json operator()(const error_event& e) const
         {
             return {{"event", "error"}, {"code", to_string(e.code)}, {"message", e.message}};
@@ -318,6 +324,11 @@ event parse_event(std::string_view line)
         }
         if (name == "stopped") return stopped_event{j.at("id").get<std::uint64_t>(), j.at("signo").get<int>()};
         if (name == "continued") return continued_event{j.at("id").get<std::uint64_t>()};
+        if (name == "progress") {
+            progress_event e{j.at("id").get<std::uint64_t>(), j.value("message", std::string{}), {}};
+            if (j.contains("percent")) e.percent = j["percent"].get<int>();
+            return e;
+        }
         if (name == "error") {
             auto code = errc_from_string(j.value("code", std::string{}));
             return error_event{code.value_or(errc::spawn_failed), j.value("message", std::string{})};

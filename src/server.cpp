@@ -19,11 +19,13 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -36,6 +38,25 @@ namespace pfd {
 using asio::awaitable;
 using asio::use_awaitable;
 using stream = asio::local::stream_protocol;
+
+namespace {
+
+/// The readiness descriptor a launcher left in $PFD_READY_FD (taken once:
+/// the variable is removed so that no command inherits the promise).
+std::optional<int> ready_fd_from_environment()
+{
+    const char* value = std::getenv("PFD_READY_FD");
+    if (!value) return std::nullopt;
+    std::string text = value;
+    ::unsetenv("PFD_READY_FD");
+    char* end = nullptr;
+    long fd = std::strtol(text.c_str(), &end, 10);
+    if (end == text.c_str() || *end || fd < 3 || fd > 1 << 20 || ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) < 0)
+        return std::nullopt;
+    return static_cast<int>(fd);
+}
+
+} // namespace
 
 struct server::impl {
     server_options options;
@@ -67,7 +88,8 @@ struct server::impl {
         return live;
     }
     daemon_hooks hooks{[this] { return reload(); }, [this] { return status_line(); }, [this] { return restart(); },
-                       [this](std::string_view build) { client_build_seen(build); }};
+                       [this](std::string_view build) { client_build_seen(build); },
+                       [this] { asio::co_spawn(control, shutdown(), asio::detached); }};
 
     /// Hands the listening socket to a successor (the binary on disk), then
     /// stops accepting and lets running commands finish: no client is
@@ -163,6 +185,8 @@ struct server::impl {
             fresh.threads = options.threads;
             fresh.ready_fd.reset();
             fresh.reload = options.reload;
+            fresh.applets = options.applets; // code, not configuration
+            fresh.run_commands = options.run_commands;
             auto next = std::make_shared<const server_options>(std::move(fresh));
             std::lock_guard swap(live_mutex);
             live = std::move(next);
@@ -301,6 +325,7 @@ void server::run()
     ::setrlimit(RLIMIT_NOFILE, &nofile);
     ::signal(SIGPIPE, SIG_IGN);
 
+    if (!s.options.ready_fd) s.options.ready_fd = ready_fd_from_environment();
     s.open_socket();
     s.registry.on_empty([&s] {
         asio::post(s.control, [&s] {

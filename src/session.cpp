@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include "applet_runner.hpp"
+
 #include "pfd/protocol.hpp"
 #include "pfd/spawner.hpp"
 #include "pfd/unix_socket.hpp"
@@ -162,9 +164,9 @@ awaitable<exit_status> command_exit(running_command& cmd)
 
 enum class client_end { gone, bad_line };
 
-/// Reads the lines a client sends while its command runs (signals), until
-/// the client goes away or says something it may not.
-awaitable<client_end> control_reader(connection& c, running_command& cmd)
+/// Reads the lines a client sends while its command runs (signals, handed
+/// to `deliver`), until the client goes away or says something it may not.
+awaitable<client_end> control_reader(connection& c, const std::function<void(int)>& deliver)
 {
     std::vector<unique_fd> stray; // descriptors are not accepted here: closed at once
     char buf[1024];
@@ -172,7 +174,7 @@ awaitable<client_end> control_reader(connection& c, running_command& cmd)
         while (auto line = c.lines.next_line()) {
             std::optional<error_event> refused;
             try {
-                cmd.signal_group(parse_control(*line).signo);
+                deliver(parse_control(*line).signo);
             } catch (const protocol_error& e) {
                 refused = error_event{e.code(), e.what()};
             }
@@ -304,6 +306,73 @@ exited_event make_exited(const running_command& cmd, const exit_status& status)
     return ev;
 }
 
+/// Wakes a poke_state from any thread.
+std::function<void()> waker(const std::shared_ptr<poke_state>& poke)
+{
+    return [poke] {
+        asio::post(poke->timer.get_executor(), [poke] {
+            poke->pending = true;
+            poke->timer.cancel();
+        });
+    };
+}
+
+/// An applet call: the same events as a command, plus `progress`. The
+/// applet runs on its own thread; this coroutine relays its reports and
+/// the client's signals until it returns.
+awaitable<void> run_applet(connection& c, const applet& fn, exec_request req, std::vector<unique_fd> fds,
+                           std::uint64_t id, std::string head)
+{
+    auto started = clock_type::now();
+    applet_call call{id, std::move(req.argv), std::move(req.env), std::move(req.cwd), c.peer.uid, c.peer.pid, {}};
+    for (std::size_t i = 0; i < fds.size(); ++i) call.fds.emplace_back(req.fds[i], std::move(fds[i]));
+    auto poke = std::make_shared<poke_state>(co_await asio::this_coro::executor);
+    applet_runner runner(fn, std::move(call), waker(poke));
+    // Declared after the runner, so it leaves the registry (which may call
+    // into the runner) before the runner goes.
+    struct registered {
+        session_registry& registry;
+        std::uint64_t id;
+        ~registered() { registry.remove(id); }
+    } in_registry{c.registry, id};
+    c.registry.started(id, ::getpid(), waker(poke), [&runner](int signo) { return runner.deliver(signo); });
+    c.registry.record_latency(std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - c.connected));
+    co_await emit(c, head + encode_event(started_event{id, ::getpid()}));
+
+    bool client_here = !req.detach;
+    if (!client_here) c.socket.close();
+    std::function<void(int)> deliver = [&runner](int signo) { runner.deliver(signo); };
+    std::optional<int> code;
+    for (;;) {
+        code = runner.result(); // before the progress: none may come after it
+        for (auto& report : runner.take_progress()) {
+            std::string line = encode_event(report);
+            co_await emit(c, std::move(line));
+        }
+        if (code) break;
+        if (client_here) {
+            auto woke = co_await (poked(poke) || control_reader(c, deliver));
+            if (woke.index() == 1) {
+                // Gone or broke the protocol: hang up, as for a command.
+                client_here = false;
+                c.socket.close();
+                if (c.options.hangup_signal) runner.deliver(c.options.hangup_signal);
+            }
+        } else {
+            co_await poked(poke);
+        }
+        poke->pending = false;
+    }
+    c.registry.remove(id);
+    exited_event ev;
+    ev.id = id;
+    ev.code = *code;
+    ev.duration_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started).count());
+    std::string line = encode_event(ev);
+    co_await emit(c, std::move(line));
+}
+
 awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd> fds)
 {
     if (req.fds.size() != fds.size())
@@ -312,9 +381,12 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     auto executor = co_await asio::this_coro::executor;
     if (!command_allowed(c.options, req.argv[0]))
         throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
+    auto applet = c.options.applets.find(req.argv[0]);
+    if (applet == c.options.applets.end() && !c.options.run_commands)
+        throw protocol_error(errc::not_found, fmt::format("no applet '{}' here", req.argv[0]));
     req.env = command_environment(c.options, std::move(req.env));
     std::uint64_t id = c.registry.next_id();
-    if (auto full = c.registry.admit(session_info{id, -1, c.peer.uid, c.peer.pid, req.argv, clock_type::now(), {}},
+    if (auto full = c.registry.admit(session_info{id, -1, c.peer.uid, c.peer.pid, req.argv, clock_type::now(), {}, {}},
                                      c.options.max_sessions, c.options.max_sessions_per_peer)) {
         if (*full == "busy")
             throw protocol_error(
@@ -327,6 +399,10 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     // "hostexec/0.1.0 <build>": a newer client may mean a newer daemon is installed.
     if (auto space = req.client.rfind(' '); space != std::string::npos && c.hooks.client_build)
         c.hooks.client_build(std::string_view(req.client).substr(space + 1));
+    if (applet != c.options.applets.end()) {
+        co_await run_applet(c, applet->second, std::move(req), std::move(fds), id, std::move(head));
+        co_return;
+    }
 
     auto started = clock_type::now();
     child_process child;
@@ -346,12 +422,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     running_command cmd{id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()), started,
                         c.registry};
     auto poke = std::make_shared<poke_state>(executor);
-    c.registry.started(id, cmd.pid, [poke] {
-        asio::post(poke->timer.get_executor(), [poke] {
-            poke->pending = true;
-            poke->timer.cancel();
-        });
-    });
+    c.registry.started(id, cmd.pid, waker(poke));
 
     co_await emit(c, head + encode_event(started_event{id, cmd.pid}));
     if (detach) {
@@ -359,7 +430,8 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
         co_await command_exit(cmd);
         co_return;
     }
-    auto first = co_await (command_exit(cmd) || control_reader(c, cmd) || state_watcher(c, cmd, poke));
+    std::function<void(int)> deliver = [&cmd](int signo) { cmd.signal_group(signo); };
+    auto first = co_await (command_exit(cmd) || control_reader(c, deliver) || state_watcher(c, cmd, poke));
     if (first.index() == 0) {
         co_await emit(c, encode_event(make_exited(cmd, std::get<0>(first))));
         co_return;
@@ -542,6 +614,11 @@ awaitable<void> handle(connection& c)
     } else if (simple && simple->op == "status" && c.hooks.status) {
         std::string reply = c.hooks.status();
         co_await try_send(c, std::move(reply));
+    } else if (simple && simple->op == "stop" && c.hooks.stop) {
+        // Acknowledged first: the stop closes the listener, not this connection.
+        std::string reply = encode_event(other_event{"stopping"});
+        co_await try_send(c, std::move(reply));
+        c.hooks.stop();
     } else if (simple && simple->op == "ping") {
         std::string reply = encode_event(other_event{"pong"});
         co_await try_send(c, std::move(reply));

@@ -22,6 +22,7 @@ struct daemon_hooks {
     std::function<std::string()> status;                      ///< the `status` event line
     std::function<std::string()> restart;                     ///< "" when handed over, else why not
     std::function<void(std::string_view build)> client_build; ///< each exec's client build id
+    std::function<void()> stop;                               ///< a graceful stop, as SIGTERM
 };
 
 /// `options` is the configuration as it was when the client connected.

@@ -21,7 +21,8 @@ std::optional<std::string_view> session_registry::admit(session_info info, std::
     return std::nullopt;
 }
 
-void session_registry::started(std::uint64_t id, pid_t pid, std::function<void()> poke)
+void session_registry::started(std::uint64_t id, pid_t pid, std::function<void()> poke,
+                               std::function<bool(int)> deliver)
 {
     std::lock_guard lock(mutex_);
     auto it = running_.find(id);
@@ -29,6 +30,7 @@ void session_registry::started(std::uint64_t id, pid_t pid, std::function<void()
     ++served_;
     it->second.pid = pid;
     it->second.poke = std::move(poke);
+    it->second.deliver = std::move(deliver);
 }
 
 void session_registry::remove(std::uint64_t id)
@@ -51,6 +53,7 @@ bool session_registry::signal(std::uint64_t id, int signo) const
     std::lock_guard lock(mutex_);
     auto it = running_.find(id);
     if (it == running_.end() || it->second.pid <= 0) return false;
+    if (it->second.deliver) return it->second.deliver(signo);
     ::kill(-it->second.pid, signo);
     return true;
 }
@@ -82,7 +85,10 @@ void session_registry::signal_all(int signo) const
 {
     std::lock_guard lock(mutex_);
     for (auto& [id, info] : running_)
-        if (info.pid > 0) ::kill(-info.pid, signo);
+        if (info.deliver)
+            info.deliver(signo);
+        else if (info.pid > 0)
+            ::kill(-info.pid, signo);
 }
 
 void session_registry::poke_all() const

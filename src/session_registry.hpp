@@ -28,6 +28,9 @@ struct session_info {
     std::chrono::steady_clock::time_point started;
     /// Tells the session its command may have stopped or continued.
     std::function<void()> poke;
+    /// Delivers a signal to a session that is no process group (an applet);
+    /// false when it had no effect.
+    std::function<bool(int)> deliver;
 };
 
 class session_registry {
@@ -40,7 +43,7 @@ public:
     /// Returns "busy" (total reached) or "limit" (this peer's) otherwise.
     std::optional<std::string_view> admit(session_info info, std::size_t max_total, std::size_t max_per_peer);
     /// The admitted session's command runs: it may now be signalled and poked.
-    void started(std::uint64_t id, pid_t pid, std::function<void()> poke);
+    void started(std::uint64_t id, pid_t pid, std::function<void()> poke, std::function<bool(int)> deliver = {});
     void remove(std::uint64_t id);
     std::size_t size() const;
 

@@ -2,6 +2,7 @@
 
 #include "pfd/error.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -10,31 +11,45 @@
 
 namespace pfd {
 
-void send_with_fds(int sock, std::string_view data, std::span<const int> fds)
+std::size_t send_some_with_fds(int sock, std::string_view data, std::span<const int> fds)
 {
     if (fds.size() > max_fds_per_message) throw_errno("sendmsg", EINVAL);
     std::vector<char> control(fds.empty() ? 0 : CMSG_SPACE(fds.size() * sizeof(int)));
-    std::size_t sent = 0;
-    while (sent < data.size()) {
-        iovec iov{const_cast<char*>(data.data()) + sent, data.size() - sent};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        if (sent == 0 && !fds.empty()) {
-            msg.msg_control = control.data();
-            msg.msg_controllen = control.size();
-            cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-            cmsg->cmsg_level = SOL_SOCKET;
-            cmsg->cmsg_type = SCM_RIGHTS;
-            cmsg->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-            std::memcpy(CMSG_DATA(cmsg), fds.data(), fds.size() * sizeof(int));
+    iovec iov{const_cast<char*>(data.data()), data.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (!fds.empty()) {
+        msg.msg_control = control.data();
+        msg.msg_controllen = control.size();
+        cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+        std::memcpy(CMSG_DATA(cmsg), fds.data(), fds.size() * sizeof(int));
+    }
+    for (;;) {
+        ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        throw_errno("sendmsg");
+    }
+}
+
+void send_with_fds(int sock, std::string_view data, std::span<const int> fds)
+{
+    // The descriptors ride with the first byte that goes out.
+    bool attached = fds.empty();
+    while (!data.empty()) {
+        std::size_t n = send_some_with_fds(sock, data, attached ? std::span<const int>{} : fds);
+        if (n == 0) {
+            pollfd p{sock, POLLOUT, 0};
+            if (::poll(&p, 1, -1) < 0 && errno != EINTR) throw_errno("poll");
+            continue;
         }
-        ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_errno("sendmsg");
-        }
-        sent += static_cast<std::size_t>(n);
+        attached = true;
+        data.remove_prefix(n);
     }
 }
 

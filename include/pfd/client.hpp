@@ -1,43 +1,100 @@
 #pragma once
-// The client half of the protocol, blocking and dependency-light so that
-// hostexec starts in microseconds (no Asio, no threads).
+// libpfd's client: run a command (or an applet) through a daemon from a C++
+// program and get its exit status, as hostexec does. These calls block;
+// async_client.hpp has the same as Asio awaitables.
+//
+//     pfd::client daemon = pfd::client::discover();
+//     pfd::exited_event e = daemon.run({.argv = {"make", "-j8"}});
+//     return pfd::shell_status(e);
 
+#include "pfd/error.hpp"
 #include "pfd/protocol.hpp"
-#include "pfd/unique_fd.hpp"
-#include "pfd/wire.hpp"
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
 #include <optional>
-#include <span>
 #include <string>
+#include <vector>
 
 namespace pfd {
 
-/// A connection to a daemon: send one exec, then read its events and send
-/// signals while it runs.
-class client_connection {
+/// What to run. Whatever is left empty is this process's own: its
+/// environment, its working directory, its descriptors 0, 1 and 2.
+struct command {
+    std::vector<std::string> argv;                 ///< byte strings; argv[0] looked up in the command's PATH
+    std::optional<std::vector<std::string>> env;   ///< "K=V" entries; unset: our environ
+    std::string cwd;                               ///< absolute; empty: our working directory
+    std::optional<std::map<int, int>> fds;         ///< number in the command -> descriptor here
+};
+
+/// Sees every event of the run as it arrives: accepted, started, progress,
+/// stopped, continued and, last, exited.
+using event_handler = std::function<void(const event&)>;
+
+struct run_options {
+    event_handler on_event;
+    /// Blocking run() only: while the command runs, INT, TERM, HUP, QUIT,
+    /// USR1 and USR2 sent to this process go to the command instead (they
+    /// are blocked here and read from a signalfd, then unblocked again).
+    bool forward_signals = false;
+};
+
+/// How a run whose output was captured ended, and that output.
+struct captured {
+    exited_event exit;
+    std::string out, err;
+};
+
+/// A daemon to run commands through. Cheap to copy: each run is a
+/// connection of its own, so one client may run many commands at once.
+///
+/// Failures throw: pfd::protocol_error with the daemon's error code when it
+/// refuses or cannot start the command (not_found, denied, busy...),
+/// std::system_error when the daemon cannot be reached, and
+/// std::runtime_error when it answers nonsense or runs as another user
+/// (descriptors are never handed to a daemon of another uid, root's aside).
+class client {
 public:
-    /// Connects to the socket at `path`. Throws std::system_error naming it.
-    explicit client_connection(const std::string& path);
+    /// The daemon listening on `socket_path`; nothing is connected yet.
+    explicit client(std::string socket_path);
 
-    /// Sends the request line with `fds` attached (they land at req.fds).
-    void send_exec(const exec_request& req, std::span<const int> fds);
+    /// The daemon hostexec would use here: $PFD_SOCKET, then the modes of
+    /// [discovery] order (local, project, runtime). Does not start one.
+    static client discover();
 
-    /// Asks the daemon to signal the command's process group. Returns false
-    /// if the daemon is no longer there to hear it.
-    bool send_signal(int signo) noexcept;
+    /// The daemon on `socket_path`; when none answers there, starts
+    /// `daemon_argv` in the background (its own session, stdio to a log in
+    /// $XDG_STATE_HOME/pfd) and returns once it is ready: it inherits a
+    /// descriptor named by $PFD_READY_FD, which an embedded pfd::server
+    /// writes a newline to once it listens. Concurrent callers start one
+    /// daemon between them. Throws std::runtime_error if it does not come
+    /// up within `timeout`.
+    static client connect_or_start(std::string socket_path, std::vector<std::string> daemon_argv,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-    /// The next event line if one is buffered, without reading.
-    std::optional<std::string> buffered_line() { return lines_.next_line(); }
+    const std::string& socket_path() const noexcept { return socket_; }
 
-    /// One read from the socket into the buffer (blocks unless data is
-    /// ready). Returns false at end of stream. Throws on read errors.
-    bool read_some();
+    /// Runs `cmd` with the descriptors it names (default: ours 0, 1, 2) and
+    /// returns how it ended. shell_status() turns that into $?.
+    exited_event run(const command& cmd, const run_options& options = {}) const;
 
-    int fd() const noexcept { return sock_.get(); }
+    /// Runs `cmd` with its descriptors 1 and 2 on pipes read here and
+    /// returns what it wrote there. Descriptor 0 and others: as run().
+    captured run_capture(const command& cmd, const run_options& options = {}) const;
+
+    /// True when a daemon answers `ping` on the socket.
+    bool ping() const noexcept;
+
+    /// Asks the daemon to stop (`stop`): it accepts no more and ends once
+    /// what runs has finished. True when it acknowledged; false when no
+    /// daemon answers there.
+    bool stop() const noexcept;
 
 private:
-    unique_fd sock_;
-    line_buffer lines_{1 << 20};
+    std::string socket_;
 };
 
 } // namespace pfd

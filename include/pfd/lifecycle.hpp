@@ -39,11 +39,11 @@ private:
 std::optional<pid_t> running_pid(const std::string& pidfile_path);
 
 /// Starts `serve(ready_fd)` as a daemon (double fork, setsid, stdio to
-/// `log_path`) and returns once it wrote its readiness newline; concurrent
-/// starts for the same socket are serialized on `lock_path` and all but the
-/// first find it running. Returns the exit status for `pfd start`.
-int start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
-                        const std::function<int(int ready_fd)>& serve);
+/// `log_path`) and returns true once it wrote its readiness newline, false
+/// if it did not within `timeout`; concurrent starts for the same socket
+/// are serialized on `lock_path` and all but the first find it running.
+bool start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
+                         std::chrono::milliseconds timeout, const std::function<int(int ready_fd)>& serve);
 
 /// SIGTERM to the daemon of `pidfile_path`, then waits (bounded) for it to
 /// end. Returns the exit status for `pfd stop`.
@@ -55,6 +55,10 @@ int stop_daemon(const std::string& pidfile_path, std::chrono::milliseconds timeo
 /// readiness newline on descriptor 4. Safe to call from a threaded daemon:
 /// the child only calls async-signal-safe functions before execve.
 pid_t start_successor(const std::vector<std::string>& args, const std::string& cwd, int listen_fd);
+
+/// The lock that serializes starts of the daemon of `socket`:
+/// "x/pfd.sock" -> "x/pfd.lock".
+std::string lock_file_for(const std::string& socket);
 
 /// $XDG_STATE_HOME/pfd/<socket file name>.log (default ~/.local/state),
 /// directories created; the previous log is kept as .log.1 once it exceeds 1 MiB.

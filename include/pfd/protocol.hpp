@@ -88,13 +88,21 @@ struct error_event {
     errc code = errc::spawn_failed;
     std::string message;
 };
+/// An applet's word on how far it got (see applet.hpp): a message and,
+/// when it knows, a percentage.
+struct progress_event {
+    std::uint64_t id = 0;
+    std::string message;
+    std::optional<int> percent; ///< 0..100
+};
 /// Events this build does not know (newer daemons) are kept by name only.
 struct other_event {
     std::string name;
 };
 
 using event =
-    std::variant<accepted_event, started_event, exited_event, stopped_event, continued_event, error_event, other_event>;
+    std::variant<accepted_event, started_event, exited_event, stopped_event, continued_event, progress_event,
+                           error_event, other_event>;
 
 /// Encodes an event as one line, '\n' included.
 std::string encode_event(const event& ev);

@@ -1,11 +1,12 @@
 #pragma once
 // The daemon: one io_context on N threads, one coroutine per connection.
 
-#include "pfd/unique_fd.hpp"
+#include "pfd/applet.hpp"
 
 #include <chrono>
-#include <functional>
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,7 +60,16 @@ struct server_options {
     /// replacement.
     std::string executable;
     /// Written "\n" and closed once the socket listens (s6-style readiness).
+    /// Unset: $PFD_READY_FD when it names a descriptor (how client.hpp's
+    /// connect_or_start learns that the daemon it started is ready).
     std::optional<int> ready_fd;
+
+    /// Applets by name (applet.hpp): an `exec` whose argv[0] is one of
+    /// these runs it inside the daemon instead of starting a process.
+    std::map<std::string, applet, std::less<>> applets;
+    /// Whether an `exec` that names no applet starts a process. A program
+    /// that serves only its applets turns this off; others get `not_found`.
+    bool run_commands = true;
 };
 
 /// Serves the socket until SIGINT/SIGTERM (or stop()), then drains and

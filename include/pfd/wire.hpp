@@ -21,6 +21,10 @@ inline constexpr std::size_t max_fds_per_message = 253;
 /// Throws std::system_error.
 void send_with_fds(int sock, std::string_view data, std::span<const int> fds = {});
 
+/// One sendmsg of `data` (MSG_DONTWAIT) with `fds` attached: the bytes sent,
+/// 0 if the socket's buffer is full. Throws std::system_error.
+std::size_t send_some_with_fds(int sock, std::string_view data, std::span<const int> fds);
+
 /// Result of one recv_with_fds call.
 struct received {
     std::size_t bytes = 0; ///< 0 with eof = true at end of stream
