@@ -169,7 +169,9 @@ int main(int argc, char** argv)
                 std::cerr << "democli: " << args[0] << ": " << (p->percent ? std::to_string(*p->percent) + "% " : "")
                           << p->message << "\n";
         };
-        return pfd::shell_status(daemon.run({.argv = args}, options));
+        pfd::command cmd;
+        cmd.argv = args;
+        return pfd::shell_status(daemon.run(cmd, options));
     } catch (const pfd::protocol_error& e) {
         std::cerr << "democli: " << e.what() << "\n";
         return e.code() == pfd::errc::not_found ? 127 : 125;
