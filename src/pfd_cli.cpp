@@ -13,6 +13,8 @@
 #include "pfd/version.hpp"
 #include "pfd/wire.hpp"
 
+#include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -239,14 +241,18 @@ int start(const daemon_args& d, const context& ctx)
 }
 
 /// Sends a request without arguments and returns the first line answered.
-std::string ask(const std::string& socket, std::string_view op)
+std::string ask(int sock, std::string_view op)
 {
-    unique_fd sock = connect_unix(socket);
-    send_with_fds(sock.get(), fmt::format("{{\"pfd\":1,\"op\":\"{}\"}}\n", op));
+    send_with_fds(sock, fmt::format("{{\"pfd\":1,\"op\":\"{}\"}}\n", op));
     std::string answer;
     char c;
-    while (::read(sock.get(), &c, 1) == 1 && c != '\n') answer += c;
+    while (::read(sock, &c, 1) == 1 && c != '\n') answer += c;
     return answer;
+}
+
+std::string ask(const std::string& socket, std::string_view op)
+{
+    return ask(connect_unix(socket).get(), op);
 }
 
 /// Asks the daemon to read its configuration again, and says how it went.
@@ -371,7 +377,28 @@ int status(const context& ctx, bool json)
 int stop(const daemon_args& d, const context& ctx)
 {
     auto grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
-    return stop_daemon(pidfile_path(ctx), 2 * grace + std::chrono::seconds(5));
+    auto timeout = 2 * grace + std::chrono::seconds(5);
+    std::string pidfile = pidfile_path(ctx);
+    if (running_pid(pidfile)) return stop_daemon(pidfile, timeout);
+    // No pidfile: a daemon embedded in another program (democli) or started
+    // elsewhere. Ask it over its socket; the kernel says which pid to wait for.
+    unique_fd sock;
+    try {
+        sock = connect_unix(ctx.where.socket);
+    } catch (const std::system_error&) {
+        fmt::print("pfd: no daemon on '{}'\n", ctx.where.socket);
+        return 0;
+    }
+    pid_t pid = peer_of(sock.get()).pid;
+    unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (acknowledged(ask(sock.get(), "stop"), "stopping", fmt::format("pid {} is stopping", pid)) != 0) return 1;
+    pollfd p{pidfd.get(), POLLIN, 0};
+    if (pidfd && ::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
+        fmt::print(stderr, "pfd: pid {} did not stop within {} ms\n", pid, timeout.count());
+        return 1;
+    }
+    fmt::print("pfd: stopped pid {}\n", pid);
+    return 0;
 }
 
 } // namespace
