@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
@@ -77,6 +78,13 @@ std::pair<pfd::unique_fd, pfd::unique_fd> make_pipe()
     return {pfd::unique_fd(p[0]), pfd::unique_fd(p[1])};
 }
 
+int open_descriptors()
+{
+    int n = 0;
+    for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+    return n;
+}
+
 /// An embedded pfd::server with applets, serving from a thread of this process.
 class applet_daemon {
 public:
@@ -94,7 +102,8 @@ public:
         if (configure) configure(o);
         server_ = std::make_unique<pfd::server>(std::move(o));
         thread_ = std::thread([this] { server_->run(); });
-        REQUIRE(read_line(ready_read.get()) == "\n");
+        // To its end: the server closes its end just after the newline.
+        REQUIRE(read_all(ready_read.get()) == "\n");
     }
     ~applet_daemon()
     {
@@ -310,6 +319,7 @@ TEST_CASE("an applet gets the client's argv, env, cwd and descriptors; its retur
                           return 7;
                       }}});
     pfd::client daemon(d.socket());
+    int fds_before = open_descriptors();
     auto [in_read, in_write] = make_pipe();
     REQUIRE(::write(in_write.get(), "stdin!", 6) == 6);
     in_write.reset();
@@ -320,6 +330,9 @@ TEST_CASE("an applet gets the client's argv, env, cwd and descriptors; its retur
     CHECK(r.out == "show,a b,\xff, here /tmp 1 stdin!");
     CHECK(r.err == "on stderr");
     CHECK(r.exit.code == 7);
+    in_read.reset();
+    // Client and daemon share this process: neither may keep a descriptor.
+    CHECK(eventually([&] { return open_descriptors() == fds_before; }));
 }
 
 TEST_CASE("applet progress streams to the client and to watchers, in order, before exited", "[library][applet]")
