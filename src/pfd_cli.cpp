@@ -53,7 +53,7 @@ void print_usage(std::FILE* to)
                "  --project NAME  the project's daemon ($XDG_RUNTIME_DIR/pfd.NAME.sock)\n"
                "  --config FILE   read FILE after /etc/pfd/config.toml and ~/.config/pfd/config.toml\n"
                "  --check-config  only validate the configuration\n"
-               "  --threads N     worker threads (default: one per core)\n"
+               "  --threads N     worker threads (default: one per core but one)\n"
                "  --ready-fd N    write a newline to descriptor N once serving, then close it\n"
                "  --request-timeout-ms N   time a client has to send its request line (5000)\n"
                "  --stop-grace-ms N        on SIGTERM, time running commands get before SIGTERM,\n"

@@ -345,7 +345,12 @@ void server::run()
     }
     if (s.options.on_ready) s.options.on_ready();
 
-    unsigned threads = s.options.threads ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
+    // Automatic: one core left to the clients and their commands. Each
+    // request is ~0.1 ms of daemon work; threads beyond that only add
+    // cross-thread wake-ups (on 2 cores, 2 threads cost ~5% of a round trip
+    // and some throughput against 1: bench/latency.sh, bench/concurrency.sh).
+    unsigned cores = std::thread::hardware_concurrency();
+    unsigned threads = s.options.threads ? s.options.threads : std::max(1u, cores > 1 ? cores - 1 : 1u);
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&s] { s.io.run(); });
     s.io.run();

@@ -17,7 +17,7 @@ namespace pfd {
 
 struct config {
     // [daemon]
-    unsigned threads = 0; ///< 0: one per core
+    unsigned threads = 0; ///< 0: one per core but one (at least one)
     pfd::log_level log_level = pfd::log_level::info;
     std::string pidfile; ///< empty: beside the socket (pfd.sock -> pfd.pid)
     // [discovery]

@@ -19,7 +19,7 @@ namespace pfd {
 struct server_options {
     std::string socket_path;
     std::string pidfile;  ///< held with flock while serving (one daemon per socket)
-    unsigned threads = 0; ///< 0: one per core
+    unsigned threads = 0; ///< 0: one per core but one (at least one)
     std::size_t max_request_bytes = 1 << 20;
     std::size_t max_fds = 64;
     std::chrono::milliseconds request_timeout{5000};
