@@ -6,15 +6,11 @@
 #
 # Usage: bench/applet.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-root=$(dirname "$here")
-build=$(realpath "${1:-$root/build}")
+source "$(dirname "$0")/lib.sh"
+on_exit='"$build/democli" stop >/dev/null'
+bench_init "${1:-}"
 runs=${2:-1000}
-shared=$(realpath "$root/../shared")
-work=$(mktemp -d /tmp/pfd-bench.XXXXXX)
 export DEMOCLI_SOCKET=$work/democli.sock XDG_STATE_HOME=$work/state
-trap '"$build/democli" stop >/dev/null; kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
 
 eval "$("$shared/bench/anchors.sh" start /tmp/pfd-anchors)"
 start_pfd "$build" "$work"

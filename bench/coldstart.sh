@@ -5,14 +5,13 @@
 #
 # Usage: bench/coldstart.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=$(realpath "${1:-$here/../build}")
+source "$(dirname "$0")/lib.sh"
+on_exit='"$build/pfd" stop >/dev/null 2>&1 || true'
+bench_init "${1:-}"
 runs=${2:-100}
-work=$(mktemp -d /tmp/pfd-cold.XXXXXX)
 export XDG_RUNTIME_DIR=$work/run XDG_STATE_HOME=$work/state
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 unset PFD_SOCKET PFD_PROJECT
-trap '"$build/pfd" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/cold.json" \
   -n "hostexec -C (cold)" --prepare "$build/pfd stop" "$build/hostexec -C /bin/true" >&2

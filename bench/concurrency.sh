@@ -5,14 +5,9 @@
 #
 # Usage: bench/concurrency.sh [BUILD_DIR] [N]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-root=$(dirname "$here")
-build=$(realpath "${1:-$root/build}")
+source "$(dirname "$0")/lib.sh"
+bench_init "${1:-}"
 n=${2:-800}
-shared=$(realpath "$root/../shared")
-work=$(mktemp -d /tmp/pfd-conc.XXXXXX)
-trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
 
 eval "$("$shared/bench/anchors.sh" start /tmp/pfd-anchors)"
 start_pfd "$build" "$work"

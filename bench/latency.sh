@@ -6,14 +6,9 @@
 #
 # Usage: bench/latency.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-root=$(dirname "$here")
-build=$(realpath "${1:-$root/build}")
+source "$(dirname "$0")/lib.sh"
+bench_init "${1:-}"
 runs=${2:-1000}
-shared=$(realpath "$root/../shared")
-work=$(mktemp -d /tmp/pfd-bench.XXXXXX)
-trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
 
 eval "$("$shared/bench/anchors.sh" start /tmp/pfd-anchors)"
 

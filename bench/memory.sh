@@ -4,13 +4,11 @@
 #
 # Usage: bench/memory.sh [BUILD_DIR] [COMMANDS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-build=$(realpath "${1:-$here/../build}")
+source "$(dirname "$0")/lib.sh"
+on_exit='kill $(jobs -p) 2>/dev/null; wait 2>/dev/null'
+bench_init "${1:-}"
 n=${2:-256}
-work=$(mktemp -d /tmp/pfd-mem.XXXXXX)
 mkfifo "$work/gate"
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 start_pfd "$build" "$work"
 rss() { awk '/VmRSS/ {print $2}' "/proc/$daemon/status"; }
 echo "idle:            $(rss) KiB"

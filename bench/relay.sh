@@ -6,12 +6,9 @@
 #
 # Usage: bench/relay.sh [BUILD_DIR] [MEGABYTES]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-build=$(realpath "${1:-$here/../build}")
+source "$(dirname "$0")/lib.sh"
+bench_init "${1:-}"
 mb=${2:-256}
-work=$(mktemp -d /tmp/pfd-relay.XXXXXX)
-trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
 
 start_pfd "$build" "$work"
 export PFD_SOCKET=$work/pfd.sock

@@ -6,28 +6,15 @@
 #
 # Usage: bench/watch.sh [BUILD_DIR] [COMMANDS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-build=$(realpath "${1:-$here/../build}")
+source "$(dirname "$0")/lib.sh"
+bench_init "${1:-}"
 n=${2:-500}
-work=$(mktemp -d /tmp/pfd-watch.XXXXXX)
-trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
 start_pfd "$build" "$work"
 
-python3 - "$work/pfd.sock" "$n" <<'PY'
+PYTHONPATH="$root/tests/clients" python3 - "$work/pfd.sock" "$n" <<'PY'
 import json, os, socket, statistics, sys, time
+from pfd_client import events as lines  # the NDJSON reader of the protocol's Python client
 path, n = sys.argv[1], int(sys.argv[2])
-
-def lines(sock):
-    buf = b""
-    while True:
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            yield json.loads(line)
-        chunk = sock.recv(65536)
-        if not chunk:
-            return
-        buf += chunk
 
 watcher = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 watcher.connect(path)

@@ -195,16 +195,11 @@ namespace {
 bool answered(const std::string& socket, std::string_view op, std::string_view expected) noexcept
 {
     try {
-        client_connection conn(socket);
-        send_with_fds(conn.fd(), fmt::format("{{\"pfd\":1,\"op\":\"{}\"}}\n", op));
-        for (;;) {
-            if (auto line = conn.buffered_line()) {
-                auto ev = parse_event(*line);
-                auto* other = std::get_if<other_event>(&ev);
-                return other && other->name == expected;
-            }
-            if (!conn.read_some()) return false;
-        }
+        std::string line = client_connection(socket).request(op);
+        if (line.empty()) return false;
+        auto ev = parse_event(line);
+        auto* other = std::get_if<other_event>(&ev);
+        return other && other->name == expected;
     } catch (const std::exception&) {
         return false;
     }

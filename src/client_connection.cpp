@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include <fmt/format.h>
+
 namespace pfd {
 
 client_connection::client_connection(const std::string& path) : sock_(connect_unix(path)) {}
@@ -13,6 +15,15 @@ client_connection::client_connection(const std::string& path) : sock_(connect_un
 void client_connection::send_exec(const exec_request& req, std::span<const int> fds)
 {
     send_with_fds(sock_.get(), encode_request(req), fds);
+}
+
+std::string client_connection::request(std::string_view op)
+{
+    send_with_fds(sock_.get(), fmt::format("{{\"pfd\":1,\"op\":\"{}\"}}\n", op));
+    for (;;) {
+        if (auto line = lines_.next_line()) return *line;
+        if (!read_some()) return {};
+    }
 }
 
 bool client_connection::send_signal(int signo) noexcept

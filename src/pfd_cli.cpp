@@ -1,5 +1,6 @@
 #include "pfd/pfd_cli.hpp"
 
+#include "pfd/client_connection.hpp"
 #include "pfd/config.hpp"
 #include "pfd/context.hpp"
 #include "pfd/discovery.hpp"
@@ -241,18 +242,9 @@ int start(const daemon_args& d, const context& ctx)
 }
 
 /// Sends a request without arguments and returns the first line answered.
-std::string ask(int sock, std::string_view op)
-{
-    send_with_fds(sock, fmt::format("{{\"pfd\":1,\"op\":\"{}\"}}\n", op));
-    std::string answer;
-    char c;
-    while (::read(sock, &c, 1) == 1 && c != '\n') answer += c;
-    return answer;
-}
-
 std::string ask(const std::string& socket, std::string_view op)
 {
-    return ask(connect_unix(socket).get(), op);
+    return client_connection(socket).request(op);
 }
 
 /// Asks the daemon to read its configuration again, and says how it went.
@@ -382,16 +374,16 @@ int stop(const daemon_args& d, const context& ctx)
     if (running_pid(pidfile)) return stop_daemon(pidfile, timeout);
     // No pidfile: a daemon embedded in another program (democli) or started
     // elsewhere. Ask it over its socket; the kernel says which pid to wait for.
-    unique_fd sock;
+    std::optional<client_connection> conn;
     try {
-        sock = connect_unix(ctx.where.socket);
+        conn.emplace(ctx.where.socket);
     } catch (const std::system_error&) {
         fmt::print("pfd: no daemon on '{}'\n", ctx.where.socket);
         return 0;
     }
-    pid_t pid = peer_of(sock.get()).pid;
+    pid_t pid = peer_of(conn->fd()).pid;
     unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (acknowledged(ask(sock.get(), "stop"), "stopping", fmt::format("pid {} is stopping", pid)) != 0) return 1;
+    if (acknowledged(conn->request("stop"), "stopping", fmt::format("pid {} is stopping", pid)) != 0) return 1;
     pollfd p{pidfd.get(), POLLIN, 0};
     if (pidfd && ::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
         fmt::print(stderr, "pfd: pid {} did not stop within {} ms\n", pid, timeout.count());

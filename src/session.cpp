@@ -294,15 +294,16 @@ spawn_spec make_spawn_spec(exec_request& req, const std::vector<unique_fd>& fds,
     return spec;
 }
 
-exited_event make_exited(const running_command& cmd, const exit_status& status)
+/// The `exited` event of session `id`, started at `started`.
+exited_event make_exited(std::uint64_t id, clock_type::time_point started, const exit_status& status)
 {
     exited_event ev;
-    ev.id = cmd.id;
+    ev.id = id;
     ev.code = status.code;
     ev.signo = status.signo;
     ev.core = status.core;
     ev.duration_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - cmd.started).count());
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started).count());
     return ev;
 }
 
@@ -364,12 +365,7 @@ awaitable<void> run_applet(connection& c, const applet& fn, exec_request req, st
         poke->pending = false;
     }
     c.registry.remove(id);
-    exited_event ev;
-    ev.id = id;
-    ev.code = *code;
-    ev.duration_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started).count());
-    std::string line = encode_event(ev);
+    std::string line = encode_event(make_exited(id, started, exit_status{*code, 0, false}));
     co_await emit(c, std::move(line));
 }
 
@@ -433,7 +429,7 @@ awaitable<void> run_exec(connection& c, exec_request req, std::vector<unique_fd>
     std::function<void(int)> deliver = [&cmd](int signo) { cmd.signal_group(signo); };
     auto first = co_await (command_exit(cmd) || control_reader(c, deliver) || state_watcher(c, cmd, poke));
     if (first.index() == 0) {
-        co_await emit(c, encode_event(make_exited(cmd, std::get<0>(first))));
+        co_await emit(c, encode_event(make_exited(cmd.id, cmd.started, std::get<0>(first))));
         co_return;
     }
     // The client is gone or broke the protocol: hang up on the command as a

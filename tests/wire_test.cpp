@@ -1,3 +1,5 @@
+#include "support/harness.hpp"
+
 #include "pfd/unique_fd.hpp"
 #include "pfd/wire.hpp"
 
@@ -12,7 +14,6 @@
 #include <array>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -40,13 +41,6 @@ pipe_ends make_pipe()
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     return {pfd::unique_fd(p[0]), pfd::unique_fd(p[1])};
-}
-
-int open_fd_count()
-{
-    int n = 0;
-    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-    return n;
 }
 
 ino_t inode_of(int fd)
@@ -135,7 +129,7 @@ TEST_CASE("more descriptors than max_fds sets truncated and leaks nothing", "[wi
     std::vector<int> sent;
     for (auto& p : pipes) sent.push_back(p.w.get());
 
-    const int before = open_fd_count();
+    const int before = pfd::test::open_fd_count();
     pfd::send_with_fds(tx.get(), "five\n", sent);
 
     // Odd limits have a test of their own below.
@@ -154,7 +148,7 @@ TEST_CASE("more descriptors than max_fds sets truncated and leaks nothing", "[wi
         CHECK((flags & FD_CLOEXEC) != 0);
     }
     fds.clear();
-    CHECK(open_fd_count() == before);
+    CHECK(pfd::test::open_fd_count() == before);
 
     // Only the received copies went away: the kernel dropped the rest, so with
     // the originals closed the pipes have no writer left.

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace pfd {
 
@@ -21,6 +22,10 @@ public:
 
     /// Sends the request line with `fds` attached (they land at req.fds).
     void send_exec(const exec_request& req, std::span<const int> fds);
+
+    /// Sends a request without arguments (`{"pfd":1,"op":OP}`) and returns
+    /// the first line answered without its '\n' ("" if the daemon closed).
+    std::string request(std::string_view op);
 
     /// Asks the daemon to signal the command's process group. Returns false
     /// if the daemon is no longer there to hear it.

@@ -109,4 +109,5 @@ def main():
     print(f"All tests passed ({checks} assertions in {cases} test cases)")
 
 
-main()
+if __name__ == "__main__":
+    main()

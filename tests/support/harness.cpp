@@ -59,13 +59,6 @@ std::vector<char*> pointers(std::vector<std::string>& v)
     return p;
 }
 
-std::pair<unique_fd, unique_fd> make_pipe()
-{
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 failed");
-    return {unique_fd(p[0]), unique_fd(p[1])};
-}
-
 /// One field of /proc/PID/stat, empty if the process is gone (processes exit
 /// while we scan: that must not throw).
 std::string proc_field(pid_t pid, int field)
@@ -99,6 +92,21 @@ int count_children(pid_t parent, F&& pred)
 }
 
 } // namespace
+
+std::pair<unique_fd, unique_fd> make_pipe()
+{
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 failed");
+    return {unique_fd(p[0]), unique_fd(p[1])};
+}
+
+int open_fd_count(pid_t pid)
+{
+    std::string dir = pid ? "/proc/" + std::to_string(pid) + "/fd" : "/proc/self/fd";
+    int n = 0;
+    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir)) ++n;
+    return n;
+}
 
 std::string pfd_binary()
 {
@@ -368,9 +376,7 @@ result running_daemon::run(std::vector<std::string> args, std::string_view input
 
 int running_daemon::open_fds() const
 {
-    int n = 0;
-    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid()) + "/fd")) ++n;
-    return n;
+    return open_fd_count(pid());
 }
 
 int running_daemon::zombies() const

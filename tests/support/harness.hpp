@@ -106,6 +106,12 @@ private:
 /// Runs to completion with `input` on stdin.
 result run(spawn_options options, std::string_view input = {}, milliseconds timeout = 30s);
 
+/// A pipe, both ends close-on-exec: {read end, write end}.
+std::pair<unique_fd, unique_fd> make_pipe();
+
+/// Descriptors open in process `pid` (0: this one).
+int open_fd_count(pid_t pid = 0);
+
 /// Polls `condition` every few milliseconds until true or `timeout`.
 bool eventually(const std::function<bool()>& condition, milliseconds timeout = 10s);
 
