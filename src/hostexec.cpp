@@ -34,7 +34,6 @@
 
 #include <fmt/format.h>
 
-
 namespace pfd {
 
 namespace {
