@@ -1,4 +1,4 @@
-#include "pfd/hostexec.hpp"
+#include "hostexec.hpp"
 
 int main(int argc, char** argv)
 {

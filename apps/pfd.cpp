@@ -1,4 +1,4 @@
-#include "pfd/pfd_cli.hpp"
+#include "pfd_cli.hpp"
 
 int main(int argc, char** argv)
 {

@@ -4,7 +4,7 @@
 
 #include "pfd/applet.hpp"
 #include "pfd/protocol.hpp"
-#include "pfd/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 #include <functional>
 #include <memory>

@@ -1,7 +1,8 @@
 #include "pfd/async_client.hpp"
 
-#include "client_support.hpp"
-#include "pfd/wire.hpp"
+#include "client_access.hpp"
+#include "client_engine.hpp"
+#include "wire.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -43,18 +44,18 @@ awaitable<stream::socket> connect(const std::string& path)
 /// Sends the request with its descriptors, then hands each event to the
 /// options' handler until `exited`. `theirs` (the command's ends of capture
 /// pipes) is closed once sent.
-awaitable<exited_event> exchange(stream::socket& s, const std::string& path, prepared_run run,
-                                 const run_options& options, std::vector<unique_fd> theirs = {})
+awaitable<exited_event> exchange(stream::socket& s, const client& daemon, exec_plan plan, const run_options& options,
+                                 std::vector<unique_fd> theirs = {})
 {
-    check_daemon_owner(s.native_handle(), path);
-    std::string data = encode_request(run.request);
+    check_daemon_uid(s.native_handle(), daemon.socket_path(), client_access::trusted(daemon));
+    std::string data = encode_request(plan.request);
     std::string_view rest = data;
-    bool attached = run.attached.empty();
+    bool attached = plan.attached.empty();
     bool refused = false;
     try {
         while (!rest.empty()) {
             std::size_t n =
-                send_some_with_fds(s.native_handle(), rest, attached ? std::span<const int>{} : run.attached);
+                send_some_with_fds(s.native_handle(), rest, attached ? std::span<const int>{} : plan.attached);
             if (n == 0) {
                 co_await s.async_wait(stream::socket::wait_write, use_awaitable);
                 continue;
@@ -66,19 +67,21 @@ awaitable<exited_event> exchange(stream::socket& s, const std::string& path, pre
         refused = true; // the daemon may have said why before it closed
     }
     theirs.clear();
-    line_buffer lines(1 << 20);
+    event_reader events;
     char buf[4096];
     for (;;) {
-        while (auto line = lines.next_line())
-            if (auto exited = take_event(*line, options)) co_return *exited;
+        while (auto ev = events.next()) {
+            if (options.on_event) options.on_event(*ev);
+            if (auto* exited = std::get_if<exited_event>(&*ev)) co_return *exited;
+        }
         auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), asio::experimental::as_tuple(use_awaitable));
         if (ec == asio::error::operation_aborted) throw std::system_error(ec, "run cancelled");
         if (ec || n == 0) {
-            if (refused) throw std::runtime_error(fmt::format("cannot send the request to '{}'", path));
-            throw std::runtime_error(
-                fmt::format("the daemon on '{}' closed the connection before the command ended", path));
+            if (refused) throw std::runtime_error(fmt::format("cannot send the request to '{}'", daemon.socket_path()));
+            throw std::runtime_error(fmt::format("the daemon on '{}' closed the connection before the command ended",
+                                                 daemon.socket_path()));
         }
-        lines.append({buf, n});
+        events.append({buf, n});
     }
 }
 
@@ -101,32 +104,23 @@ awaitable<exited_event> async_run(const client& daemon, command cmd, run_options
 {
     // Arguments built first: g++ 12 may destroy temporaries inside a
     // co_await expression twice.
-    prepared_run run = prepare_run(cmd, descriptor_plan(cmd));
+    exec_plan plan = client_access::plan(cmd, client_access::descriptors(cmd));
     stream::socket s = co_await connect(daemon.socket_path());
-    exited_event exit = co_await exchange(s, daemon.socket_path(), std::move(run), options);
+    exited_event exit = co_await exchange(s, daemon, std::move(plan), options);
     co_return exit;
 }
 
 awaitable<captured> async_run_capture(const client& daemon, command cmd, run_options options)
 {
     auto ex = co_await asio::this_coro::executor;
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) < 0) throw_errno("pipe2");
-    unique_fd out_read(out[0]), out_write(out[1]);
-    if (::pipe2(err, O_CLOEXEC) < 0) throw_errno("pipe2");
-    unique_fd err_read(err[0]), err_write(err[1]);
-    auto plan = descriptor_plan(cmd);
-    plan[1] = out_write.get();
-    plan[2] = err_write.get();
-    prepared_run run = prepare_run(cmd, plan);
-    std::vector<unique_fd> theirs;
-    theirs.push_back(std::move(out_write));
-    theirs.push_back(std::move(err_write));
-
+    auto fds = client_access::descriptors(cmd);
+    unique_fd out_read, err_read;
+    auto theirs = client_access::capture_pipes(fds, out_read, err_read);
+    exec_plan plan = client_access::plan(cmd, fds);
     asio::posix::stream_descriptor out_pipe(ex, out_read.release()), err_pipe(ex, err_read.release());
 
     stream::socket s = co_await connect(daemon.socket_path());
-    auto events = exchange(s, daemon.socket_path(), std::move(run), options, std::move(theirs));
+    auto events = exchange(s, daemon, std::move(plan), options, std::move(theirs));
     auto out_text = read_to_end(std::move(out_pipe));
     auto err_text = read_to_end(std::move(err_pipe));
     auto [exit, stdout_text, stderr_text] = co_await (std::move(events) && std::move(out_text) && std::move(err_text));

@@ -1,4 +1,4 @@
-#include "pfd/byte_string.hpp"
+#include "byte_string.hpp"
 
 #include <array>
 #include <cstdint>

@@ -1,17 +1,17 @@
 #include "pfd/client.hpp"
 
-#include "client_support.hpp"
-#include "pfd/client_connection.hpp"
-#include "pfd/context.hpp"
-#include "pfd/lifecycle.hpp"
-#include "pfd/unix_socket.hpp"
+#include "client_access.hpp"
+#include "client_engine.hpp"
+#include "config.hpp"
+#include "context.hpp"
+#include "lifecycle.hpp"
+#include "pfd/version.hpp"
+#include "unix_socket.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,51 +21,37 @@
 
 namespace pfd {
 
-namespace {
-
-constexpr int forwardable_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-/// While alive, the forwardable signals wait in a signalfd instead of
-/// acting on this process; the previous mask comes back after.
-class forwarded_signals {
-public:
-    forwarded_signals()
-    {
-        sigset_t set;
-        sigemptyset(&set);
-        for (int s : forwardable_signals) sigaddset(&set, s);
-        ::pthread_sigmask(SIG_BLOCK, &set, &previous_);
-        fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-        if (!fd_) {
-            ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-            throw_errno("signalfd");
-        }
-    }
-    ~forwarded_signals() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-    forwarded_signals(const forwarded_signals&) = delete;
-    forwarded_signals& operator=(const forwarded_signals&) = delete;
-
-    int fd() const noexcept { return fd_.get(); }
-
-    /// The next pending signal, 0 if none.
-    int next() const noexcept
-    {
-        signalfd_siginfo info{};
-        return ::read(fd_.get(), &info, sizeof info) == sizeof info ? static_cast<int>(info.ssi_signo) : 0;
-    }
-
-private:
-    sigset_t previous_;
-    unique_fd fd_;
-};
-
-unique_fd pipe_end(unique_fd& other_end)
+exec_plan client_access::plan(const command& cmd, const std::map<int, int>& fds)
 {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe2");
-    other_end.reset(p[1]);
-    return unique_fd(p[0]);
+    exec_plan plan;
+    plan.request.argv = cmd.argv;
+    plan.request.env = cmd.env ? *cmd.env : current_environment();
+    plan.request.cwd = cmd.cwd.empty() ? current_directory() : cmd.cwd;
+    plan.request.umask = current_umask();
+    plan.request.client = fmt::format("libpfd/{} {}", version(), build_id());
+    plan.attach(fds);
+    return plan;
 }
+
+std::map<int, int> client_access::descriptors(const command& cmd)
+{
+    return cmd.fds ? *cmd.fds : std::map<int, int>{{0, 0}, {1, 1}, {2, 2}};
+}
+
+std::vector<unique_fd> client_access::capture_pipes(std::map<int, int>& fds, unique_fd& out, unique_fd& err)
+{
+    std::vector<unique_fd> theirs;
+    for (auto [target, ours] : {std::pair{1, &out}, std::pair{2, &err}}) {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe2");
+        ours->reset(p[0]);
+        theirs.emplace_back(p[1]);
+        fds[target] = p[1];
+    }
+    return theirs;
+}
+
+namespace {
 
 /// Reads what is there into `out`; false at end of file.
 bool drain(int fd, std::string& out)
@@ -82,59 +68,53 @@ bool drain(int fd, std::string& out)
     }
 }
 
-/// One run over `conn`: sends the request, then reads events (and
-/// `outputs`, the capture pipes, until their end) until `exited`.
-exited_event run_on(client_connection& conn, const std::string& path, const prepared_run& run,
-                    const run_options& options, std::vector<std::pair<unique_fd, std::string*>> outputs = {},
-                    std::vector<unique_fd> close_after_send = {})
+/// One run: the request, then events (and `outputs`, the capture pipes,
+/// until their end) until `exited`. `theirs`, the command's ends of those
+/// pipes, is closed once sent: only the command may hold them.
+exited_event run_on(daemon_connection& conn, const exec_plan& plan, const run_options& options,
+                    std::vector<std::pair<unique_fd, std::string*>> outputs = {},
+                    std::vector<unique_fd> theirs = {})
 {
-    check_daemon_owner(conn.fd(), path);
-    std::optional<forwarded_signals> signals;
-    if (options.forward_signals) signals.emplace();
-    try {
-        conn.send_exec(run.request, run.attached);
-    } catch (const std::system_error&) {
-        // The daemon may have refused before reading it all: its reason then.
-        while (conn.read_some())
-            while (auto line = conn.buffered_line()) take_event(*line, options);
-        throw;
-    }
-    close_after_send.clear(); // the command's ends of the pipes: only it may hold them
+    std::vector<int> forwarded;
+    if (options.forward_signals) forwarded.assign(std::begin(terminating_signals), std::end(terminating_signals));
+    exec_run run(conn, plan, std::move(forwarded));
+    theirs.clear();
     std::optional<exited_event> exited;
+    std::vector<pollfd> pipes;
     for (;;) {
-        while (!exited)
-            if (auto line = conn.buffered_line())
-                exited = take_event(*line, options);
-            else
-                break;
         std::erase_if(outputs, [](auto& o) { return !o.first; });
         if (exited && outputs.empty()) return *exited;
-        std::vector<pollfd> p;
-        if (!exited) p.push_back({conn.fd(), POLLIN, 0});
-        for (auto& o : outputs) p.push_back({o.first.get(), POLLIN, 0});
-        if (signals) p.push_back({signals->fd(), POLLIN, 0});
-        if (::poll(p.data(), p.size(), -1) < 0) {
-            if (errno == EINTR) continue;
-            throw_errno("poll");
-        }
-        std::size_t i = 0;
-        if (!exited && p[i++].revents && !conn.read_some())
+        pipes.clear();
+        for (auto& o : outputs) pipes.push_back({o.first.get(), POLLIN, 0});
+        auto next = run.next(pipes);
+        if (std::holds_alternative<exec_run::connection_lost>(next))
             throw std::runtime_error(fmt::format("the daemon on '{}' closed the connection before the command ended",
-                                                 path));
-        for (auto& o : outputs)
-            if (p[i++].revents && !drain(o.first.get(), *o.second)) o.first.reset();
-        if (signals && p[i].revents)
-            while (int signo = signals->next()) conn.send_signal(signo);
+                                                 conn.path()));
+        if (auto* ev = std::get_if<event>(&next)) {
+            if (options.on_event) options.on_event(*ev);
+            if (auto* end = std::get_if<exited_event>(ev)) exited = *end;
+        }
+        for (std::size_t i = 0; i < pipes.size(); ++i)
+            if (pipes[i].revents && !drain(outputs[i].first.get(), *outputs[i].second)) outputs[i].first.reset();
     }
 }
 
 } // namespace
 
-client::client(std::string socket_path) : socket_(std::move(socket_path)) {}
+client::client(std::string socket_path)
+    : client(std::move(socket_path), load_config(default_config_files()).trust_daemon_uids)
+{
+}
+
+client::client(std::string socket_path, std::vector<uid_t> trusted_daemon_uids)
+    : socket_(std::move(socket_path)), trusted_(std::move(trusted_daemon_uids))
+{
+}
 
 client client::discover()
 {
-    return client(resolve_context({}, {}).where.socket);
+    context ctx = resolve_context({}, {});
+    return client(ctx.where.socket, ctx.cfg.trust_daemon_uids);
 }
 
 client client::connect_or_start(std::string socket_path, std::vector<std::string> daemon_argv,
@@ -169,37 +149,34 @@ client client::connect_or_start(std::string socket_path, std::vector<std::string
 
 exited_event client::run(const command& cmd, const run_options& options) const
 {
-    client_connection conn(socket_);
-    return run_on(conn, socket_, prepare_run(cmd, descriptor_plan(cmd)), options);
+    auto plan = client_access::plan(cmd, client_access::descriptors(cmd));
+    daemon_connection conn(socket_, trusted_);
+    return run_on(conn, plan, options);
 }
 
 captured client::run_capture(const command& cmd, const run_options& options) const
 {
     captured result;
-    std::vector<unique_fd> theirs(2);
+    auto fds = client_access::descriptors(cmd);
+    unique_fd out, err;
+    auto theirs = client_access::capture_pipes(fds, out, err);
+    auto plan = client_access::plan(cmd, fds);
+    daemon_connection conn(socket_, trusted_);
     std::vector<std::pair<unique_fd, std::string*>> outputs;
-    outputs.emplace_back(pipe_end(theirs[0]), &result.out);
-    outputs.emplace_back(pipe_end(theirs[1]), &result.err);
-    auto plan = descriptor_plan(cmd);
-    plan[1] = theirs[0].get();
-    plan[2] = theirs[1].get();
-    client_connection conn(socket_);
-    result.exit = run_on(conn, socket_, prepare_run(cmd, plan), options, std::move(outputs), std::move(theirs));
+    outputs.emplace_back(std::move(out), &result.out);
+    outputs.emplace_back(std::move(err), &result.err);
+    result.exit = run_on(conn, plan, options, std::move(outputs), std::move(theirs));
     return result;
 }
 
 namespace {
 
-/// Sends a request without arguments; true when the first answer is the
-/// event `expected`.
-bool answered(const std::string& socket, std::string_view op, std::string_view expected) noexcept
+/// True when the daemon answers `req` with an event of type `Expected`.
+template <typename Expected>
+bool answered(const client& c, const std::vector<uid_t>& trusted, const request& req) noexcept
 {
     try {
-        std::string line = client_connection(socket).request(op);
-        if (line.empty()) return false;
-        auto ev = parse_event(line);
-        auto* other = std::get_if<other_event>(&ev);
-        return other && other->name == expected;
+        return std::holds_alternative<Expected>(daemon_connection(c.socket_path(), trusted).ask(req));
     } catch (const std::exception&) {
         return false;
     }
@@ -207,7 +184,7 @@ bool answered(const std::string& socket, std::string_view op, std::string_view e
 
 } // namespace
 
-bool client::ping() const noexcept { return answered(socket_, "ping", "pong"); }
-bool client::stop() const noexcept { return answered(socket_, "stop", "stopping"); }
+bool client::ping() const noexcept { return answered<pong_event>(*this, trusted_, ping_request{}); }
+bool client::stop() const noexcept { return answered<stopping_event>(*this, trusted_, stop_request{}); }
 
 } // namespace pfd

@@ -1,7 +1,7 @@
-#include "pfd/config.hpp"
+#include "config.hpp"
 
 #include "pfd/discovery.hpp"
-#include "pfd/signals.hpp"
+#include "signals.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "pfd/context.hpp"
+#include "context.hpp"
 
 #include <unistd.h>
 

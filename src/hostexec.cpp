@@ -1,66 +1,27 @@
-#include "pfd/hostexec.hpp"
+// hostexec's main path: the request for this process, a trusted daemon
+// (started when asked to), then the command's events until it ends.
 
-#include "client_support.hpp"
-#include "pfd/client_connection.hpp"
-#include "pfd/config.hpp"
-#include "pfd/context.hpp"
-#include "pfd/discovery.hpp"
-#include "pfd/hostexec_options.hpp"
-#include "pfd/pty.hpp"
-#include "pfd/shim.hpp"
-#include "pfd/signals.hpp"
-#include "pfd/unix_socket.hpp"
+#include "hostexec.hpp"
+
+#include "client_engine.hpp"
+#include "context.hpp"
+#include "hostexec_parts.hpp"
+#include "shim.hpp"
 #include "pfd/version.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/resource.h>
-#include <sys/signalfd.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
+#include <cstdlib>
 #include <map>
-#include <string>
-#include <variant>
-#include <vector>
 
 #include <fmt/format.h>
 
 namespace pfd {
 
 namespace {
-
-// hostexec's own failures, as env(1), timeout(1) and podman report them.
-constexpr int exit_failure = 125;
-constexpr int exit_not_executable = 126;
-constexpr int exit_not_found = 127;
-
-/// Signals that reach the command's process group instead of hostexec.
-constexpr int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-/// A failure of hostexec itself: message and exit status.
-struct failure {
-    int status;
-    std::string message;
-};
-
-/// The working directory, as hostexec reports failing to find it.
-std::string working_directory()
-{
-    try {
-        return current_directory();
-    } catch (const std::system_error& e) {
-        throw failure{exit_failure, e.what()};
-    }
-}
 
 std::string_view name_of(std::string_view entry)
 {
@@ -88,178 +49,67 @@ std::vector<std::string> command_environment(const hostexec_options& o)
     return env;
 }
 
-/// Ends this process the way the command ended: same signal, no core dump.
-[[noreturn]] void die_of(int signo)
+/// The request for this process: argv, environment, directory, umask; the
+/// descriptors are attached by the caller.
+exec_request request_for(const hostexec_options& o)
 {
-    rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    ::signal(signo, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, signo);
-    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
-    ::raise(signo);
-    ::_exit(128 + signo); // a signal whose default is not to terminate
-}
-
-/// Stops this process with `signo` as a local job would stop; returns once
-/// continued (SIGCONT from the shell's `fg`).
-void stop_self(int signo)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, signo);
-    ::signal(signo, SIG_DFL);
-    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
-    ::raise(signo == SIGSTOP ? SIGSTOP : signo);
-    ::sigprocmask(SIG_BLOCK, &set, nullptr);
-}
-
-int status_for(errc code)
-{
-    switch (code) {
-    case errc::not_found:
-        return exit_not_found;
-    case errc::not_executable:
-        return exit_not_executable;
-    default:
-        return exit_failure;
+    exec_request req;
+    req.argv = o.command;
+    req.env = command_environment(o);
+    if (o.directory.empty() || o.directory[0] != '/') {
+        try {
+            req.cwd = current_directory();
+        } catch (const std::system_error& e) {
+            throw failure{125, e.what()};
+        }
+        if (!o.directory.empty()) req.cwd += "/" + o.directory;
+    } else {
+        req.cwd = o.directory;
     }
+    req.umask = current_umask();
+    req.detach = o.detach;
+    req.client = fmt::format("hostexec/{} {}", version(), build_id());
+    return req;
 }
 
-/// After a failed send: the error event the daemon sent before it closed.
-std::optional<error_event> read_refusal(client_connection& conn) noexcept
+/// Descriptors 0-2 as they are here (closed here, closed there), or the
+/// pty's slave for all three; then --forward-fd.
+std::map<int, int> descriptor_plan(const hostexec_options& o, const terminal_session* terminal)
 {
+    std::map<int, int> fds;
+    for (int fd = 0; fd <= 2; ++fd)
+        if (terminal)
+            fds[fd] = terminal->pty.slave.get();
+        else if (::fcntl(fd, F_GETFD) >= 0)
+            fds[fd] = fd;
+    for (int fd : o.forward_fds) {
+        if (::fcntl(fd, F_GETFD) < 0)
+            throw failure{125, fmt::format("--forward-fd={}: {}", fd, std::strerror(errno))};
+        fds[fd] = fd;
+    }
+    return fds;
+}
+
+/// A connection to the daemon of `ctx`; with -C or [discovery] autostart
+/// one is started when none answers, with fallback = "local" the command
+/// runs here instead.
+daemon_connection reach_daemon(const hostexec_options& o, const context& ctx, const exec_request& req)
+{
+    bool may_start = o.create || ctx.cfg.autostart;
     try {
-        for (;;) {
-            while (auto line = conn.buffered_line()) {
-                event ev = parse_event(*line);
-                if (auto* error = std::get_if<error_event>(&ev)) return *error;
-            }
-            if (!conn.read_some()) return std::nullopt;
+        try {
+            return daemon_connection(ctx.where.socket, ctx.cfg.trust_daemon_uids);
+        } catch (const std::system_error& e) {
+            bool nobody = e.code().value() == ENOENT || e.code().value() == ECONNREFUSED;
+            if (nobody && !may_start && ctx.cfg.fallback_local) run_here(req);
+            if (!nobody || !may_start)
+                throw failure{125, fmt::format("{} (is the pfd daemon running? -C starts one)", e.what())};
         }
-    } catch (const std::exception&) {
-        return std::nullopt;
+        start_daemon(ctx.where, ctx.cfg);
+        return daemon_connection(ctx.where.socket, ctx.cfg.trust_daemon_uids);
+    } catch (const std::exception& e) {
+        throw failure{125, e.what()};
     }
-}
-
-/// Programs that hand work to something long-lived and return ([exec]
-/// no_tty; by default host-spawn's and distrobox's list): given a pty, what
-/// they start would die with it. They run without one unless -t is given.
-bool wants_tty(const hostexec_options& o, const config& cfg)
-{
-    if (o.detach || o.tty == tty_mode::never) return false;
-    if (o.tty == tty_mode::always) return true;
-    if (!::isatty(0) || !::isatty(1)) return false;
-    std::string_view program = o.command[0];
-    program = program.substr(program.rfind('/') + 1);
-    return std::find(cfg.no_tty.begin(), cfg.no_tty.end(), program) == cfg.no_tty.end();
-}
-
-/// The local side of pseudo-terminal mode: the pty, the raw local
-/// terminal and the relay between them.
-struct terminal_session {
-    pty_pair pty;
-    std::optional<scoped_raw_mode> raw;
-    std::optional<pty_relay> relay;
-
-    terminal_session()
-    {
-        termios modes{};
-        const termios* from = nullptr;
-        if (::tcgetattr(0, &modes) == 0) from = &modes;
-        auto size = terminal_size(1);
-        if (!size) size = terminal_size(0);
-        pty = open_pty(from, size ? &*size : nullptr);
-        if (!from) {
-            // stdin is not a terminal (e.g. a pipe): do not echo what is piped in.
-            termios t{};
-            if (::tcgetattr(pty.slave.get(), &t) == 0) {
-                t.c_lflag &= static_cast<tcflag_t>(~(ECHO | ECHONL));
-                ::tcsetattr(pty.slave.get(), TCSANOW, &t);
-            }
-        }
-    }
-
-    /// Once the slave is handed over: raw mode locally, relay running.
-    void start()
-    {
-        termios t{};
-        cc_t eof = 4; // ^D
-        if (::tcgetattr(pty.slave.get(), &t) == 0) eof = t.c_cc[VEOF];
-        pty.slave.reset(); // the command holds it now; EIO on the master then means "all closed"
-        raw.emplace(0);
-        relay.emplace(0, 1, pty.master.get(), eof);
-    }
-
-    void resize() const
-    {
-        auto size = terminal_size(1);
-        if (!size) size = terminal_size(0);
-        if (size) ::ioctl(pty.master.get(), TIOCSWINSZ, &*size);
-    }
-};
-
-/// Sends the request, then relays signals (and the terminal) until the
-/// command's end.
-/// [discovery] fallback = "local": no daemon to be had, so the command runs
-/// here, in this process, with the environment and directory it would have
-/// had (descriptors are ours already).
-[[noreturn]] void run_here(const hostexec_options& o, const exec_request& req)
-{
-    if (!o.directory.empty() && ::chdir(req.cwd.c_str()) < 0)
-        throw failure{exit_failure, fmt::format("cannot change directory to '{}': {}", req.cwd, std::strerror(errno))};
-    std::vector<char*> argv, envp;
-    for (auto& a : req.argv) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    for (auto& e : req.env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    ::execvpe(argv[0], argv.data(), envp.data());
-    if (errno == ENOENT) throw failure{exit_not_found, fmt::format("'{}': command not found", req.argv[0])};
-    throw failure{exit_not_executable, fmt::format("'{}': {}", req.argv[0], std::strerror(errno))};
-}
-
-/// pfd next to this hostexec (an install or a build tree), else from PATH.
-std::string pfd_program()
-{
-    std::string self = self_executable();
-    std::string sibling = self.substr(0, self.rfind('/') + 1) + "pfd";
-    return ::access(sibling.c_str(), X_OK) == 0 ? sibling : "pfd";
-}
-
-/// Runs `pfd start` for `where` and waits for it: it returns once the daemon
-/// is ready (or has failed, having said why on our stderr).
-void start_daemon(const hostexec_options& o, const discovery_result& where, const config& cfg)
-{
-    // Inside a container the daemon belongs on the host: [discovery]
-    // autostart_command says how to get there (e.g. flatpak-spawn --host pfd start).
-    std::vector<std::string> args = cfg.autostart_command;
-    if (args.empty()) args = {pfd_program(), "start"};
-    const std::string pfd = args[0];
-    args.insert(args.end(), {"--socket", where.socket});
-    if (!where.project.empty()) args.insert(args.end(), {"--project", where.project});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0) throw failure{exit_failure, fmt::format("cannot start '{}': {}", pfd, std::strerror(errno))};
-    if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        int out = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-        ::dup2(out, 0);
-        ::dup2(2, 1); // pfd start reports on stdout; keep hostexec's stdout for the command
-        ::execvp(argv[0], argv.data());
-        fmt::print(stderr, "hostexec: cannot run '{}': {}\n", pfd, std::strerror(errno));
-        ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        throw failure{exit_failure, fmt::format("could not start a daemon on '{}'", where.socket)};
-    (void)o;
 }
 
 int run(const hostexec_options& o)
@@ -268,90 +118,26 @@ int run(const hostexec_options& o)
     try {
         ctx = resolve_context(o.socket, o.project);
     } catch (const std::exception& e) {
-        throw failure{exit_failure, e.what()};
+        throw failure{125, e.what()};
     }
-
-    exec_request req;
-    req.argv = o.command;
-    req.env = command_environment(o);
-    req.cwd = o.directory.empty() || o.directory[0] != '/' ? working_directory() : o.directory;
-    if (!o.directory.empty() && o.directory[0] != '/') req.cwd += "/" + o.directory;
-    req.umask = current_umask();
-    req.detach = o.detach;
-    req.client = fmt::format("hostexec/{} {}", version(), build_id());
-
+    exec_plan plan{request_for(o), {}};
     std::optional<terminal_session> terminal;
-    std::map<int, int> fds; // target -> descriptor here
-    if (wants_tty(o, ctx.cfg)) {
-        try {
-            terminal.emplace();
-        } catch (const std::exception& e) {
-            throw failure{exit_failure, fmt::format("cannot open a pseudo-terminal: {}", e.what())};
-        }
-        req.tty = true;
-        for (int fd = 0; fd <= 2; ++fd) fds[fd] = terminal->pty.slave.get();
-    } else {
-        for (int fd = 0; fd <= 2; ++fd)
-            if (::fcntl(fd, F_GETFD) >= 0) fds[fd] = fd; // closed here, closed there
-    }
-    for (int fd : o.forward_fds) {
-        if (::fcntl(fd, F_GETFD) < 0)
-            throw failure{exit_failure, fmt::format("--forward-fd={}: {}", fd, std::strerror(errno))};
-        fds[fd] = fd;
-    }
-    std::vector<int> attached;
-    for (auto [target, source] : fds) {
-        req.fds.push_back(target);
-        attached.push_back(source);
-    }
+    if (wants_tty(o, ctx.cfg)) terminal.emplace();
+    plan.request.tty = terminal.has_value();
+    plan.attach(descriptor_plan(o, terminal ? &*terminal : nullptr));
 
-    const std::string& path = ctx.where.socket;
-    std::optional<client_connection> conn;
+    daemon_connection conn = reach_daemon(o, ctx, plan.request);
+    // Job control's signals go to the command too: it stops, and we stop
+    // when the daemon says it did.
+    std::optional<exec_run> session;
     try {
-        conn.emplace(path);
+        std::vector<int> forwarded(std::begin(terminating_signals), std::end(terminating_signals));
+        forwarded.insert(forwarded.end(), {SIGTSTP, SIGTTIN, SIGTTOU});
+        session.emplace(conn, plan, std::move(forwarded), std::vector<int>{SIGCONT, SIGWINCH});
     } catch (const std::system_error& e) {
-        int err = e.code().value();
-        bool nobody = err == ENOENT || err == ECONNREFUSED;
-        if (nobody && ctx.cfg.fallback_local && !(o.create || ctx.cfg.autostart)) run_here(o, req);
-        if (!nobody || !(o.create || ctx.cfg.autostart))
-            throw failure{exit_failure, fmt::format("{} (is the pfd daemon running? -C starts one)", e.what())};
-        start_daemon(o, ctx.where, ctx.cfg);
-        try {
-            conn.emplace(path);
-        } catch (const std::exception& again) {
-            throw failure{exit_failure, again.what()};
-        }
-    } catch (const std::exception& e) {
-        throw failure{exit_failure, e.what()};
+        throw failure{125, fmt::format("cannot send the request to '{}': {}", conn.path(), e.what())};
     }
-
-    // Our descriptors go only to a daemon of our own uid (or root's) unless
-    // the configuration trusts another: the kernel says who listens.
-    uid_t daemon_uid = peer_of(conn->fd()).uid;
-    if (daemon_uid != ::getuid() && daemon_uid != 0 &&
-        std::find(ctx.cfg.trust_daemon_uids.begin(), ctx.cfg.trust_daemon_uids.end(), daemon_uid) ==
-            ctx.cfg.trust_daemon_uids.end())
-        throw failure{exit_failure, fmt::format("the daemon on '{}' runs as uid {}, not as you; refusing to hand it "
-                                                "anything ([discovery] trust_daemon_uids)",
-                                                path, daemon_uid)};
-
-    sigset_t handled;
-    sigemptyset(&handled);
-    for (int s : forwarded_signals) sigaddset(&handled, s);
-    for (int s : {SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT, SIGWINCH}) sigaddset(&handled, s);
-    ::sigprocmask(SIG_BLOCK, &handled, nullptr);
-    unique_fd sigfd(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
-    if (!sigfd) throw failure{exit_failure, fmt::format("signalfd: {}", std::strerror(errno))};
-
-    try {
-        conn->send_exec(req, attached);
-    } catch (const std::exception& e) {
-        // The daemon may have refused us before reading everything: its
-        // reason, if it sent one, is more useful than EPIPE.
-        std::string why = e.what();
-        if (auto refusal = read_refusal(*conn)) throw failure{status_for(refusal->code), refusal->message};
-        throw failure{exit_failure, fmt::format("cannot send the request to '{}': {}", path, why)};
-    }
+    if (o.json) session->echo = stderr;
     if (terminal) terminal->start();
 
     auto resumed = [&] {
@@ -359,30 +145,31 @@ int run(const hostexec_options& o)
             terminal->raw->resume();
             terminal->resize();
         }
-        conn->send_signal(SIGCONT);
+        conn.send_signal(SIGCONT);
     };
-
-    std::uint64_t id = 0;
-    std::vector<pollfd> pfds;
     for (;;) {
-        while (auto line = conn->buffered_line()) {
-            if (o.json) fmt::print(stderr, "{}\n", *line);
-            event ev;
-            try {
-                ev = parse_event(*line);
-            } catch (const protocol_error& e) {
-                throw failure{exit_failure, fmt::format("unexpected answer from the daemon: {}", e.what())};
-            }
-            if (auto* accepted = std::get_if<accepted_event>(&ev)) id = accepted->id;
+        std::span<pollfd> relay;
+        if (terminal) relay = terminal->poll_set();
+        auto next = session->next(relay);
+        if (std::holds_alternative<exec_run::fds_ready>(next)) {
+            terminal->handle_ready();
+        } else if (auto* caught = std::get_if<exec_run::signal_caught>(&next)) {
+            if (caught->signo == SIGWINCH && terminal) terminal->resize();
+            if (caught->signo == SIGCONT) resumed();
+        } else if (std::holds_alternative<exec_run::connection_lost>(next)) {
+            if (terminal) terminal->relay->drain(50);
+            throw failure{125, "lost the connection to the daemon before the command ended"};
+        } else {
+            event& ev = std::get<event>(next);
             if (std::holds_alternative<started_event>(ev) && o.detach) {
-                fmt::print("{}\n", id);
+                fmt::print("{}\n", std::get<started_event>(ev).id);
                 return 0;
             }
             if (auto* stopped = std::get_if<stopped_event>(&ev)) {
-                // The command stopped (Ctrl-Z, SIGTTIN...): stop with it, as a
-                // local job would, and resume it when we are resumed.
-                // With a terminal the session leader (pfd-session) reports
-                // the command's stop as SIGSTOP; Ctrl-Z is what stopped it.
+                // Stop with the command, as a local job would, and resume it
+                // when we are resumed. With a terminal the session leader
+                // (pfd-session) reports the command's stop as SIGSTOP;
+                // Ctrl-Z is what stopped it.
                 int signo = terminal && stopped->signo == SIGSTOP ? SIGTSTP : stopped->signo;
                 if (terminal) terminal->raw->suspend();
                 stop_self(signo);
@@ -396,61 +183,8 @@ int run(const hostexec_options& o)
                 if (exited->code) return *exited->code;
                 die_of(exited->signo);
             }
-            if (auto* error = std::get_if<error_event>(&ev)) throw failure{status_for(error->code), error->message};
-        }
-        pfds.assign({{conn->fd(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}});
-        if (terminal) terminal->relay->add_poll(pfds);
-        if (::poll(pfds.data(), pfds.size(), -1) < 0) {
-            if (errno == EINTR) continue;
-            throw failure{exit_failure, fmt::format("poll: {}", std::strerror(errno))};
-        }
-        if (pfds[1].revents & POLLIN) {
-            signalfd_siginfo info;
-            while (::read(sigfd.get(), &info, sizeof info) == sizeof info) {
-                int signo = static_cast<int>(info.ssi_signo);
-                if (signo == SIGWINCH) {
-                    if (terminal) terminal->resize();
-                } else if (signo == SIGCONT) {
-                    resumed();
-                } else {
-                    // TSTP/TTIN/TTOU too: the command stops, and we stop
-                    // when the daemon says it did.
-                    conn->send_signal(signo);
-                }
-            }
-        }
-        if (terminal) terminal->relay->handle(pfds, 2);
-        if (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            bool open;
-            try {
-                open = conn->read_some();
-            } catch (const std::exception& e) {
-                throw failure{exit_failure, e.what()};
-            }
-            if (!open) {
-                if (terminal) terminal->relay->drain(50);
-                throw failure{exit_failure, "lost the connection to the daemon before the command ended"};
-            }
         }
     }
-}
-
-/// A shim started by pfd for its own name is on the daemon's side already:
-/// run the real program from PATH, never the daemon again.
-[[noreturn]] void run_real_program(const hostexec_options& o)
-{
-    const char* path = std::getenv("PATH");
-    auto real = find_real_program(o.shim, path ? path : "/usr/local/bin:/usr/bin:/bin", self_executable());
-    if (!real)
-        throw failure{exit_not_found,
-                      fmt::format("{}: no program of that name besides shims of hostexec in PATH", o.shim)};
-    ::unsetenv(shim_guard_variable);
-    std::vector<char*> argv;
-    for (auto& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(real->c_str(), argv.data());
-    throw failure{errno == ENOENT ? exit_not_found : exit_not_executable,
-                  fmt::format("{}: {}", *real, std::strerror(errno))};
 }
 
 } // namespace
@@ -471,7 +205,7 @@ int hostexec_main(int argc, char** argv)
             try {
                 install_shims(shims->dir, shims->names, self_executable());
             } catch (const std::exception& e) {
-                throw failure{exit_failure, e.what()};
+                throw failure{125, e.what()};
             }
             return 0;
         }
@@ -483,10 +217,17 @@ int hostexec_main(int argc, char** argv)
         return run(o);
     } catch (const usage_error& e) {
         fmt::print(stderr, "hostexec: {}\n", e.message);
-        return exit_failure;
+        return 125;
     } catch (const failure& f) {
         fmt::print(stderr, "hostexec: {}\n", f.message);
         return f.status;
+    } catch (const protocol_error& e) {
+        // The daemon refused or could not start the command.
+        fmt::print(stderr, "hostexec: {}\n", e.what());
+        return exit_status_for(e.code());
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "hostexec: {}\n", e.what());
+        return 125;
     }
 }
 

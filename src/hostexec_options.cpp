@@ -1,4 +1,4 @@
-#include "pfd/hostexec_options.hpp"
+#include "hostexec_options.hpp"
 
 #include <charconv>
 #include <optional>

@@ -1,7 +1,7 @@
-#include "pfd/lifecycle.hpp"
+#include "lifecycle.hpp"
 
 #include "pfd/error.hpp"
-#include "pfd/unix_socket.hpp"
+#include "unix_socket.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

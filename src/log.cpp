@@ -1,4 +1,4 @@
-#include "pfd/log.hpp"
+#include "log.hpp"
 
 namespace pfd {
 

@@ -1,4 +1,4 @@
-#include "pfd/pty.hpp"
+#include "pty.hpp"
 
 #include "pfd/error.hpp"
 

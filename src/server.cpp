@@ -1,16 +1,16 @@
 #include "pfd/server.hpp"
 
-#include "pfd/log.hpp"
-#include "pfd/spawner.hpp"
-#include "pfd/systemd.hpp"
-#include "pfd/version.hpp"
-#include "pfd/unix_socket.hpp"
+#include "listening_socket.hpp"
+#include "log.hpp"
 #include "session.hpp"
 #include "session_registry.hpp"
+#include "spawner.hpp"
+#include "systemd.hpp"
+#include "pfd/version.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/post.hpp>
@@ -25,18 +25,16 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace pfd {
 
 using asio::awaitable;
 using asio::use_awaitable;
+using asio::experimental::as_tuple;
 using stream = asio::local::stream_protocol;
 
 namespace {
@@ -56,125 +54,61 @@ std::optional<int> ready_fd_from_environment()
     return static_cast<int>(fd);
 }
 
+std::uint64_t resident_kib()
+{
+    long pages = 0, resident = 0;
+    std::FILE* st = std::fopen("/proc/self/statm", "r");
+    if (!st) return 0;
+    if (std::fscanf(st, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(st);
+    return static_cast<std::uint64_t>(resident * (::sysconf(_SC_PAGESIZE) / 1024));
+}
+
 } // namespace
+
+/// Where the daemon is in its life. serving -> draining (SIGTERM, `stop`)
+/// or -> handing_over (`restart`, an upgrade); either -> stopped.
+enum class daemon_state { serving, draining, handing_over, stopped };
 
 struct server::impl {
     server_options options;
     asio::io_context io;
+    std::optional<listening_socket> listener;
     stream::acceptor acceptor{io};
-    asio::signal_set stop_signals{io, SIGINT, SIGTERM};
-    asio::signal_set reload_signals{io, SIGHUP};
     // SIGCHLD only as a wake-up: children are still waited on through their
-    // pidfds; this tells sessions that a command may have stopped.
-    asio::signal_set child_signals{io, SIGCHLD};
+    // pidfds; it tells sessions that a command may have stopped.
+    asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
     asio::strand<asio::io_context::executor_type> control{io.get_executor()};
     asio::steady_timer drained{control};
     session_registry registry;
-    ino_t socket_inode = 0;
-    bool owns_socket_file = true;
-    bool stopping = false;
-    bool handed_over = false;
-    bool stopped = false;
+    daemon_state state = daemon_state::serving; ///< changed on `control` only
+    std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
     /// What new sessions use; replaced whole by a reload. (A mutex, not
     /// std::atomic<std::shared_ptr>: libstdc++ 12's crashed here.)
     std::shared_ptr<const server_options> live;
     mutable std::mutex live_mutex;
-    std::mutex reload_mutex;
+    std::mutex reload_mutex; ///< one reload or restart at a time
+    bool handed_over = false; ///< under reload_mutex: a successor was started
+
+    daemon_hooks hooks{[this] { return reload(); }, [this] { return status(); }, [this] { return restart(); },
+                       [this](std::string_view build) { client_build_seen(build); },
+                       [this] { asio::co_spawn(control, shutdown(), asio::detached); }};
+
+    explicit impl(server_options o) : options(std::move(o)), live(std::make_shared<const server_options>(options))
+    {
+        signals.add(SIGCHLD);
+    }
 
     std::shared_ptr<const server_options> current() const
     {
         std::lock_guard lock(live_mutex);
         return live;
     }
-    daemon_hooks hooks{[this] { return reload(); }, [this] { return status_line(); }, [this] { return restart(); },
-                       [this](std::string_view build) { client_build_seen(build); },
-                       [this] { asio::co_spawn(control, shutdown(), asio::detached); }};
-
-    /// Hands the listening socket to a successor (the binary on disk), then
-    /// stops accepting and lets running commands finish: no client is
-    /// refused, no command is cut short. "" when done, else why not.
-    std::string restart()
-    {
-        std::lock_guard lock(reload_mutex);
-        if (!options.hand_over) return "this daemon cannot hand its socket over";
-        if (handed_over) return {};
-        pid_t successor;
-        try {
-            successor = options.hand_over(acceptor.native_handle());
-        } catch (const std::exception& e) {
-            log(log_level::error, "restart failed, still serving: {}", e.what());
-            return std::string("restart failed, still serving: ") + e.what();
-        }
-        handed_over = true;
-        log(log_level::info, "handed the socket to pid {}; finishing running commands", successor);
-        asio::co_spawn(control, retire(), asio::detached);
-        return {};
-    }
-
-    /// After a hand-over: accept no more, finish what runs, leave the socket
-    /// file and pidfile to the successor.
-    awaitable<void> retire()
-    {
-        if (stopping) co_return;
-        stopping = true;
-        owns_socket_file = false;
-        asio::error_code ignored;
-        acceptor.close(ignored);
-        while (registry.size() > 0) co_await drain_for(std::chrono::hours(24));
-        stopped = true;
-        stop_signals.cancel(ignored);
-        child_signals.cancel(ignored);
-        reload_signals.cancel(ignored);
-    }
-
-    /// A client of another build: if our binary was replaced on disk since
-    /// we started, replace ourselves with it (once).
-    void client_build_seen(std::string_view build)
-    {
-        if (build.empty() || build == build_id() || options.executable.empty() || handed_over) return;
-        struct stat on_disk {
-        }, running{};
-        if (::stat(options.executable.c_str(), &on_disk) < 0 || ::stat("/proc/self/exe", &running) < 0) return;
-        if (on_disk.st_ino == running.st_ino && on_disk.st_dev == running.st_dev) return;
-        log(log_level::info, "a client of build {} and a new '{}' on disk: replacing this daemon", build,
-            options.executable);
-        asio::post(control, [this] { restart(); });
-    }
-    std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
-
-    /// The `status` event: who we are and how we do (spec §7).
-    std::string status_line() const
-    {
-        auto f = registry.snapshot();
-        long rss_kib = 0;
-        if (std::FILE* st = std::fopen("/proc/self/statm", "r")) {
-            long pages = 0, resident = 0;
-            if (std::fscanf(st, "%ld %ld", &pages, &resident) == 2)
-                rss_kib = resident * (::sysconf(_SC_PAGESIZE) / 1024);
-            std::fclose(st);
-        }
-        auto uptime =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at);
-        nlohmann::ordered_json j{{"event", "status"},
-                                 {"pid", ::getpid()},
-                                 {"socket", options.socket_path},
-                                 {"uptime_ms", uptime.count()},
-                                 {"version", std::string(version())},
-                                 {"build", std::string(build_id())},
-                                 {"running", f.running},
-                                 {"served", f.served},
-                                 {"latency_mean_us", f.latency_mean_us},
-                                 {"latency_p99_us", f.latency_p99_us},
-                                 {"rss_kib", rss_kib}};
-        return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-    }
-
-    explicit impl(server_options o) : options(std::move(o)), live(std::make_shared<const server_options>(options)) {}
 
     /// Re-reads the configuration; "" when applied, else why it was not
     /// (the running one stays). What cannot change while running (socket,
-    /// threads) is kept.
+    /// threads, applets) is kept.
     std::string reload()
     {
         std::lock_guard lock(reload_mutex);
@@ -198,54 +132,81 @@ struct server::impl {
         }
     }
 
-    void open_socket()
+    /// Hands the listening socket to a successor (the binary on disk), then
+    /// stops accepting and lets running commands finish: no client is
+    /// refused, no command is cut short. "" when done, else why not.
+    std::string restart()
     {
-        if (auto activated = activated_socket()) {
-            // systemd owns this socket (and its file): we only serve it.
-            // Unless a predecessor handed it over: then it is ours now.
-            owns_socket_file = std::getenv("PFD_HANDOFF") != nullptr;
-            ::unsetenv("PFD_HANDOFF");
-            struct stat st {};
-            if (owns_socket_file && ::stat(options.socket_path.c_str(), &st) == 0) socket_inode = st.st_ino;
-            acceptor.assign(stream(), *activated);
-            return;
+        std::lock_guard lock(reload_mutex);
+        if (!options.hand_over) return "this daemon cannot hand its socket over";
+        if (handed_over) return {};
+        pid_t successor;
+        try {
+            successor = options.hand_over(acceptor.native_handle());
+        } catch (const std::exception& e) {
+            log(log_level::error, "restart failed, still serving: {}", e.what());
+            return std::string("restart failed, still serving: ") + e.what();
         }
-        unique_fd fd = listen_unix(options.socket_path);
-        struct stat st {};
-        if (::fstat(fd.get(), &st) == 0 && ::stat(options.socket_path.c_str(), &st) == 0) socket_inode = st.st_ino;
-        acceptor.assign(stream(), fd.release());
+        handed_over = true;
+        log(log_level::info, "handed the socket to pid {}; finishing running commands", successor);
+        asio::co_spawn(control, retire(), asio::detached);
+        return {};
     }
 
-    /// Removes the socket file, unless another daemon has replaced it since.
-    void remove_socket() const
+    /// A client of another build: if our binary was replaced on disk since
+    /// we started, replace ourselves with it (once).
+    void client_build_seen(std::string_view build)
     {
-        if (!owns_socket_file) return;
-        struct stat st {};
-        if (::stat(options.socket_path.c_str(), &st) == 0 && st.st_ino == socket_inode)
-            ::unlink(options.socket_path.c_str());
+        if (build.empty() || build == build_id() || options.executable.empty()) return;
+        struct stat on_disk {
+        }, running{};
+        if (::stat(options.executable.c_str(), &on_disk) < 0 || ::stat("/proc/self/exe", &running) < 0) return;
+        if (on_disk.st_ino == running.st_ino && on_disk.st_dev == running.st_dev) return;
+        log(log_level::info, "a client of build {} and a new '{}' on disk: replacing this daemon", build,
+            options.executable);
+        asio::post(control, [this] { restart(); });
     }
 
-    awaitable<void> listener()
+    /// The `status` answer: who we are and how we do (spec §7).
+    status_event status() const
+    {
+        auto f = registry.snapshot();
+        status_event s;
+        s.pid = ::getpid();
+        s.socket = options.socket_path;
+        s.uptime_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::steady_clock::now() - started_at)
+                                                     .count());
+        s.version = version();
+        s.build = build_id();
+        s.running = f.running;
+        s.served = f.served;
+        s.latency_mean_us = f.latency_mean_us;
+        s.latency_p99_us = f.latency_p99_us;
+        s.rss_kib = resident_kib();
+        return s;
+    }
+
+    awaitable<void> accept_loop()
     {
         asio::error_code last_accept_error; // logged once, not at every retry
         for (;;) {
-            auto [ec, socket] =
-                co_await acceptor.async_accept(asio::make_strand(io), asio::experimental::as_tuple(use_awaitable));
+            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), as_tuple(use_awaitable));
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
             if (ec) {
                 // EMFILE and friends: the queue keeps the client waiting; breathe and retry.
                 if (ec != last_accept_error) log(log_level::warn, "accept: {} (retrying)", ec.message());
                 last_accept_error = ec;
                 asio::steady_timer pause(io, std::chrono::milliseconds(50));
-                co_await pause.async_wait(asio::experimental::as_tuple(use_awaitable));
+                co_await pause.async_wait(as_tuple(use_awaitable));
                 continue;
             }
             last_accept_error = {};
             auto ex = socket.get_executor();
-            asio::co_spawn(ex, serve_connection(std::move(socket), current(), registry, hooks),
-                           [](std::exception_ptr e) {
-                               if (e) log(log_level::error, "a session ended abnormally");
-                           });
+            auto s = std::make_shared<session>(std::move(socket), current(), registry, hooks);
+            asio::co_spawn(ex, session::serve(std::move(s)), [](std::exception_ptr e) {
+                if (e) log(log_level::error, "a session ended abnormally");
+            });
         }
     }
 
@@ -254,18 +215,30 @@ struct server::impl {
     {
         if (registry.size() == 0) co_return;
         drained.expires_after(grace);
-        co_await drained.async_wait(asio::experimental::as_tuple(use_awaitable));
+        co_await drained.async_wait(as_tuple(use_awaitable));
     }
 
-    /// Stop accepting, let running commands finish, then TERM and KILL them.
-    awaitable<void> shutdown()
+    void close_acceptor()
     {
-        if (stopping) co_return;
-        stopping = true;
-        notify_systemd("STOPPING=1");
         asio::error_code ignored;
         acceptor.close(ignored);
-        remove_socket();
+    }
+
+    void enter(daemon_state next)
+    {
+        state = next;
+        if (next == daemon_state::stopped) signals.cancel(); // the io_context runs out of work
+    }
+
+    /// SIGTERM or `stop`: accept no more, let running commands finish, then
+    /// TERM and KILL them.
+    awaitable<void> shutdown()
+    {
+        if (state != daemon_state::serving) co_return;
+        enter(daemon_state::draining);
+        notify_systemd("STOPPING=1");
+        close_acceptor();
+        listener->remove_file();
         co_await drain_for(options.stop_grace);
         if (registry.size() > 0) {
             registry.signal_all(SIGTERM);
@@ -273,41 +246,43 @@ struct server::impl {
             co_await drain_for(options.stop_grace);
         }
         registry.signal_all(SIGKILL);
-        stopped = true;
-        stop_signals.cancel(ignored);
-        child_signals.cancel(ignored);
-        reload_signals.cancel(ignored);
+        enter(daemon_state::stopped);
     }
 
-    awaitable<void> reload_watcher()
+    /// After a hand-over: accept no more, finish what runs, leave the socket
+    /// file and pidfile to the successor.
+    awaitable<void> retire()
     {
-        while (!stopped) {
-            auto [ec, signo] = co_await reload_signals.async_wait(asio::experimental::as_tuple(use_awaitable));
-            if (ec) co_return;
-            reload();
-        }
+        if (state != daemon_state::serving) co_return;
+        enter(daemon_state::handing_over);
+        listener->leave_file();
+        close_acceptor();
+        while (registry.size() > 0) co_await drain_for(std::chrono::hours(24));
+        enter(daemon_state::stopped);
     }
 
-    awaitable<void> child_watcher()
+    /// Every signal the daemon handles, in one place.
+    awaitable<void> signal_loop()
     {
-        while (!stopped) {
-            auto [ec, signo] = co_await child_signals.async_wait(asio::experimental::as_tuple(use_awaitable));
+        while (state != daemon_state::stopped) {
+            auto [ec, signo] = co_await signals.async_wait(as_tuple(use_awaitable));
             if (ec) co_return;
-            registry.poke_all();
-        }
-    }
-
-    awaitable<void> signal_watcher()
-    {
-        // shutdown() may run inline from here and finish before this loop
-        // waits again, so its cancel() alone could miss us.
-        while (!stopped) {
-            auto [ec, signo] = co_await stop_signals.async_wait(asio::experimental::as_tuple(use_awaitable));
-            if (ec) co_return;
-            if (!stopping) {
-                asio::co_spawn(control, shutdown(), asio::detached);
-            } else {
-                drained.cancel(); // a second signal skips the rest of the grace period
+            switch (signo) {
+            case SIGCHLD:
+                registry.poke_all();
+                break;
+            case SIGHUP:
+                reload();
+                break;
+            case SIGINT:
+            case SIGTERM:
+                // shutdown() may run inline from here and finish before this
+                // loop waits again: the state, not the cancel, ends the loop.
+                if (state == daemon_state::serving)
+                    asio::co_spawn(control, shutdown(), asio::detached);
+                else
+                    drained.cancel(); // a second signal skips the rest of the grace period
+                break;
             }
         }
     }
@@ -319,23 +294,21 @@ server::~server() = default;
 void server::run()
 {
     auto& s = *impl_;
-    original_nofile_limit(); // remembered for children before raising our own
-    rlimit nofile = original_nofile_limit();
+    rlimit nofile = original_nofile_limit(); // remembered for children before raising our own
     nofile.rlim_cur = nofile.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &nofile);
     ::signal(SIGPIPE, SIG_IGN);
 
     if (!s.options.ready_fd) s.options.ready_fd = ready_fd_from_environment();
-    s.open_socket();
+    s.listener.emplace(s.options.socket_path);
+    s.acceptor.assign(stream(), s.listener->take_fd().release());
     s.registry.on_empty([&s] {
         asio::post(s.control, [&s] {
-            if (s.stopping) s.drained.cancel();
+            if (s.state != daemon_state::serving) s.drained.cancel();
         });
     });
-    asio::co_spawn(s.control, s.signal_watcher(), asio::detached);
-    asio::co_spawn(s.control, s.child_watcher(), asio::detached);
-    asio::co_spawn(s.control, s.reload_watcher(), asio::detached);
-    asio::co_spawn(s.control, s.listener(), asio::detached);
+    asio::co_spawn(s.control, s.signal_loop(), asio::detached);
+    asio::co_spawn(s.control, s.accept_loop(), asio::detached);
 
     log(log_level::info, "serving {} (pid {}, {} {})", s.options.socket_path, ::getpid(), version(), build_id());
     notify_systemd(fmt::format("READY=1\nSTATUS=serving {}\nMAINPID={}", s.options.socket_path, ::getpid()));

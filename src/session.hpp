@@ -1,33 +1,108 @@
 #pragma once
-// One client connection: read the request with its descriptors, start the
-// command, relay signals, report how it ended.
+// One client connection, in the shape of Asio's chat_server `chat_session`:
+// it owns its socket, one notifier and its state. serve() reads the request
+// (raced against a watchdog), checks who asks, and hands the request to its
+// op (session_ops.hpp), which owns the rest of the connection.
 
+#include "pfd/protocol.hpp"
 #include "pfd/server.hpp"
 #include "session_registry.hpp"
+#include "unique_fd.hpp"
+#include "unix_socket.hpp"
+#include "wire.hpp"
 
 #include <asio/awaitable.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace pfd {
 
-/// Serves one connection to its end. Runs on the socket's (strand) executor;
-/// never throws: failures become an `error` event for this client only.
 /// What a session may ask of the daemon as a whole.
 struct daemon_hooks {
     std::function<std::string()> reload;                      ///< "" when applied, else why not
-    std::function<std::string()> status;                      ///< the `status` event line
+    std::function<status_event()> status;                     ///< the `status` answer
     std::function<std::string()> restart;                     ///< "" when handed over, else why not
     std::function<void(std::string_view build)> client_build; ///< each exec's client build id
     std::function<void()> stop;                               ///< a graceful stop, as SIGTERM
 };
 
-/// `options` is the configuration as it was when the client connected.
-asio::awaitable<void> serve_connection(asio::local::stream_protocol::socket socket,
-                                       std::shared_ptr<const server_options> options, session_registry& registry,
-                                       const daemon_hooks& hooks);
+class session : public std::enable_shared_from_this<session> {
+public:
+    using socket_type = asio::local::stream_protocol::socket;
+    using clock = std::chrono::steady_clock;
+
+    /// `options` is the configuration as it was when the client connected.
+    session(socket_type socket, std::shared_ptr<const server_options> options, session_registry& registry,
+            const daemon_hooks& hooks);
+
+    /// Serves the connection to its end, on the socket's (strand) executor.
+    /// Never throws: a failure becomes an `error` event for this client only.
+    static asio::awaitable<void> serve(std::shared_ptr<session> self);
+
+    socket_type& socket() noexcept { return socket_; }
+    const server_options& options() const noexcept { return *options_; }
+    session_registry& registry() const noexcept { return registry_; }
+    const daemon_hooks& hooks() const noexcept { return hooks_; }
+    const peer_credentials& peer() const noexcept { return peer_; }
+    clock::time_point connected() const noexcept { return connected_; }
+
+    /// Sends a line the client may no longer be there to read.
+    asio::awaitable<void> send(std::string line);
+    /// Sends an event line to this client and to every watcher.
+    asio::awaitable<void> emit(std::string line);
+
+    /// A closure callable from any thread that runs `fn` on this session's
+    /// strand while the session lives (and does nothing after).
+    std::function<void()> on_strand(std::function<void(session&)> fn);
+    /// Wakes notified(), from any thread: the command may have stopped,
+    /// the applet reported, the watch has lines.
+    std::function<void()> waker();
+    /// Waits until woken since the last wait (true) or until `deadline`
+    /// (false); false too when the wait itself is cancelled (`||`).
+    asio::awaitable<bool> notified(clock::time_point deadline = clock::time_point::max());
+
+    enum class client_end { gone, bad_line };
+    /// Reads the lines a client sends while its command runs (signals,
+    /// handed to `deliver`) until it goes away or says what it may not.
+    asio::awaitable<client_end> read_control(const std::function<void(int)>& deliver);
+    /// Completes when the peer closes (or sends anything, which a watcher must not).
+    asio::awaitable<void> peer_closed();
+
+    /// Hangs up on the client: no more is read or sent.
+    void close() noexcept;
+
+private:
+    struct request_message {
+        std::string line;
+        std::vector<unique_fd> fds;
+    };
+    /// Nothing (the client left), the request, or the error to answer. A
+    /// struct, not the variant itself: `||` would flatten a variant into
+    /// its own result.
+    struct read_result {
+        std::variant<std::monostate, request_message, error_event> value;
+    };
+
+    asio::awaitable<void> handle();
+    asio::awaitable<read_result> read_request();
+    asio::awaitable<void> watchdog();
+    bool peer_allowed() const;
+
+    socket_type socket_;
+    std::shared_ptr<const server_options> options_;
+    session_registry& registry_;
+    const daemon_hooks& hooks_;
+    clock::time_point connected_ = clock::now();
+    peer_credentials peer_;
+    line_buffer lines_;
+    asio::steady_timer notifier_;
+    bool woken_ = false;
+};
 
 } // namespace pfd

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdint>
+#include <utility>
 
 namespace pfd {
 
@@ -145,12 +146,14 @@ session_registry::figures session_registry::snapshot() const
 namespace pfd {
 
 std::shared_ptr<session_registry::watcher> session_registry::subscribe(std::function<void()> wake,
+                                                                       std::function<void()> drop,
                                                                        std::size_t max_watchers)
 {
     std::lock_guard lock(watchers_mutex_);
     if (max_watchers && watchers_.size() >= max_watchers) return nullptr;
     auto w = std::make_shared<watcher>();
-    w->wake = std::move(wake);
+    w->wake_ = std::move(wake);
+    w->drop_ = std::move(drop);
     watchers_.push_back(w);
     watcher_count_ = watchers_.size();
     return w;
@@ -163,25 +166,33 @@ void session_registry::unsubscribe(const std::shared_ptr<watcher>& w)
     watcher_count_ = watchers_.size();
 }
 
+std::optional<std::deque<std::string>> session_registry::watcher::take()
+{
+    std::lock_guard lock(mutex_);
+    if (dropped_) return std::nullopt;
+    return std::exchange(lines_, {});
+}
+
 void session_registry::publish(const std::string& line)
 {
     if (watcher_count_.load() == 0) return;
-    std::vector<std::shared_ptr<watcher>> to_wake;
+    std::vector<std::function<void()>> calls;
     {
         std::lock_guard lock(watchers_mutex_);
         for (auto& w : watchers_) {
-            std::lock_guard wl(w->mutex);
-            if (w->dropped) continue;
-            if (w->lines.size() >= watch_backlog) {
-                w->dropped = true;
-                w->lines.clear();
+            std::lock_guard wl(w->mutex_);
+            if (w->dropped_) continue;
+            if (w->lines_.size() >= watch_backlog) {
+                w->dropped_ = true;
+                w->lines_.clear();
+                calls.push_back(w->drop_);
             } else {
-                w->lines.push_back(line);
+                w->lines_.push_back(line);
+                calls.push_back(w->wake_);
             }
-            to_wake.push_back(w);
         }
     }
-    for (auto& w : to_wake) w->wake();
+    for (auto& call : calls) call();
 }
 
 } // namespace pfd

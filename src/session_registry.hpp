@@ -61,17 +61,26 @@ public:
     std::vector<session_info> list() const;
 
     /// A `watch` subscriber: event lines queued for it, bounded. A watcher
-    /// that falls `max_lines` behind is dropped (its connection closed) so
-    /// that nobody else waits for it.
-    struct watcher {
-        std::mutex mutex;
-        std::deque<std::string> lines;
-        bool dropped = false;
-        std::function<void()> wake;
+    /// that falls `watch_backlog` lines behind is dropped so that nobody
+    /// else waits for it.
+    class watcher {
+    public:
+        /// The lines queued since the last call; nothing once dropped.
+        std::optional<std::deque<std::string>> take();
+
+    private:
+        friend class session_registry;
+        std::mutex mutex_;
+        std::deque<std::string> lines_;
+        bool dropped_ = false;
+        std::function<void()> wake_, drop_;
     };
 
-    /// Subscribes to every event of every session; nullptr beyond `max_watchers`.
-    std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::size_t max_watchers);
+    /// Subscribes to every event of every session: `wake` is called when
+    /// lines are queued, `drop` once when the watcher falls too far behind
+    /// (both from any thread). nullptr beyond `max_watchers`.
+    std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::function<void()> drop,
+                                       std::size_t max_watchers);
     void unsubscribe(const std::shared_ptr<watcher>& w);
 
     /// Pushes an event line to every watcher (cheap when there is none).

@@ -1,4 +1,4 @@
-#include "pfd/shim.hpp"
+#include "shim.hpp"
 
 #include "pfd/error.hpp"
 

@@ -1,4 +1,4 @@
-#include "pfd/signals.hpp"
+#include "signals.hpp"
 
 #include <csignal>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "pfd/spawner.hpp"
+#include "spawner.hpp"
 
 #include <fcntl.h>
 #include <sched.h>

@@ -1,7 +1,7 @@
-#include "pfd/systemd.hpp"
+#include "systemd.hpp"
 
 #include "pfd/error.hpp"
-#include "pfd/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "pfd/unix_socket.hpp"
+#include "unix_socket.hpp"
 
 #include "pfd/error.hpp"
 

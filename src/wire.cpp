@@ -1,4 +1,4 @@
-#include "pfd/wire.hpp"
+#include "wire.hpp"
 
 #include "pfd/error.hpp"
 

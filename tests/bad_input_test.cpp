@@ -12,8 +12,8 @@
 
 #include "support/harness.hpp"
 
-#include "pfd/unique_fd.hpp"
-#include "pfd/wire.hpp"
+#include "unique_fd.hpp"
+#include "wire.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -321,13 +321,6 @@ uid_t unused_uid()
     };
     for (uid_t uid = 61000 + static_cast<uid_t>(::getpid()) % 3000;; ++uid)
         if (!in_use(uid)) return uid;
-}
-
-bool have_program(const char* name)
-{
-    for (const char* dir : {"/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/"})
-        if (::access((std::string(dir) + name).c_str(), X_OK) == 0) return true;
-    return false;
 }
 
 /// Root, and the tools used to become another uid and to lower limits.

@@ -1,6 +1,6 @@
 // The configuration: files in order, later wins; every error names the file,
 // the line and the key.
-#include "pfd/config.hpp"
+#include "config.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -158,4 +159,48 @@ TEST_CASE("pfd watch pushes every event of every session; a watcher that never r
          at = drained.find("\"event\":\"exited\"", at + 1))
         ++exits;
     CHECK(exits == 700);
+}
+
+TEST_CASE("pfd verbs the daemon refuses exit non-zero with the daemon's message", "[control]")
+{
+    temp_dir conf;
+    std::ofstream(conf / "c.toml") << "[limits]\nwatchers = 1\n";
+    running_daemon d({"--config", conf / "c.toml"});
+    SECTION("cancel of an unknown session")
+    {
+        auto r = pfd_verb(d, {"cancel", "999999"});
+        CHECK(r.code() == 1);
+        CHECK(r.out.empty());
+        CHECK(r.err == "pfd: no running session 999999\n");
+    }
+    SECTION("watch beyond [limits] watchers")
+    {
+        process first({.argv = {pfd_binary(), "watch", "--socket", d.socket()}});
+        REQUIRE(first.read_stdout_until("\n").starts_with("{\"event\":\"watching\"}"));
+        auto second = pfd_verb(d, {"watch"});
+        CHECK(second.code() == 1);
+        CHECK(second.out.empty());
+        CHECK(second.err == "pfd: 1 watchers already ([limits] watchers)\n");
+    }
+    SECTION("every verb, asked by a uid the daemon does not serve")
+    {
+        if (::geteuid() != 0 || !have_program("setpriv")) {
+            WARN("skipped: needs root and setpriv to ask as another uid");
+            return;
+        }
+        REQUIRE(::chmod(d.dir().path().c_str(), 0711) == 0);
+        REQUIRE(::chmod(d.socket().c_str(), 0666) == 0);
+        for (std::vector<std::string> verb : {std::vector<std::string>{"status"}, {"status", "--json"}, {"ps"},
+                                              {"ps", "--json"}, {"watch"}, {"cancel", "1"}, {"reload"}}) {
+            std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                             pfd_binary()};
+            argv.insert(argv.end(), verb.begin(), verb.end());
+            argv.insert(argv.end(), {"--socket", d.socket()});
+            auto r = run({.argv = argv, .cwd = "/"});
+            INFO(verb[0] << (verb.size() > 1 ? " " + verb[1] : ""));
+            CHECK(r.code() == 1);
+            CHECK(r.out.empty());
+            CHECK(r.err == "pfd: uid 65534 may not use this daemon\n");
+        }
+    }
 }

@@ -16,11 +16,13 @@
 #include <asio/use_awaitable.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -456,4 +458,55 @@ TEST_CASE("an embedded server may run commands and applets side by side; stop is
     CHECK(daemon.stop());
     serving.join(); // returns: the stop was real
     CHECK_FALSE(daemon.ping());
+}
+
+TEST_CASE("the library client honours [discovery] trust_daemon_uids, as hostexec does", "[library][root]")
+{
+    if (::getuid() != 0 || !have_program("setpriv")) {
+        WARN("skipped: needs root and setpriv to run a daemon as another uid");
+        return;
+    }
+    temp_dir dir, conf;
+    ::chmod(dir.path().c_str(), 0777);
+    std::string socket = dir / "pfd.sock";
+    process daemon({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", pfd_binary(), "serve",
+                             "--socket", socket},
+                    .stdin_pipe = false});
+    REQUIRE(eventually([&] { return ::access(socket.c_str(), F_OK) == 0; }));
+    ::chmod(socket.c_str(), 0666);
+    pfd::command cmd{.argv = {"echo", "reached"}, .cwd = "/"};
+    auto message_of = [&](auto&& attempt) -> std::string {
+        try {
+            attempt();
+        } catch (const std::runtime_error& e) {
+            return e.what();
+        }
+        return "no error";
+    };
+
+    scoped_env no_config("XDG_CONFIG_HOME", conf.path());
+    CHECK_THAT(message_of([&] { pfd::client(socket).run_capture(cmd); }),
+               Catch::Contains("runs as uid 65534, not as you"));
+    asio::io_context io;
+    std::string async_error;
+    pfd::client distrusting(socket); // awaited by reference: outlives the run
+    asio::co_spawn(io, pfd::async_run_capture(distrusting, cmd), [&](std::exception_ptr e, pfd::captured) {
+        async_error = message_of([&] { if (e) std::rethrow_exception(e); });
+    });
+    io.run();
+    CHECK_THAT(async_error, Catch::Contains("runs as uid 65534, not as you"));
+
+    ::mkdir((conf / "pfd").c_str(), 0700);
+    std::ofstream(conf / "pfd/config.toml") << "[discovery]\ntrust_daemon_uids = [65534]\n";
+    pfd::client trusting(socket);
+    CHECK(trusting.run_capture(cmd).out == "reached\n");
+    io.restart();
+    std::string async_out;
+    asio::co_spawn(io, pfd::async_run_capture(trusting, cmd), [&](std::exception_ptr e, pfd::captured c) {
+        if (!e) async_out = c.out;
+    });
+    io.run();
+    CHECK(async_out == "reached\n");
+    daemon.signal(SIGTERM);
+    daemon.finish();
 }

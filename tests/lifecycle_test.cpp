@@ -22,22 +22,6 @@ using namespace pfd::test;
 
 namespace {
 
-/// Sets an environment variable for one scope (the test process is
-/// single-threaded).
-class scoped_env {
-public:
-    scoped_env(const char* name, const std::optional<std::string>& value) : name_(name)
-    {
-        if (const char* old = std::getenv(name)) old_ = old;
-        value ? ::setenv(name, value->c_str(), 1) : ::unsetenv(name);
-    }
-    ~scoped_env() { old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_); }
-
-private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
-
 /// A bound (listening) socket file at `path`.
 unique_fd make_socket(const std::string& path)
 {

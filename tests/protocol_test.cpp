@@ -1,7 +1,7 @@
-#include "pfd/byte_string.hpp"
+#include "byte_string.hpp"
 #include "pfd/error.hpp"
 #include "pfd/protocol.hpp"
-#include "pfd/signals.hpp"
+#include "signals.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -331,13 +331,14 @@ TEST_CASE("is_valid_utf8 accepts well-formed UTF-8 only", "[protocol][bytes]")
 
 TEST_CASE("the other request ops parse", "[protocol]")
 {
-    SECTION("simple ops")
+    SECTION("ops without arguments: a type each, and back to the same line")
     {
-        for (auto op : {"ps", "watch", "status", "ping", "stop", "reload"}) {
+        for (auto op : {"ps", "watch", "status", "ping", "stop", "reload", "restart"}) {
             INFO(op);
-            auto req = pfd::parse_request(R"({"pfd":1,"op":")"s + op + R"("})");
-            REQUIRE(std::holds_alternative<pfd::simple_request>(req));
-            CHECK(std::get<pfd::simple_request>(req).op == op);
+            std::string line = R"({"pfd":1,"op":")"s + op + R"("})";
+            auto req = pfd::parse_request(line);
+            CHECK(pfd::op_name(req) == op);
+            CHECK(pfd::encode_request(req) == line + "\n");
         }
     }
     SECTION("cancel")

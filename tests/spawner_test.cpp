@@ -1,6 +1,6 @@
 #include "pfd/error.hpp"
-#include "pfd/spawner.hpp"
-#include "pfd/unique_fd.hpp"
+#include "spawner.hpp"
+#include "unique_fd.hpp"
 
 #include "support/harness.hpp"
 

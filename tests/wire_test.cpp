@@ -1,7 +1,7 @@
 #include "support/harness.hpp"
 
-#include "pfd/unique_fd.hpp"
-#include "pfd/wire.hpp"
+#include "unique_fd.hpp"
+#include "wire.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -55,10 +55,14 @@ struct captured {
 /// refuses or cannot start the command (not_found, denied, busy...),
 /// std::system_error when the daemon cannot be reached, and
 /// std::runtime_error when it answers nonsense or runs as another user
-/// (descriptors are never handed to a daemon of another uid, root's aside).
+/// (descriptors are never handed to a daemon of another uid, root's and
+/// those of [discovery] trust_daemon_uids aside).
 class client {
 public:
     /// The daemon listening on `socket_path`; nothing is connected yet.
+    /// Besides our own uid and root, it may run as a uid listed in
+    /// [discovery] trust_daemon_uids of /etc/pfd/config.toml or the user's
+    /// ~/.config/pfd/config.toml (read here; an invalid file throws).
     explicit client(std::string socket_path);
 
     /// The daemon hostexec would use here: $PFD_SOCKET, then the modes of
@@ -94,7 +98,11 @@ public:
     bool stop() const noexcept;
 
 private:
+    client(std::string socket_path, std::vector<uid_t> trusted_daemon_uids);
     std::string socket_;
+    std::vector<uid_t> trusted_;
+
+    friend struct client_access;
 };
 
 } // namespace pfd

@@ -36,17 +36,28 @@ struct signal_request {
     int signo = 0;
 };
 
-/// A request without arguments: ps, watch, status, ping, stop, reload.
-struct simple_request {
-    std::string op;
-};
-
 /// Ask the daemon to cancel session `id` (two-step: TERM, then KILL).
 struct cancel_request {
     std::uint64_t id = 0;
 };
 
-using request = std::variant<exec_request, signal_request, cancel_request, simple_request>;
+/// The control ops without arguments, one type each.
+struct ps_request {};
+struct watch_request {};
+struct status_request {};
+struct ping_request {};
+struct stop_request {};
+struct reload_request {};
+struct restart_request {};
+
+/// Every request of protocol version 1: the whole set, closed. A new op is
+/// a new alternative here, its encoding in protocol.cpp, and its handler in
+/// the daemon's dispatch (which std::visit makes fail to compile until then).
+using request = std::variant<exec_request, signal_request, cancel_request, ps_request, watch_request,
+                             status_request, ping_request, stop_request, reload_request, restart_request>;
+
+/// The op's name on the wire ("exec", "ps"...).
+std::string_view op_name(const request& req) noexcept;
 
 /// Parses and validates one request line (without its '\n'). Throws
 /// protocol_error with the code to answer: bad_request for anything malformed,
@@ -57,8 +68,7 @@ request parse_request(std::string_view line);
 signal_request parse_control(std::string_view line);
 
 /// Encodes a request as one line, '\n' included.
-std::string encode_request(const exec_request& req);
-std::string encode_request(const signal_request& req);
+std::string encode_request(const request& req);
 
 struct accepted_event {
     std::uint64_t id = 0;
@@ -95,18 +105,36 @@ struct progress_event {
     std::string message;
     std::optional<int> percent; ///< 0..100
 };
-/// Events this build does not know (newer daemons) are kept by name only.
-struct other_event {
-    std::string name;
+
+/// Answers to the control ops.
+struct pong_event {};
+struct reloaded_event {};
+struct restarted_event {};
+struct stopping_event {};
+struct watching_event {};
+/// `cancel`'s first step: `signo` (TERM) went to the session's group.
+struct cancelling_event {
+    std::uint64_t id = 0;
+    int signo = 0;
 };
-
-using event =
-    std::variant<accepted_event, started_event, exited_event, stopped_event, continued_event, progress_event,
-                           error_event, other_event>;
-
-/// Encodes an event as one line, '\n' included.
-std::string encode_event(const event& ev);
-
+/// `cancel`'s second step: the session ended; `killed` when SIGKILL was needed.
+struct cancelled_event {
+    std::uint64_t id = 0;
+    bool killed = false;
+};
+/// What the daemon says of itself (`status`).
+struct status_event {
+    pid_t pid = 0;
+    std::string socket;
+    std::uint64_t uptime_ms = 0;
+    std::string version;
+    std::string build;
+    std::uint64_t running = 0;
+    std::uint64_t served = 0;
+    std::uint64_t latency_mean_us = 0;
+    std::uint64_t latency_p99_us = 0;
+    std::uint64_t rss_kib = 0;
+};
 /// One running session, as `ps` lists it.
 struct ps_entry {
     std::uint64_t id = 0;
@@ -116,16 +144,27 @@ struct ps_entry {
     std::vector<std::string> argv; ///< byte strings
     std::uint64_t age_ms = 0;
 };
+struct ps_event {
+    std::vector<ps_entry> sessions;
+};
+/// An event this build does not know (a newer daemon's), kept by name:
+/// clients ignore it.
+struct other_event {
+    std::string name;
+};
 
-/// `{"event":"ps","sessions":[{"id":..,"pid":..,"peer_uid":..,"peer_pid":..,"argv":[..],"age_ms":..}]}`
-std::string encode_ps(const std::vector<ps_entry>& sessions);
+/// Every event of protocol version 1, plus other_event for newer ones.
+using event = std::variant<accepted_event, started_event, exited_event, stopped_event, continued_event,
+                           progress_event, error_event, pong_event, reloaded_event, restarted_event,
+                           stopping_event, watching_event, cancelling_event, cancelled_event, status_event,
+                           ps_event, other_event>;
 
-/// Parses that line back (for `pfd ps`); throws protocol_error.
-std::vector<ps_entry> parse_ps(std::string_view line);
+/// Encodes an event as one line, '\n' included.
+std::string encode_event(const event& ev);
 
 /// Parses an event line leniently (unknown fields are ignored, so an older
 /// client keeps working with a newer daemon). Throws protocol_error if the line
-/// is not an event at all.
+/// is not an event at all, or a known event lacks a field it must have.
 event parse_event(std::string_view line);
 
 /// The exit status a shell would report for `ev` (128 + signal when killed).

@@ -1,6 +1,6 @@
 #include "harness.hpp"
 
-#include "pfd/unix_socket.hpp"
+#include "unix_socket.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -321,6 +321,30 @@ result run(spawn_options options, std::string_view input, milliseconds timeout)
     process p(std::move(options));
     if (!input.empty()) p.write_stdin(input);
     return p.finish(timeout);
+}
+
+bool have_program(const char* name)
+{
+    for (const char* dir : {"/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/"})
+        if (::access((std::string(dir) + name).c_str(), X_OK) == 0) return true;
+    return false;
+}
+
+scoped_env::scoped_env(std::string name, const std::optional<std::string>& value) : name_(std::move(name))
+{
+    if (const char* old = std::getenv(name_.c_str())) previous_ = old;
+    if (value)
+        ::setenv(name_.c_str(), value->c_str(), 1);
+    else
+        ::unsetenv(name_.c_str());
+}
+
+scoped_env::~scoped_env()
+{
+    if (previous_)
+        ::setenv(name_.c_str(), previous_->c_str(), 1);
+    else
+        ::unsetenv(name_.c_str());
 }
 
 bool eventually(const std::function<bool()>& condition, milliseconds timeout)

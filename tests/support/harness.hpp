@@ -2,7 +2,7 @@
 // Test harness: real processes, real pipes, a real daemon on a temporary
 // socket. Every wait is bounded; nothing sleeps for readiness.
 
-#include "pfd/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 #include <sys/types.h>
 
@@ -111,6 +111,23 @@ std::pair<unique_fd, unique_fd> make_pipe();
 
 /// Descriptors open in process `pid` (0: this one).
 int open_fd_count(pid_t pid = 0);
+
+/// Whether a program is installed in /usr/bin, /bin, /usr/sbin or /sbin.
+bool have_program(const char* name);
+
+/// Sets (or, with nullopt, unsets) an environment variable of this process
+/// for a scope, then puts back what was there.
+class scoped_env {
+public:
+    scoped_env(std::string name, const std::optional<std::string>& value);
+    ~scoped_env();
+    scoped_env(const scoped_env&) = delete;
+    scoped_env& operator=(const scoped_env&) = delete;
+
+private:
+    std::string name_;
+    std::optional<std::string> previous_;
+};
 
 /// Polls `condition` every few milliseconds until true or `timeout`.
 bool eventually(const std::function<bool()>& condition, milliseconds timeout = 10s);

@@ -2,7 +2,7 @@
 // Running the daemon in the background: pidfile, daemonizing with readiness,
 // stopping it again.
 
-#include "pfd/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 #include <sys/types.h>
 

@@ -10,7 +10,7 @@
 // reused. exec failures come back through a close-on-exec pipe.
 
 #include "pfd/error.hpp"
-#include "pfd/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 #include <sys/resource.h>
 #include <sys/types.h>

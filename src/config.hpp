@@ -3,7 +3,7 @@
 // an unknown key or a wrong type is an error naming the file, line and key.
 // Only keys that take effect are accepted: config/pfd.toml lists them all.
 
-#include "pfd/log.hpp"
+#include "log.hpp"
 
 #include <sys/types.h>
 

@@ -3,7 +3,7 @@
 // project file found from the working directory is a config layer and can
 // name the project whose socket discovery picks.
 
-#include "pfd/config.hpp"
+#include "config.hpp"
 #include "pfd/discovery.hpp"
 
 #include <string>

@@ -2,7 +2,7 @@
 // The client side of pseudo-terminal mode: hostexec opens the pty, hands the
 // slave to the command and relays between its own terminal and the master.
 
-#include "pfd/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 #include <poll.h>
 #include <sys/ioctl.h>

@@ -2,7 +2,7 @@
 // NDJSON framing and descriptor passing over AF_UNIX stream sockets.
 // POSIX only: both the blocking client and the Asio daemon build on this.
 
-#include "pfd/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 #include <cstddef>
 #include <optional>

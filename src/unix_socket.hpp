@@ -2,7 +2,7 @@
 // AF_UNIX stream sockets with the hygiene of spec §5: sun_path checked,
 // 0600 sockets, stale sockets replaced and live ones never stolen.
 
-#include "pfd/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 #include <sys/types.h>
 

@@ -1,0 +1,64 @@
+// `exec` of an applet: the same events as a process, plus `progress`. The
+// applet runs on its own thread (applet_runner); this relays its reports
+// and the client's signals until it returns.
+
+#include "applet_runner.hpp"
+#include "session_ops.hpp"
+
+#include <asio/experimental/awaitable_operators.hpp>
+
+#include <unistd.h>
+
+namespace pfd {
+
+using asio::awaitable;
+using namespace asio::experimental::awaitable_operators;
+
+awaitable<void> run_applet(session& s, const applet& fn, exec_request req, std::vector<unique_fd> fds,
+                           std::uint64_t id, std::string head)
+{
+    auto started = session::clock::now();
+    applet_call call{id, std::move(req.argv), std::move(req.env), std::move(req.cwd), s.peer().uid, s.peer().pid, {}};
+    for (std::size_t i = 0; i < fds.size(); ++i) call.fds.emplace_back(req.fds[i], std::move(fds[i]));
+    applet_runner runner(fn, std::move(call), s.waker());
+    // Declared after the runner, so it leaves the registry (which may call
+    // into the runner) before the runner goes.
+    struct registered {
+        session_registry& registry;
+        std::uint64_t id;
+        ~registered() { registry.remove(id); }
+    } in_registry{s.registry(), id};
+    s.registry().started(id, ::getpid(), s.waker(), [&runner](int signo) { return runner.deliver(signo); });
+    s.registry().record_latency(
+        std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
+    co_await s.emit(head + encode_event(started_event{id, ::getpid()}));
+
+    bool client_here = !req.detach;
+    if (!client_here) s.close();
+    std::function<void(int)> deliver = [&runner](int signo) { runner.deliver(signo); };
+    std::optional<int> code;
+    for (;;) {
+        code = runner.result(); // before the progress: none may come after it
+        for (auto& report : runner.take_progress()) {
+            std::string line = encode_event(report);
+            co_await s.emit(std::move(line));
+        }
+        if (code) break;
+        if (client_here) {
+            auto woke = co_await (s.notified() || s.read_control(deliver));
+            if (woke.index() == 1) {
+                // Gone or broke the protocol: hang up, as for a command.
+                client_here = false;
+                s.close();
+                if (s.options().hangup_signal) runner.deliver(s.options().hangup_signal);
+            }
+        } else {
+            co_await s.notified();
+        }
+    }
+    s.registry().remove(id);
+    std::string line = encode_event(make_exited(id, started, exit_status{*code, 0, false}));
+    co_await s.emit(std::move(line));
+}
+
+} // namespace pfd

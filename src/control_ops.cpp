@@ -1,0 +1,120 @@
+// The control ops: each answers on its own connection.
+
+#include "session_ops.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <sys/socket.h>
+
+#include <csignal>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+using asio::awaitable;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+/// Sends `ev`. Not a coroutine: `ev` is encoded before anything is
+/// awaited (g++ 12 mishandles temporaries with destructors that live across
+/// a co_await; a double free was seen here).
+awaitable<void> answer(session& s, const event& ev)
+{
+    return s.send(encode_event(ev));
+}
+
+} // namespace
+
+awaitable<void> run_ps(session& s)
+{
+    ps_event ps;
+    auto now = session::clock::now();
+    for (auto& info : s.registry().list())
+        ps.sessions.push_back(
+            ps_entry{info.id, info.pid, info.peer_uid, info.peer_pid, info.argv,
+                     static_cast<std::uint64_t>(
+                         std::chrono::duration_cast<std::chrono::milliseconds>(now - info.started).count())});
+    co_await answer(s, ps);
+}
+
+awaitable<void> run_cancel(session& s, std::uint64_t id)
+{
+    // The session's end wakes us; its own client gets its `exited` as usual.
+    if (!s.registry().on_removed(id, s.waker()) || !s.registry().signal(id, SIGTERM))
+        throw protocol_error(errc::not_found, fmt::format("no running session {}", id));
+    s.registry().signal(id, SIGCONT);
+    co_await answer(s, cancelling_event{id, SIGTERM});
+    bool ended = co_await s.notified(session::clock::now() + s.options().cancel_grace);
+    bool killed = !ended && s.registry().signal(id, SIGKILL);
+    co_await answer(s, cancelled_event{id, killed});
+}
+
+awaitable<void> run_watch(session& s)
+{
+    // A dropped watcher may be stuck in a write it never reads: cancelling
+    // the socket ends that write and the wait below.
+    auto w = s.registry().subscribe(s.waker(), s.on_strand([](session& self) { self.socket().cancel(); }),
+                                    s.options().max_watchers);
+    if (!w)
+        throw protocol_error(errc::limit,
+                             fmt::format("{} watchers already ([limits] watchers)", s.options().max_watchers));
+    struct unsubscribe {
+        session_registry& registry;
+        std::shared_ptr<session_registry::watcher> w;
+        ~unsubscribe() { registry.unsubscribe(w); }
+    } subscribed{s.registry(), w};
+    int sndbuf = 64 * 1024; // fall behind soon rather than buffer a lot in the kernel
+    ::setsockopt(s.socket().native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    co_await answer(s, watching_event{});
+    for (;;) {
+        auto woke = co_await (s.notified() || s.peer_closed());
+        if (woke.index() == 1) co_return;
+        auto batch = w->take();
+        if (!batch) co_return;
+        std::string out;
+        for (auto& line : *batch) out += line;
+        auto [ec, n] = co_await asio::async_write(s.socket(), asio::buffer(out),
+                                                  asio::experimental::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+    }
+}
+
+awaitable<void> run_status(session& s)
+{
+    if (!s.hooks().status) throw protocol_error(errc::bad_request, "this daemon does not report its status");
+    co_await answer(s, s.hooks().status());
+}
+
+awaitable<void> run_ping(session& s)
+{
+    co_await answer(s, pong_event{});
+}
+
+awaitable<void> run_stop(session& s)
+{
+    if (!s.hooks().stop) throw protocol_error(errc::bad_request, "this daemon cannot be stopped this way");
+    // Acknowledged first: the stop closes the listener, not this connection.
+    co_await answer(s, stopping_event{});
+    s.hooks().stop();
+}
+
+awaitable<void> run_reload(session& s)
+{
+    std::string why = s.hooks().reload ? s.hooks().reload() : std::string("this daemon cannot reload");
+    if (!why.empty()) throw protocol_error(errc::bad_request, why);
+    co_await answer(s, reloaded_event{});
+}
+
+awaitable<void> run_restart(session& s)
+{
+    std::string why = s.hooks().restart ? s.hooks().restart() : std::string("this daemon cannot restart");
+    if (!why.empty()) throw protocol_error(errc::bad_request, why);
+    co_await answer(s, restarted_event{});
+}
+
+} // namespace pfd

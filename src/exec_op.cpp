@@ -1,0 +1,164 @@
+// `exec` of a process: start it, relay the client's signals and job
+// control, report how it ended.
+
+#include "session_ops.hpp"
+#include "spawner.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <sys/wait.h>
+
+#include <csignal>
+
+namespace pfd {
+
+using asio::awaitable;
+using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+/// A running command as the session sees it. The pidfd is its only handle
+/// until it is reaped; the process group shares its pid.
+struct running_command {
+    std::uint64_t id;
+    pid_t pid;
+    asio::posix::stream_descriptor pidfd;
+    session::clock::time_point started;
+    session_registry& registry;
+    bool reaped = false;
+
+    /// Only reached unreaped when the session failed unexpectedly: the
+    /// command must not outlive its owner as an unwatched process or zombie.
+    ~running_command()
+    {
+        if (reaped) return;
+        registry.remove(id);
+        ::kill(-pid, SIGKILL);
+        try {
+            reap(pidfd.native_handle());
+        } catch (const std::system_error&) {
+        }
+    }
+
+    void signal_group(int signo) const
+    {
+        if (!reaped) ::kill(-pid, signo);
+    }
+};
+
+/// Waits for the command to end and reaps it. It leaves the registry while
+/// still a zombie, so nobody signals a pid that could have been reused.
+awaitable<exit_status> command_exit(running_command& cmd)
+{
+    co_await cmd.pidfd.async_wait(asio::posix::stream_descriptor::wait_read, use_awaitable);
+    cmd.registry.remove(cmd.id);
+    cmd.reaped = true;
+    co_return reap(cmd.pidfd.native_handle());
+}
+
+/// Reports the command stopping and continuing (job control) so the client
+/// can stop with it. Woken on every SIGCHLD of the daemon.
+awaitable<void> job_control_reporter(session& s, running_command& cmd)
+{
+    while (co_await s.notified()) {
+        siginfo_t info{};
+        if (cmd.reaped ||
+            ::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd.native_handle()), &info, WSTOPPED | WCONTINUED | WNOHANG) <
+                0 ||
+            info.si_pid == 0)
+            continue;
+        if (info.si_code == CLD_STOPPED || info.si_code == CLD_TRAPPED)
+            co_await s.emit(encode_event(stopped_event{cmd.id, info.si_status}));
+        else if (info.si_code == CLD_CONTINUED)
+            co_await s.emit(encode_event(continued_event{cmd.id}));
+    }
+}
+
+spawn_spec make_spawn_spec(exec_request& req, const std::vector<unique_fd>& fds, const server_options& options)
+{
+    spawn_spec spec;
+    if (req.tty && !options.session_helper.empty()) spec.argv.push_back(options.session_helper);
+    for (auto& a : req.argv) spec.argv.push_back(std::move(a));
+    spec.cwd = std::move(req.cwd);
+    spec.umask = req.umask;
+    spec.new_session = req.tty;
+    spec.nofile = original_nofile_limit();
+    spec.env = std::move(req.env); // already through the policy (admit)
+    for (std::size_t i = 0; i < fds.size(); ++i) spec.fds.emplace_back(fds[i].get(), req.fds[i]);
+    return spec;
+}
+
+} // namespace
+
+exited_event make_exited(std::uint64_t id, session::clock::time_point started, const exit_status& status)
+{
+    exited_event ev;
+    ev.id = id;
+    ev.code = status.code;
+    ev.signo = status.signo;
+    ev.core = status.core;
+    ev.duration_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(session::clock::now() - started).count());
+    return ev;
+}
+
+awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fds)
+{
+    admission admitted = admit(s, req, fds.size());
+    std::string head = encode_event(accepted_event{admitted.id});
+    if (admitted.applet_fn) {
+        co_await run_applet(s, *admitted.applet_fn, std::move(req), std::move(fds), admitted.id, std::move(head));
+        co_return;
+    }
+    auto executor = co_await asio::this_coro::executor;
+    auto started = session::clock::now();
+    bool detach = req.detach;
+    child_process child;
+    std::optional<error_event> failed;
+    try {
+        child = spawn(make_spawn_spec(req, fds, s.options()));
+    } catch (const spawn_error& e) {
+        failed = error_event{e.code(), e.what()};
+    }
+    if (failed) {
+        s.registry().remove(admitted.id);
+        co_await s.emit(head + encode_event(*failed));
+        co_return;
+    }
+    fds.clear(); // the command holds them now; the daemon must not keep pipes open
+    s.registry().record_latency(
+        std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
+    // No co_await inside this initializer: g++ 12 destroys temporaries
+    // living across one twice (here: the pidfd, closed twice).
+    running_command cmd{admitted.id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()), started,
+                        s.registry()};
+    s.registry().started(cmd.id, cmd.pid, s.waker());
+
+    co_await s.emit(head + encode_event(started_event{cmd.id, cmd.pid}));
+    if (detach) {
+        s.close();
+        co_await command_exit(cmd);
+        co_return;
+    }
+    std::function<void(int)> deliver = [&cmd](int signo) { cmd.signal_group(signo); };
+    auto first = co_await (command_exit(cmd) || s.read_control(deliver) || job_control_reporter(s, cmd));
+    if (first.index() == 0) {
+        co_await s.emit(encode_event(make_exited(cmd.id, cmd.started, std::get<0>(first))));
+        co_return;
+    }
+    // The client is gone or broke the protocol: hang up on the command as a
+    // terminal would (SIGCONT so a stopped group sees the SIGHUP), then reap it.
+    s.close();
+    if (int hangup = s.options().hangup_signal) {
+        cmd.signal_group(hangup);
+        cmd.signal_group(SIGCONT);
+    }
+    co_await command_exit(cmd);
+}
+
+} // namespace pfd

@@ -1,0 +1,74 @@
+#pragma once
+// The parts of hostexec around its main path (hostexec.cpp): the terminal it
+// relays, what it does to itself (stop, die) as the command does, and what
+// it runs without a daemon (a daemon start, the command here, a shim's
+// real program).
+
+#include "config.hpp"
+#include "pfd/discovery.hpp"
+#include "hostexec_options.hpp"
+#include "pty.hpp"
+
+#include "pfd/protocol.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pfd {
+
+/// A failure of hostexec itself: message and exit status (125, or 126/127
+/// as env(1) reports a command it cannot run).
+struct failure {
+    int status;
+    std::string message;
+};
+
+/// Whether the command gets a pseudo-terminal: -t/-T, else when stdin and
+/// stdout are terminals and the program is not one of [exec] no_tty.
+bool wants_tty(const hostexec_options& o, const config& cfg);
+
+/// The local side of pseudo-terminal mode: the pty, the raw local
+/// terminal and the relay between them.
+struct terminal_session {
+    pty_pair pty;
+    std::optional<scoped_raw_mode> raw;
+    std::optional<pty_relay> relay;
+    std::vector<pollfd> polled; ///< the relay's descriptors, for exec_run::next
+
+    /// Opens the pty with the local terminal's modes and size. Throws failure.
+    terminal_session();
+
+    /// Once the slave is handed over: raw mode locally, relay running.
+    void start();
+
+    /// The relay's descriptors to poll now.
+    std::vector<pollfd>& poll_set();
+    /// Acts on poll_set()'s results.
+    void handle_ready();
+
+    /// Copies the local terminal's size to the pty.
+    void resize() const;
+};
+
+/// Ends this process the way the command ended: same signal, no core dump.
+[[noreturn]] void die_of(int signo);
+
+/// Stops this process with `signo` as a local job would stop; returns once
+/// continued (SIGCONT from the shell's `fg`).
+void stop_self(int signo);
+
+/// Runs `pfd start` (or [discovery] autostart_command) for `where` and
+/// returns once the daemon is ready. Throws failure.
+void start_daemon(const discovery_result& where, const config& cfg);
+
+/// [discovery] fallback = "local": no daemon to be had, so the command runs
+/// here, in this process, with the environment and directory it would have
+/// had (descriptors are ours already). Throws failure.
+[[noreturn]] void run_here(const exec_request& req);
+
+/// A shim started by pfd for its own name is on the daemon's side already:
+/// run the real program from PATH, never the daemon again. Throws failure.
+[[noreturn]] void run_real_program(const hostexec_options& o);
+
+} // namespace pfd

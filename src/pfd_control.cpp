@@ -1,0 +1,159 @@
+// The verbs that talk to a running daemon, each a thin user of the client
+// engine: a refusal is the daemon's message on stderr and a non-zero exit.
+
+#include "client_engine.hpp"
+#include "lifecycle.hpp"
+#include "pfd_verbs.hpp"
+#include "unix_socket.hpp"
+
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+namespace {
+
+daemon_connection connect_to(const context& ctx)
+{
+    return daemon_connection(ctx.where.socket, ctx.cfg.trust_daemon_uids);
+}
+
+/// The answer as `Expected`; any other is an error.
+template <typename Expected>
+Expected expect(const event& answer, std::string_view op)
+{
+    if (auto* ev = std::get_if<Expected>(&answer)) return *ev;
+    throw std::runtime_error(fmt::format("unexpected answer to '{}' from the daemon", op));
+}
+
+} // namespace
+
+int reload(const daemon_args&, const context& ctx)
+{
+    expect<reloaded_event>(connect_to(ctx).ask(reload_request{}), "reload");
+    fmt::print("pfd: configuration reloaded\n");
+    return 0;
+}
+
+int restart(const daemon_args& d, const context& ctx)
+{
+    std::optional<daemon_connection> conn;
+    try {
+        conn.emplace(connect_to(ctx));
+    } catch (const std::system_error&) {
+        return start(d, ctx); // none runs: start one
+    }
+    expect<restarted_event>(conn->ask(restart_request{}), "restart");
+    fmt::print("pfd: restarted; the previous daemon finishes its running commands\n");
+    return 0;
+}
+
+int ps(const daemon_args& d, const context& ctx)
+{
+    std::string line;
+    auto answer = expect<ps_event>(connect_to(ctx).ask(ps_request{}, &line), "ps");
+    if (d.json) {
+        fmt::print("{}\n", line);
+        return 0;
+    }
+    fmt::print("{:>6} {:>8} {:>6} {:>8} {:>9}  {}\n", "ID", "PID", "UID", "PEER", "AGE", "COMMAND");
+    for (auto& e : answer.sessions) {
+        std::string command;
+        for (auto& a : e.argv) command += (command.empty() ? "" : " ") + a;
+        fmt::print("{:>6} {:>8} {:>6} {:>8} {:>8.1f}s  {}\n", e.id, e.pid, e.peer_uid, e.peer_pid, e.age_ms / 1000.0,
+                   command);
+    }
+    return 0;
+}
+
+int cancel(const daemon_args& d, const context& ctx)
+{
+    if (!d.cancel_id) throw cli_usage_error{"cancel needs a session id (see pfd ps)"};
+    auto conn = connect_to(ctx);
+    conn.send(cancel_request{*d.cancel_id});
+    while (auto ev = conn.next_event()) {
+        if (std::holds_alternative<cancelling_event>(*ev))
+            fmt::print("pfd: session {}: SIGTERM sent\n", *d.cancel_id);
+        if (auto* cancelled = std::get_if<cancelled_event>(&*ev)) {
+            fmt::print("pfd: session {}: {}\n", *d.cancel_id,
+                       cancelled->killed ? "SIGKILL sent after the grace period" : "ended");
+            return 0;
+        }
+    }
+    throw std::runtime_error("the daemon closed the connection before the session ended");
+}
+
+int watch(const daemon_args&, const context& ctx)
+{
+    auto conn = connect_to(ctx);
+    std::string line;
+    expect<watching_event>(conn.ask(watch_request{}, &line), "watch");
+    // Then every session's events as they are, errors included: not ours.
+    for (;;) {
+        fmt::print("{}\n", line);
+        std::fflush(stdout);
+        if (std::ferror(stdout)) return 1;
+        auto next = conn.next_line();
+        if (!next) return 0;
+        line = std::move(*next);
+    }
+}
+
+int status(const daemon_args& d, const context& ctx)
+{
+    std::optional<daemon_connection> conn;
+    try {
+        conn.emplace(connect_to(ctx));
+    } catch (const std::system_error& e) {
+        fmt::print(d.json ? stderr : stdout, "pfd: no daemon on '{}' ({})\n", ctx.where.socket, e.code().message());
+        return 3; // as `systemctl status` for a unit that is not running
+    }
+    std::string line;
+    auto s = expect<status_event>(conn->ask(status_request{}, &line), "status");
+    if (d.json) {
+        fmt::print("{}\n", line);
+        return 0;
+    }
+    auto up = s.uptime_ms / 1000;
+    fmt::print("pfd {} ({}), pid {}, on {}\n", s.version, s.build, s.pid, s.socket);
+    fmt::print("up {}h {:02}m {:02}s; {} running, {} served; latency mean {:.3f} ms, p99 {:.3f} ms; RSS {:.1f} MiB\n",
+               up / 3600, up / 60 % 60, up % 60, s.running, s.served, s.latency_mean_us / 1000.0,
+               s.latency_p99_us / 1000.0, s.rss_kib / 1024.0);
+    return 0;
+}
+
+int stop(const daemon_args& d, const context& ctx)
+{
+    auto grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
+    auto timeout = 2 * grace + std::chrono::seconds(5);
+    std::string pidfile = pidfile_path(ctx);
+    if (running_pid(pidfile)) return stop_daemon(pidfile, timeout);
+    // No pidfile: a daemon embedded in another program (democli) or started
+    // elsewhere. Ask it over its socket; the kernel says which pid to wait for.
+    std::optional<daemon_connection> conn;
+    try {
+        conn.emplace(connect_to(ctx));
+    } catch (const std::system_error&) {
+        fmt::print("pfd: no daemon on '{}'\n", ctx.where.socket);
+        return 0;
+    }
+    pid_t pid = peer_of(conn->fd()).pid;
+    unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    expect<stopping_event>(conn->ask(stop_request{}), "stop");
+    fmt::print("pfd: pid {} is stopping\n", pid);
+    pollfd p{pidfd.get(), POLLIN, 0};
+    if (pidfd && ::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
+        fmt::print(stderr, "pfd: pid {} did not stop within {} ms\n", pid, timeout.count());
+        return 1;
+    }
+    fmt::print("pfd: stopped pid {}\n", pid);
+    return 0;
+}
+
+} // namespace pfd

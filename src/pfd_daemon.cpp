@@ -1,0 +1,141 @@
+// The daemon's own verbs: `pfd serve` in the foreground, `pfd start` in the
+// background, both holding the socket's pidfile.
+
+#include "lifecycle.hpp"
+#include "log.hpp"
+#include "pfd/server.hpp"
+#include "pfd_verbs.hpp"
+#include "shim.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+namespace {
+
+/// pfd-session next to this pfd (a build tree), else in the libexec dir.
+std::string find_session_helper()
+{
+    std::string self = self_executable();
+    for (std::string candidate :
+         {self.substr(0, self.rfind('/') + 1) + "pfd-session", std::string(PFD_LIBEXECDIR) + "/pfd-session"})
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    log(log_level::warn, "pfd-session not found: commands with a terminal will not stop on Ctrl-Z");
+    return {};
+}
+
+server_options server_options_for(const daemon_args& d, const context& ctx)
+{
+    set_log_level(ctx.cfg.log_level);
+    server_options options;
+    options.threads = d.threads.value_or(ctx.cfg.threads);
+    options.max_request_bytes = ctx.cfg.request_bytes;
+    options.max_fds = ctx.cfg.fds;
+    options.request_timeout = d.request_timeout.value_or(ctx.cfg.request_timeout);
+    options.stop_grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
+    options.cancel_grace = ctx.cfg.cancel_grace;
+    options.max_watchers = ctx.cfg.watchers;
+    options.hangup_signal = ctx.cfg.hangup_signal;
+    options.allow_uids = ctx.cfg.allow_uids;
+    options.max_sessions = ctx.cfg.sessions;
+    options.max_sessions_per_peer = ctx.cfg.sessions_per_peer;
+    options.allow_commands = ctx.cfg.allow_commands;
+    options.deny_commands = ctx.cfg.deny_commands;
+    options.env_forward = ctx.cfg.env_forward;
+    options.env_clean = ctx.cfg.env_clean;
+    options.env_deny = ctx.cfg.env_deny;
+    options.env_set = ctx.cfg.env_set;
+    options.socket_path = ctx.where.socket;
+    options.pidfile = pidfile_path(ctx);
+    options.session_helper = find_session_helper();
+    options.ready_fd = d.ready_fd;
+    options.executable = self_executable();
+    // A reload reads the same files again, from where we were started (a
+    // background daemon has moved to /).
+    char buf[4096];
+    std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
+    options.reload = [d, cwd] {
+        auto fresh = server_options_for(d, resolve_context(d.socket_flag, d.project_flag, d.config_file, cwd));
+        fresh.reload = nullptr; // the daemon keeps the original closure
+        return fresh;
+    };
+    return options;
+}
+
+/// The command line that makes a successor serve what we serve.
+std::vector<std::string> successor_args(const daemon_args& d, const server_options& options)
+{
+    std::vector<std::string> args{options.executable, "serve", "--socket", options.socket_path, "--ready-fd", "4"};
+    if (!d.project_flag.empty()) args.insert(args.end(), {"--project", d.project_flag});
+    if (!d.config_file.empty()) args.insert(args.end(), {"--config", d.config_file});
+    if (d.threads) args.insert(args.end(), {"--threads", std::to_string(*d.threads)});
+    if (d.request_timeout)
+        args.insert(args.end(), {"--request-timeout-ms", std::to_string(d.request_timeout->count())});
+    if (d.stop_grace) args.insert(args.end(), {"--stop-grace-ms", std::to_string(d.stop_grace->count())});
+    return args;
+}
+
+/// Serves until stopped, holding the socket's pidfile meanwhile. A
+/// successor (PFD_HANDOFF) takes the pidfile once ready, when its
+/// predecessor lets go of it.
+int run_daemon(server_options options, const daemon_args& d)
+{
+    std::optional<pidfile> held;
+    std::string path = options.pidfile;
+    if (std::getenv("PFD_HANDOFF"))
+        options.on_ready = [&] { held.emplace(path, std::chrono::seconds(5)); };
+    else
+        held.emplace(path);
+    char buf[4096];
+    std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
+    auto args = successor_args(d, options);
+    options.hand_over = [&held, args, cwd](int listen_fd) {
+        pid_t successor = start_successor(args, cwd, listen_fd);
+        if (held) held->release();
+        return successor;
+    };
+    server daemon(std::move(options));
+    daemon.run();
+    return 0;
+}
+
+} // namespace
+
+std::string pidfile_path(const context& ctx)
+{
+    return ctx.cfg.pidfile.empty() ? pidfile_for(ctx.where.socket) : ctx.cfg.pidfile;
+}
+
+int serve(const daemon_args& d, const context& ctx)
+{
+    if (d.check_only) {
+        fmt::print("pfd: configuration is valid\n");
+        return 0;
+    }
+    return run_daemon(server_options_for(d, ctx), d);
+}
+
+int start(const daemon_args& d, const context& ctx)
+{
+    auto options = server_options_for(d, ctx);
+    const std::string& socket = options.socket_path;
+    std::string log = log_file_for(socket);
+    bool ready = start_in_background(socket, lock_file_for(socket), log, std::chrono::seconds(30), [&](int ready_fd) {
+        options.ready_fd = ready_fd;
+        try {
+            return run_daemon(options, d);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "pfd: {}\n", e.what());
+            return 1;
+        }
+    });
+    if (ready) return 0;
+    fmt::print(stderr, "pfd: the daemon did not start; see {}\n", log);
+    return 1;
+}
+
+} // namespace pfd

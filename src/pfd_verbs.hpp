@@ -1,0 +1,46 @@
+#pragma once
+// The verbs of `pfd` (pfd_cli.cpp parses the command line): the daemon's
+// own (serve, start: pfd_daemon.cpp) and those that talk to a running one
+// (pfd_control.cpp).
+
+#include "context.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace pfd {
+
+/// A usage error: the message to print after "pfd: ", then the usage.
+struct cli_usage_error {
+    std::string message;
+};
+
+/// The command line of every verb but install-units.
+struct daemon_args {
+    std::string verb;
+    std::string socket_flag, project_flag, config_file;
+    bool check_only = false;
+    bool json = false;
+    std::optional<std::uint64_t> cancel_id;
+    std::optional<unsigned> threads;
+    std::optional<std::chrono::milliseconds> request_timeout, stop_grace;
+    std::optional<int> ready_fd;
+};
+
+int serve(const daemon_args& d, const context& ctx);
+int start(const daemon_args& d, const context& ctx);
+
+int stop(const daemon_args& d, const context& ctx);
+int reload(const daemon_args& d, const context& ctx);
+int restart(const daemon_args& d, const context& ctx);
+int status(const daemon_args& d, const context& ctx);
+int ps(const daemon_args& d, const context& ctx);
+int cancel(const daemon_args& d, const context& ctx);
+int watch(const daemon_args& d, const context& ctx);
+
+/// The pidfile: [daemon] pidfile, else beside the socket.
+std::string pidfile_path(const context& ctx);
+
+} // namespace pfd

@@ -1,0 +1,239 @@
+// Events: the one place they are encoded (the daemon) and decoded (the
+// clients). Decoding is lenient with what a newer daemon may add.
+
+#include "pfd/protocol.hpp"
+
+#include "json_fields.hpp"
+#include "signals.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+
+namespace pfd {
+
+using namespace json_fields;
+
+namespace {
+
+ordered_json with_id(std::string_view name, std::uint64_t id)
+{
+    return {{"event", name}, {"id", id}};
+}
+
+struct event_encoder {
+    ordered_json operator()(const accepted_event& e) const { return with_id("accepted", e.id); }
+    ordered_json operator()(const started_event& e) const
+    {
+        ordered_json j = with_id("started", e.id);
+        j["pid"] = e.pid;
+        return j;
+    }
+    ordered_json operator()(const exited_event& e) const
+    {
+        ordered_json j = with_id("exited", e.id);
+        if (e.code) {
+            j["code"] = *e.code;
+        } else {
+            j["signal"] = signal_name(e.signo);
+            j["signo"] = e.signo;
+            j["core"] = e.core;
+        }
+        j["duration_ms"] = e.duration_ms;
+        return j;
+    }
+    ordered_json operator()(const stopped_event& e) const
+    {
+        ordered_json j = with_id("stopped", e.id);
+        j["signal"] = signal_name(e.signo);
+        j["signo"] = e.signo;
+        return j;
+    }
+    ordered_json operator()(const continued_event& e) const { return with_id("continued", e.id); }
+    ordered_json operator()(const progress_event& e) const
+    {
+        ordered_json j = with_id("progress", e.id);
+        j["message"] = e.message;
+        if (e.percent) j["percent"] = *e.percent;
+        return j;
+    }
+    ordered_json operator()(const error_event& e) const
+    {
+        return {{"event", "error"}, {"code", to_string(e.code)}, {"message", e.message}};
+    }
+    ordered_json operator()(const pong_event&) const { return {{"event", "pong"}}; }
+    ordered_json operator()(const reloaded_event&) const { return {{"event", "reloaded"}}; }
+    ordered_json operator()(const restarted_event&) const { return {{"event", "restarted"}}; }
+    ordered_json operator()(const stopping_event&) const { return {{"event", "stopping"}}; }
+    ordered_json operator()(const watching_event&) const { return {{"event", "watching"}}; }
+    ordered_json operator()(const cancelling_event& e) const
+    {
+        ordered_json j = with_id("cancelling", e.id);
+        j["signal"] = signal_name(e.signo);
+        return j;
+    }
+    ordered_json operator()(const cancelled_event& e) const
+    {
+        ordered_json j = with_id("cancelled", e.id);
+        j["killed"] = e.killed;
+        return j;
+    }
+    ordered_json operator()(const status_event& e) const
+    {
+        return {{"event", "status"},
+                {"pid", e.pid},
+                {"socket", e.socket},
+                {"uptime_ms", e.uptime_ms},
+                {"version", e.version},
+                {"build", e.build},
+                {"running", e.running},
+                {"served", e.served},
+                {"latency_mean_us", e.latency_mean_us},
+                {"latency_p99_us", e.latency_p99_us},
+                {"rss_kib", e.rss_kib}};
+    }
+    ordered_json operator()(const ps_event& e) const
+    {
+        ordered_json list = ordered_json::array();
+        for (auto& s : e.sessions)
+            list.push_back({{"id", s.id},
+                            {"pid", s.pid},
+                            {"peer_uid", s.peer_uid},
+                            {"peer_pid", s.peer_pid},
+                            {"argv", encode_byte_array(s.argv)},
+                            {"age_ms", s.age_ms}});
+        return {{"event", "ps"}, {"sessions", std::move(list)}};
+    }
+    ordered_json operator()(const other_event& e) const { return {{"event", e.name}}; }
+};
+
+std::uint64_t id_of(const json& j)
+{
+    return j.at("id").get<std::uint64_t>();
+}
+
+event parse_exited(const json& j)
+{
+    exited_event e;
+    e.id = id_of(j);
+    if (j.contains("code")) {
+        e.code = j["code"].get<int>();
+    } else {
+        e.signo = j.at("signo").get<int>();
+        e.core = j.value("core", false);
+    }
+    e.duration_ms = j.value("duration_ms", std::uint64_t{0});
+    return e;
+}
+
+event parse_progress(const json& j)
+{
+    progress_event e{id_of(j), j.value("message", std::string{}), {}};
+    if (j.contains("percent")) e.percent = j["percent"].get<int>();
+    return e;
+}
+
+event parse_error(const json& j)
+{
+    auto code = errc_from_string(j.value("code", std::string{}));
+    return error_event{code.value_or(errc::spawn_failed), j.value("message", std::string{})};
+}
+
+event parse_cancelling(const json& j)
+{
+    auto signo = signal_from_name(j.value("signal", std::string("TERM")));
+    return cancelling_event{id_of(j), signo.value_or(SIGTERM)};
+}
+
+event parse_status(const json& j)
+{
+    status_event e;
+    e.pid = j.value("pid", pid_t{0});
+    e.socket = j.value("socket", std::string{});
+    e.uptime_ms = j.value("uptime_ms", std::uint64_t{0});
+    e.version = j.value("version", std::string{});
+    e.build = j.value("build", std::string{});
+    e.running = j.value("running", std::uint64_t{0});
+    e.served = j.value("served", std::uint64_t{0});
+    e.latency_mean_us = j.value("latency_mean_us", std::uint64_t{0});
+    e.latency_p99_us = j.value("latency_p99_us", std::uint64_t{0});
+    e.rss_kib = j.value("rss_kib", std::uint64_t{0});
+    return e;
+}
+
+event parse_ps(const json& j)
+{
+    ps_event out;
+    for (auto& s : j.at("sessions")) {
+        ps_entry p;
+        p.id = id_of(s);
+        p.pid = s.at("pid").get<pid_t>();
+        p.peer_uid = s.at("peer_uid").get<uid_t>();
+        p.peer_pid = s.at("peer_pid").get<pid_t>();
+        p.argv = decode_byte_array(s.at("argv"), "argv");
+        p.age_ms = s.at("age_ms").get<std::uint64_t>();
+        out.sessions.push_back(std::move(p));
+    }
+    return out;
+}
+
+/// Every event this build knows: its name, its decoder.
+struct event_row {
+    std::string_view name;
+    event (*parse)(const json&);
+};
+constexpr event_row events[] = {
+    {"accepted", [](const json& j) -> event { return accepted_event{id_of(j)}; }},
+    {"started", [](const json& j) -> event { return started_event{id_of(j), j.at("pid").get<pid_t>()}; }},
+    {"exited", parse_exited},
+    {"stopped", [](const json& j) -> event { return stopped_event{id_of(j), j.at("signo").get<int>()}; }},
+    {"continued", [](const json& j) -> event { return continued_event{id_of(j)}; }},
+    {"progress", parse_progress},
+    {"error", parse_error},
+    {"pong", [](const json&) -> event { return pong_event{}; }},
+    {"reloaded", [](const json&) -> event { return reloaded_event{}; }},
+    {"restarted", [](const json&) -> event { return restarted_event{}; }},
+    {"stopping", [](const json&) -> event { return stopping_event{}; }},
+    {"watching", [](const json&) -> event { return watching_event{}; }},
+    {"cancelling", parse_cancelling},
+    {"cancelled", [](const json& j) -> event { return cancelled_event{id_of(j), j.value("killed", false)}; }},
+    {"status", parse_status},
+    {"ps", parse_ps},
+};
+static_assert(std::size(events) + 1 == std::variant_size_v<event>, "one row per known event type");
+
+} // namespace
+
+std::string encode_event(const event& ev)
+{
+    return line_of(std::visit(event_encoder{}, ev));
+}
+
+event parse_event(std::string_view line)
+{
+    json j;
+    try {
+        j = json::parse(line.begin(), line.end());
+    } catch (const json::parse_error& e) {
+        throw protocol_error(errc::bad_request, fmt::format("malformed event: {}", e.what()));
+    }
+    if (!j.is_object() || !j.contains("event") || !j["event"].is_string())
+        throw protocol_error(errc::bad_request, "not an event");
+    auto name = j["event"].get<std::string>();
+    for (auto& row : events) {
+        if (row.name != name) continue;
+        try {
+            return row.parse(j);
+        } catch (const json::exception& e) {
+            throw protocol_error(errc::bad_request, fmt::format("malformed '{}' event: {}", name, e.what()));
+        }
+    }
+    return other_event{name};
+}
+
+int shell_status(const exited_event& ev) noexcept
+{
+    return ev.code ? *ev.code : 128 + ev.signo;
+}
+
+} // namespace pfd

@@ -1,0 +1,213 @@
+// Requests: the one place they are decoded (the daemon) and encoded (the
+// clients).
+
+#include "pfd/protocol.hpp"
+
+#include "json_fields.hpp"
+#include "signals.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace pfd {
+
+using namespace json_fields;
+
+namespace {
+
+void check_version(const json& j, bool required)
+{
+    auto it = j.find("pfd");
+    if (it == j.end()) {
+        if (required) bad("missing \"pfd\": the protocol version");
+        return;
+    }
+    if (!it->is_number_integer()) bad("'pfd' must be an integer");
+    if (it->get<std::int64_t>() != protocol_version)
+        throw protocol_error(
+            errc::version_mismatch,
+            fmt::format("protocol version {} is not supported (this daemon speaks {})", it->dump(), protocol_version));
+}
+
+void check_fields(const json& j, std::initializer_list<std::string_view> allowed)
+{
+    for (auto& [key, value] : j.items()) {
+        bool ok = false;
+        for (auto a : allowed) ok = ok || key == a;
+        if (!ok) bad(fmt::format("unknown field '{}'", key));
+    }
+}
+
+request parse_exec(const json& j)
+{
+    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "umask", "fds", "tty", "detach", "client"});
+    exec_request req;
+    if (!j.contains("argv")) bad("missing 'argv'");
+    req.argv = decode_byte_array(j["argv"], "argv");
+    if (req.argv.empty()) bad("'argv' must not be empty");
+    if (req.argv[0].empty()) bad("'argv[0]' must not be empty");
+    if (j.contains("env")) {
+        req.env = decode_byte_array(j["env"], "env");
+        std::set<std::string_view> names;
+        for (auto& entry : req.env) {
+            auto eq = entry.find('=');
+            if (eq == std::string::npos) bad(fmt::format("env entry '{}' has no '='", entry));
+            if (eq == 0) bad(fmt::format("env entry '{}' has an empty name", entry));
+            if (!names.insert(std::string_view(entry).substr(0, eq)).second)
+                bad(fmt::format("env variable '{}' is given twice", entry.substr(0, eq)));
+        }
+    }
+    if (!j.contains("cwd")) bad("missing 'cwd'");
+    req.cwd = decode_bytes(j["cwd"], field_name{"cwd", std::nullopt});
+    if (req.cwd.empty() || req.cwd[0] != '/') bad(fmt::format("'cwd' must be an absolute path, not '{}'", req.cwd));
+    if (j.contains("umask")) req.umask = static_cast<mode_t>(get_int(j["umask"], "umask", 0, 0777));
+    if (j.contains("fds")) {
+        const json& fds = j["fds"];
+        if (!fds.is_array()) bad("'fds' must be an array");
+        std::set<int> seen;
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+            int fd = static_cast<int>(get_int(fds[i], fmt::format("fds[{}]", i), 0, 1 << 20));
+            if (!seen.insert(fd).second) bad(fmt::format("descriptor {} appears twice in 'fds'", fd));
+            req.fds.push_back(fd);
+        }
+    }
+    if (j.contains("tty")) req.tty = get_bool(j["tty"], "tty");
+    if (j.contains("detach")) req.detach = get_bool(j["detach"], "detach");
+    if (j.contains("client")) {
+        if (!j["client"].is_string()) bad("'client' must be a string");
+        req.client = j["client"].get<std::string>();
+    }
+    return req;
+}
+
+signal_request parse_signal(const json& j)
+{
+    check_fields(j, {"pfd", "op", "signal"});
+    if (!j.contains("signal")) bad("missing 'signal'");
+    const json& s = j["signal"];
+    std::optional<int> signo;
+    if (s.is_string())
+        signo = signal_from_name(s.get<std::string>());
+    else if (s.is_number_integer())
+        signo = signal_from_name(std::to_string(s.get<std::int64_t>()));
+    else
+        bad("'signal' must be a name or a number");
+    if (!signo) bad(fmt::format("'{}' is not a signal", s.is_string() ? s.get<std::string>() : s.dump()));
+    return signal_request{*signo};
+}
+
+request parse_cancel(const json& j)
+{
+    check_fields(j, {"pfd", "op", "id"});
+    if (!j.contains("id")) bad("missing 'id'");
+    return cancel_request{static_cast<std::uint64_t>(get_int(j["id"], "id", 0, INT64_MAX))};
+}
+
+/// An op without arguments: only "pfd" and "op" may be there.
+template <typename Request>
+request parse_bare(const json& j)
+{
+    check_fields(j, {"pfd", "op"});
+    return Request{};
+}
+
+/// Every op: its name on the wire, its decoder.
+struct op_row {
+    std::string_view name;
+    request (*parse)(const json&);
+};
+constexpr op_row ops[] = {
+    {"exec", parse_exec},
+    {"signal", [](const json& j) -> request { return parse_signal(j); }},
+    {"cancel", parse_cancel},
+    {"ps", parse_bare<ps_request>},
+    {"watch", parse_bare<watch_request>},
+    {"status", parse_bare<status_request>},
+    {"ping", parse_bare<ping_request>},
+    {"stop", parse_bare<stop_request>},
+    {"reload", parse_bare<reload_request>},
+    {"restart", parse_bare<restart_request>},
+};
+static_assert(std::size(ops) == std::variant_size_v<request>, "one row per request type, in the variant's order");
+
+std::string op_of(const json& j)
+{
+    auto it = j.find("op");
+    if (it == j.end()) bad("missing 'op'");
+    if (!it->is_string()) bad("'op' must be a string");
+    return it->get<std::string>();
+}
+
+/// `{"pfd":1,"op":NAME}`, the start of every first line.
+ordered_json head(const request& req)
+{
+    return ordered_json{{"pfd", protocol_version}, {"op", op_name(req)}};
+}
+
+struct request_encoder {
+    const request& whole;
+
+    ordered_json operator()(const exec_request& req) const
+    {
+        ordered_json j = head(whole);
+        j["argv"] = encode_byte_array(req.argv);
+        j["env"] = encode_byte_array(req.env);
+        j["cwd"] = encode_bytes(req.cwd);
+        j["umask"] = req.umask;
+        j["fds"] = req.fds;
+        if (req.tty) j["tty"] = true;
+        if (req.detach) j["detach"] = true;
+        if (!req.client.empty()) j["client"] = req.client;
+        return j;
+    }
+    /// Sent while a command runs, where the version was said already.
+    ordered_json operator()(const signal_request& req) const
+    {
+        return {{"op", "signal"}, {"signal", signal_name(req.signo)}};
+    }
+    ordered_json operator()(const cancel_request& req) const
+    {
+        ordered_json j = head(whole);
+        j["id"] = req.id;
+        return j;
+    }
+    template <typename Bare>
+    ordered_json operator()(const Bare&) const
+    {
+        return head(whole);
+    }
+};
+
+} // namespace
+
+std::string_view op_name(const request& req) noexcept
+{
+    return ops[req.index()].name;
+}
+
+request parse_request(std::string_view line)
+{
+    json j = parse_object(line);
+    check_version(j, true);
+    std::string op = op_of(j);
+    for (auto& row : ops)
+        if (row.name == op) return row.parse(j);
+    bad(fmt::format("unknown op '{}'", op));
+}
+
+signal_request parse_control(std::string_view line)
+{
+    json j = parse_object(line);
+    check_version(j, false);
+    std::string op = op_of(j);
+    if (op != "signal") bad(fmt::format("op '{}' is not allowed while a command runs", op));
+    return parse_signal(j);
+}
+
+std::string encode_request(const request& req)
+{
+    return line_of(std::visit(request_encoder{req}, req));
+}
+
+} // namespace pfd

@@ -1,0 +1,55 @@
+#pragma once
+// What a session does with its request, one short coroutine per op; each
+// owns the rest of the connection. session.cpp dispatches to them.
+
+#include "pfd/applet.hpp"
+#include "pfd/protocol.hpp"
+#include "session.hpp"
+#include "spawner.hpp"
+#include "unique_fd.hpp"
+
+#include <asio/awaitable.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pfd {
+
+/// The op of `req`, with the descriptors that came with it.
+asio::awaitable<void> dispatch(session& s, request req, std::vector<unique_fd> fds);
+
+// admission.cpp: [policy] and [limits] before anything runs.
+
+/// An exec the daemon agreed to run: its id (its place in the registry is
+/// reserved) and the applet it names, if any.
+struct admission {
+    std::uint64_t id = 0;
+    const applet* applet_fn = nullptr;
+};
+/// Checks the descriptors, [policy] (commands, environment: `req.env` is
+/// rewritten) and [limits]. Throws protocol_error (fd_mismatch, denied,
+/// not_found, busy, limit).
+admission admit(session& s, exec_request& req, std::size_t attached);
+
+// exec_op.cpp, applet_op.cpp
+
+asio::awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fds);
+/// The `exited` event of session `id`, started at `started`.
+exited_event make_exited(std::uint64_t id, session::clock::time_point started, const exit_status& status);
+/// `head`: the `accepted` line, sent with `started`.
+asio::awaitable<void> run_applet(session& s, const applet& fn, exec_request req, std::vector<unique_fd> fds,
+                                 std::uint64_t id, std::string head);
+
+// control_ops.cpp
+
+asio::awaitable<void> run_ps(session& s);
+asio::awaitable<void> run_cancel(session& s, std::uint64_t id);
+asio::awaitable<void> run_watch(session& s);
+asio::awaitable<void> run_status(session& s);
+asio::awaitable<void> run_ping(session& s);
+asio::awaitable<void> run_stop(session& s);
+asio::awaitable<void> run_reload(session& s);
+asio::awaitable<void> run_restart(session& s);
+
+} // namespace pfd
