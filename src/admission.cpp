@@ -23,8 +23,8 @@ bool command_allowed(const server_options& o, const std::string& argv0)
     auto matches = [&](const std::vector<std::string>& patterns) {
         return any_match(patterns, argv0) || any_match(patterns, base);
     };
-    if (matches(o.deny_commands)) return false;
-    return o.allow_commands.empty() || matches(o.allow_commands);
+    if (matches(o.policy.deny_commands)) return false;
+    return o.policy.allow_commands.empty() || matches(o.policy.allow_commands);
 }
 
 /// [policy] env_*: the environment the command gets from the one the client
@@ -34,17 +34,17 @@ std::vector<std::string> command_environment(const server_options& o, std::vecto
     std::vector<std::string> out;
     for (auto& e : env) {
         std::string name = e.substr(0, e.find('='));
-        if (any_match(o.env_deny, name))
+        if (any_match(o.policy.env_deny, name))
             throw protocol_error(errc::denied,
                                  fmt::format("environment variable '{}' is refused here ([policy])", name));
         // The daemon's own activation protocol never reaches commands.
         if (name == "LISTEN_PID" || name == "LISTEN_FDS" || name == "LISTEN_FDNAMES" || name == "NOTIFY_SOCKET")
             continue;
-        if (!o.env_forward.empty() && !any_match(o.env_forward, name)) continue;
-        if (any_match(o.env_clean, name)) continue;
+        if (!o.policy.env_forward.empty() && !any_match(o.policy.env_forward, name)) continue;
+        if (any_match(o.policy.env_clean, name)) continue;
         out.push_back(std::move(e));
     }
-    for (auto& set : o.env_set) {
+    for (auto& set : o.policy.env_set) {
         std::string name = set.substr(0, set.find('='));
         std::erase_if(out, [&](const std::string& e) { return e.compare(0, name.size() + 1, name + "=") == 0; });
         out.push_back(set);
@@ -70,12 +70,12 @@ admission admit(session& s, exec_request& req, std::size_t attached)
     a.id = s.registry().next_id();
     auto& peer = s.peer();
     if (auto full = s.registry().admit(session_info{a.id, -1, peer.uid, peer.pid, req.argv, session::clock::now(), {}, {}},
-                                       o.max_sessions, o.max_sessions_per_peer)) {
+                                       o.limits.sessions, o.limits.sessions_per_peer)) {
         if (*full == "busy")
             throw protocol_error(errc::busy,
-                                 fmt::format("{} command(s) already running ([limits] sessions)", o.max_sessions));
+                                 fmt::format("{} command(s) already running ([limits] sessions)", o.limits.sessions));
         throw protocol_error(errc::limit, fmt::format("uid {} already runs {} command(s) ([limits] sessions_per_peer)",
-                                                      peer.uid, o.max_sessions_per_peer));
+                                                      peer.uid, o.limits.sessions_per_peer));
     }
     // "hostexec/0.1.0 <build>": a newer client may mean a newer daemon is installed.
     if (auto space = req.client.rfind(' '); space != std::string::npos && s.hooks().client_build)

@@ -50,7 +50,7 @@ awaitable<void> run_applet(session& s, const applet& fn, exec_request req, std::
                 // Gone or broke the protocol: hang up, as for a command.
                 client_here = false;
                 s.close();
-                if (s.options().hangup_signal) runner.deliver(s.options().hangup_signal);
+                if (s.options().exec.hangup_signal) runner.deliver(s.options().exec.hangup_signal);
             }
         } else {
             co_await s.notified();

@@ -102,7 +102,7 @@ exited_event run_on(daemon_connection& conn, const exec_plan& plan, const run_op
 } // namespace
 
 client::client(std::string socket_path)
-    : client(std::move(socket_path), load_config(default_config_files()).trust_daemon_uids)
+    : client(std::move(socket_path), load_config(default_config_files()).discovery.trust_daemon_uids)
 {
 }
 
@@ -114,7 +114,7 @@ client::client(std::string socket_path, std::vector<uid_t> trusted_daemon_uids)
 client client::discover()
 {
     context ctx = resolve_context({}, {});
-    return client(ctx.where.socket, ctx.cfg.trust_daemon_uids);
+    return client(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
 }
 
 client client::connect_or_start(std::string socket_path, std::vector<std::string> daemon_argv,

@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include "log.hpp"
 #include "pfd/discovery.hpp"
 #include "signals.hpp"
 
@@ -7,8 +8,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <functional>
-#include <map>
 
 #include <fmt/format.h>
 // Header-only, so the static hostexec needs no libtomlplusplus.a.
@@ -18,186 +17,215 @@
 
 namespace pfd {
 
-namespace {
-
-/// One file being applied: knows its name for messages.
-struct applier {
-    const std::string& file;
-    config& cfg;
-
-    [[noreturn]] void fail(const toml::source_region& where, const std::string& what) const
+/// One value of one file: typed reads that fail with "<file>:<line>: '<key>' ...".
+class value_reader {
+public:
+    value_reader(const std::string& file, const toml::node& node, std::string key)
+        : file_(file), node_(node), key_(std::move(key))
     {
-        throw config_error(fmt::format("{}:{}: {}", file, where.begin.line, what));
+    }
+
+    /// `what` follows the quoted key: " must be ..." or ": ...".
+    [[noreturn]] void fail(const std::string& what, const toml::node* at = nullptr) const
+    {
+        throw config_error(fmt::format("{}:{}: '{}'{}", file_, (at ? at : &node_)->source().begin.line, key_, what));
     }
 
     template <typename T>
-    T integer(const toml::node& n, const std::string& key, T lo, T hi) const
+    T integer(std::int64_t lo, std::int64_t hi, const toml::node* n = nullptr) const
     {
-        auto v = n.value<std::int64_t>();
-        if (!n.is_integer() || !v) fail(n.source(), fmt::format("'{}' must be an integer", key));
-        if (*v < static_cast<std::int64_t>(lo) || *v > static_cast<std::int64_t>(hi))
-            fail(n.source(), fmt::format("'{}' must be between {} and {}", key, lo, hi));
+        const toml::node& node = n ? *n : node_;
+        auto v = node.value<std::int64_t>();
+        if (!node.is_integer() || !v) fail(" must be an integer", &node);
+        if (*v < lo || *v > hi) fail(fmt::format(" must be between {} and {}", lo, hi), &node);
         return static_cast<T>(*v);
     }
 
-    std::vector<std::string> strings(const toml::node& n, const std::string& key) const
+    std::chrono::milliseconds milliseconds(std::int64_t lo) const
     {
-        const auto* arr = n.as_array();
-        if (!arr) fail(n.source(), fmt::format("'{}' must be an array of strings", key));
+        return std::chrono::milliseconds(integer<long>(lo, 3600000));
+    }
+
+    bool boolean() const
+    {
+        if (!node_.is_boolean()) fail(" must be true or false");
+        return *node_.value<bool>();
+    }
+
+    /// A string that `valid` accepts, else fails with `expected`.
+    template <typename Valid>
+    std::string string(std::string_view expected, Valid valid) const
+    {
+        auto v = node_.value<std::string>();
+        if (!node_.is_string() || !v || !valid(*v)) fail(std::string(expected));
+        return *v;
+    }
+
+    std::vector<std::string> strings() const
+    {
+        const auto* arr = node_.as_array();
+        if (!arr) fail(" must be an array of strings");
         std::vector<std::string> out;
         for (auto& e : *arr) {
-            if (!e.is_string()) fail(e.source(), fmt::format("'{}' must be an array of strings", key));
+            if (!e.is_string()) fail(" must be an array of strings", &e);
             out.push_back(*e.value<std::string>());
         }
         return out;
     }
 
-    using setter = std::function<void(const toml::node&, const std::string&)>;
-
-    std::map<std::string, std::map<std::string, setter>> schema()
+    std::vector<uid_t> uids() const
     {
-        using ms = std::chrono::milliseconds;
-        return {
-            {"daemon",
-             {{"threads", [this](auto& n, auto& k) { cfg.threads = integer<unsigned>(n, k, 0, 1024); }},
-              {"log_level",
-               [this](auto& n, auto& k) {
-                   auto v = n.template value<std::string>();
-                   auto level = v ? log_level_from_name(*v) : std::nullopt;
-                   if (!n.is_string() || !level)
-                       fail(n.source(), fmt::format("'{}' must be \"error\", \"warn\", \"info\" or \"debug\"", k));
-                   cfg.log_level = *level;
-               }},
-              {"pidfile",
-               [this](auto& n, auto& k) {
-                   auto v = n.template value<std::string>();
-                   if (!n.is_string() || !v || (!v->empty() && (*v)[0] != '/'))
-                       fail(n.source(), fmt::format("'{}' must be an absolute path or \"\"", k));
-                   cfg.pidfile = *v;
-               }}}},
-            {"discovery",
-             {{"order",
-               [this](auto& n, auto& k) {
-                   auto modes = strings(n, k);
-                   for (auto& m : modes)
-                       if (m != "local" && m != "project" && m != "runtime")
-                           fail(n.source(), fmt::format("'{}': unknown mode '{}' (local, project, runtime)", k, m));
-                   cfg.discovery_order = modes;
-               }},
-              {"project",
-               [this](auto& n, auto& k) {
-                   auto v = n.template value<std::string>();
-                   if (!n.is_string() || !v || (!v->empty() && !is_valid_project_name(*v)))
-                       fail(n.source(), fmt::format("'{}' must be a project name ([A-Za-z0-9._-], 1-64) or \"\"", k));
-                   cfg.discovery_project = *v;
-               }},
-              {"trust_daemon_uids",
-               [this](auto& n, auto& k) {
-                   const auto* arr = n.as_array();
-                   if (!arr) fail(n.source(), fmt::format("'{}' must be an array of uids", k));
-                   cfg.trust_daemon_uids.clear();
-                   for (auto& e : *arr) cfg.trust_daemon_uids.push_back(integer<uid_t>(e, k, 0, 4294967294u));
-               }},
-              {"autostart_command", [this](auto& n, auto& k) { cfg.autostart_command = strings(n, k); }},
-              {"fallback",
-               [this](auto& n, auto& k) {
-                   auto v = n.template value<std::string>();
-                   if (!n.is_string() || !v || (*v != "error" && *v != "local"))
-                       fail(n.source(), fmt::format("'{}' must be \"error\" or \"local\"", k));
-                   cfg.fallback_local = *v == "local";
-               }},
-              {"autostart",
-               [this](auto& n, auto& k) {
-                   if (!n.is_boolean()) fail(n.source(), fmt::format("'{}' must be true or false", k));
-                   cfg.autostart = *n.template value<bool>();
-               }}}},
-            {"limits",
-             {{"sessions", [this](auto& n, auto& k) { cfg.sessions = integer<std::size_t>(n, k, 0, 1 << 20); }},
-              {"sessions_per_peer",
-               [this](auto& n, auto& k) { cfg.sessions_per_peer = integer<std::size_t>(n, k, 0, 1 << 20); }},
-              {"watchers", [this](auto& n, auto& k) { cfg.watchers = integer<std::size_t>(n, k, 0, 1 << 16); }},
-              {"request_bytes",
-               [this](auto& n, auto& k) { cfg.request_bytes = integer<std::size_t>(n, k, 256, 64 << 20); }},
-              {"fds", [this](auto& n, auto& k) { cfg.fds = integer<std::size_t>(n, k, 0, 253); }},
-              {"request_timeout_ms",
-               [this](auto& n, auto& k) { cfg.request_timeout = ms(integer<long>(n, k, 1, 3600000)); }},
-              {"cancel_grace_ms", [this](auto& n, auto& k) { cfg.cancel_grace = ms(integer<long>(n, k, 0, 3600000)); }},
-              {"stop_grace_ms", [this](auto& n, auto& k) { cfg.stop_grace = ms(integer<long>(n, k, 0, 3600000)); }}}},
-            {"exec",
-             {{"no_tty", [this](auto& n, auto& k) { cfg.no_tty = strings(n, k); }},
-              {"hangup_signal",
-               [this](auto& n, auto& k) {
-                   auto s = n.template value<std::string>();
-                   if (!n.is_string() || !s) fail(n.source(), fmt::format("'{}' must be a signal name or \"none\"", k));
-                   if (*s == "none") {
-                       cfg.hangup_signal = 0;
-                       return;
-                   }
-                   auto signo = signal_from_name(*s);
-                   if (!signo) fail(n.source(), fmt::format("'{}': '{}' is not a signal", k, *s));
-                   cfg.hangup_signal = *signo;
-               }}}},
-            {"policy",
-             {{"allow_commands", [this](auto& n, auto& k) { cfg.allow_commands = strings(n, k); }},
-              {"deny_commands", [this](auto& n, auto& k) { cfg.deny_commands = strings(n, k); }},
-              {"env_forward", [this](auto& n, auto& k) { cfg.env_forward = strings(n, k); }},
-              {"env_clean", [this](auto& n, auto& k) { cfg.env_clean = strings(n, k); }},
-              {"env_deny", [this](auto& n, auto& k) { cfg.env_deny = strings(n, k); }},
-              {"env_set",
-               [this](auto& n, auto& k) {
-                   cfg.env_set = strings(n, k);
-                   for (auto& e : cfg.env_set)
-                       if (e.find('=') == std::string::npos || e[0] == '=')
-                           fail(n.source(), fmt::format("'{}': '{}' is not NAME=VALUE", k, e));
-               }},
-              {"allow_uids",
-               [this](auto& n, auto& k) {
-                   const auto* arr = n.as_array();
-                   if (!arr) fail(n.source(), fmt::format("'{}' must be an array of uids", k));
-                   cfg.allow_uids.clear();
-                   for (auto& e : *arr) cfg.allow_uids.push_back(integer<uid_t>(e, k, 0, 4294967294u));
-               }}}},
-        };
+        const auto* arr = node_.as_array();
+        if (!arr) fail(" must be an array of uids");
+        std::vector<uid_t> out;
+        for (auto& e : *arr) out.push_back(integer<uid_t>(0, 4294967294u, &e));
+        return out;
     }
 
-    void apply(const toml::table& root)
-    {
-        auto known = schema();
-        for (auto&& [section, value] : root) {
-            std::string name(section.str());
-            // A project's .pfd.toml names its project at the top.
-            if (name == "project" && file.ends_with("/.pfd.toml")) {
-                auto v = value.value<std::string>();
-                if (!value.is_string() || !v || !is_valid_project_name(*v))
-                    fail(section.source(),
-                         "'project' must be a project name ([A-Za-z0-9._-], 1-64, not starting with '.')");
-                continue;
-            }
-            auto it = known.find(name);
-            if (it == known.end() && !value.is_table())
-                fail(section.source(), fmt::format("unknown key '{}' outside any [section]", name));
-            if (it == known.end()) fail(section.source(), fmt::format("unknown section '{}'", name));
-            const auto* table = value.as_table();
-            if (!table) fail(value.source(), fmt::format("'{}' must be a table ([{}])", name, name));
-            for (auto&& [key, node] : *table) {
-                std::string full = name + "." + std::string(key.str());
-                auto k = it->second.find(std::string(key.str()));
-                if (k == it->second.end()) fail(key.source(), fmt::format("unknown key '{}'", full));
-                k->second(node, full);
-            }
-        }
-    }
+private:
+    const std::string& file_;
+    const toml::node& node_;
+    std::string key_;
 };
 
-void apply_file(config& cfg, const std::string& file)
+namespace {
+
+bool any(const std::string&)
 {
-    toml::table root;
+    return true;
+}
+
+int hangup_signal(const value_reader& v)
+{
+    auto name = v.string(" must be a signal name or \"none\"", any);
+    if (name == "none") return 0;
+    auto signo = signal_from_name(name);
+    if (!signo) v.fail(fmt::format(": '{}' is not a signal", name));
+    return *signo;
+}
+
+std::vector<std::string> discovery_modes(const value_reader& v)
+{
+    auto modes = v.strings();
+    for (auto& m : modes)
+        if (m != "local" && m != "project" && m != "runtime")
+            v.fail(fmt::format(": unknown mode '{}' (local, project, runtime)", m));
+    return modes;
+}
+
+std::vector<std::string> assignments(const value_reader& v)
+{
+    auto entries = v.strings();
+    for (auto& e : entries)
+        if (e.find('=') == std::string::npos || e[0] == '=') v.fail(fmt::format(": '{}' is not NAME=VALUE", e));
+    return entries;
+}
+
+using cfg = config;
+using vr = value_reader;
+
+/// Every key: its section, its name, and how its value is read (the default
+/// is the member's own, in settings.hpp).
+constexpr config_key keys[] = {
+    {"daemon", "threads", [](const vr& v, cfg& c) { c.daemon.threads = v.integer<unsigned>(0, 1024); }},
+    {"daemon", "log_level",
+     [](const vr& v, cfg& c) {
+         auto name = v.string(" must be \"error\", \"warn\", \"info\" or \"debug\"",
+                              [](auto& s) { return log_level_from_name(s).has_value(); });
+         c.daemon.log_level = *log_level_from_name(name);
+     }},
+    {"daemon", "pidfile",
+     [](const vr& v, cfg& c) {
+         c.daemon.pidfile = v.string(" must be an absolute path or \"\"", [](auto& s) { return s.empty() || s[0] == '/'; });
+     }},
+    {"discovery", "order", [](const vr& v, cfg& c) { c.discovery.order = discovery_modes(v); }},
+    {"discovery", "project",
+     [](const vr& v, cfg& c) {
+         c.discovery.project = v.string(" must be a project name ([A-Za-z0-9._-], 1-64) or \"\"",
+                                        [](auto& s) { return s.empty() || is_valid_project_name(s); });
+     }},
+    {"discovery", "autostart", [](const vr& v, cfg& c) { c.discovery.autostart = v.boolean(); }},
+    {"discovery", "trust_daemon_uids", [](const vr& v, cfg& c) { c.discovery.trust_daemon_uids = v.uids(); }},
+    {"discovery", "autostart_command", [](const vr& v, cfg& c) { c.discovery.autostart_command = v.strings(); }},
+    {"discovery", "fallback",
+     [](const vr& v, cfg& c) {
+         c.discovery.fallback_local =
+             v.string(" must be \"error\" or \"local\"", [](auto& s) { return s == "error" || s == "local"; }) ==
+             "local";
+     }},
+    {"limits", "sessions", [](const vr& v, cfg& c) { c.limits.sessions = v.integer<std::size_t>(0, 1 << 20); }},
+    {"limits", "sessions_per_peer",
+     [](const vr& v, cfg& c) { c.limits.sessions_per_peer = v.integer<std::size_t>(0, 1 << 20); }},
+    {"limits", "watchers", [](const vr& v, cfg& c) { c.limits.watchers = v.integer<std::size_t>(0, 1 << 16); }},
+    {"limits", "request_bytes",
+     [](const vr& v, cfg& c) { c.limits.request_bytes = v.integer<std::size_t>(256, 64 << 20); }},
+    {"limits", "fds", [](const vr& v, cfg& c) { c.limits.fds = v.integer<std::size_t>(0, 253); }},
+    {"limits", "request_timeout_ms", [](const vr& v, cfg& c) { c.limits.request_timeout = v.milliseconds(1); }},
+    {"limits", "cancel_grace_ms", [](const vr& v, cfg& c) { c.limits.cancel_grace = v.milliseconds(0); }},
+    {"limits", "stop_grace_ms", [](const vr& v, cfg& c) { c.limits.stop_grace = v.milliseconds(0); }},
+    {"exec", "no_tty", [](const vr& v, cfg& c) { c.exec.no_tty = v.strings(); }},
+    {"exec", "hangup_signal", [](const vr& v, cfg& c) { c.exec.hangup_signal = hangup_signal(v); }},
+    {"policy", "allow_uids", [](const vr& v, cfg& c) { c.policy.allow_uids = v.uids(); }},
+    {"policy", "allow_commands", [](const vr& v, cfg& c) { c.policy.allow_commands = v.strings(); }},
+    {"policy", "deny_commands", [](const vr& v, cfg& c) { c.policy.deny_commands = v.strings(); }},
+    {"policy", "env_forward", [](const vr& v, cfg& c) { c.policy.env_forward = v.strings(); }},
+    {"policy", "env_clean", [](const vr& v, cfg& c) { c.policy.env_clean = v.strings(); }},
+    {"policy", "env_deny", [](const vr& v, cfg& c) { c.policy.env_deny = v.strings(); }},
+    {"policy", "env_set", [](const vr& v, cfg& c) { c.policy.env_set = assignments(v); }},
+};
+
+const config_key* find_key(std::string_view section, std::string_view name)
+{
+    for (auto& k : keys)
+        if (k.section == section && k.name == name) return &k;
+    return nullptr;
+}
+
+bool known_section(std::string_view section)
+{
+    for (auto& k : keys)
+        if (k.section == section) return true;
+    return false;
+}
+
+[[noreturn]] void fail_at(const std::string& file, const toml::source_region& where, const std::string& what)
+{
+    throw config_error(fmt::format("{}:{}: {}", file, where.begin.line, what));
+}
+
+void apply(const std::string& file, const toml::table& root, config& cfg)
+{
+    for (auto&& [section_key, value] : root) {
+        std::string section(section_key.str());
+        // A project's .pfd.toml names its project at the top.
+        if (section == "project" && file.ends_with("/.pfd.toml")) {
+            auto v = value.value<std::string>();
+            if (!value.is_string() || !v || !is_valid_project_name(*v))
+                fail_at(file, section_key.source(),
+                        "'project' must be a project name ([A-Za-z0-9._-], 1-64, not starting with '.')");
+            continue;
+        }
+        if (!known_section(section) && !value.is_table())
+            fail_at(file, section_key.source(), fmt::format("unknown key '{}' outside any [section]", section));
+        if (!known_section(section)) fail_at(file, section_key.source(), fmt::format("unknown section '{}'", section));
+        const auto* table = value.as_table();
+        if (!table) fail_at(file, value.source(), fmt::format("'{}' must be a table ([{}])", section, section));
+        for (auto&& [name, node] : *table) {
+            std::string full = section + "." + std::string(name.str());
+            const config_key* key = find_key(section, name.str());
+            if (!key) fail_at(file, name.source(), fmt::format("unknown key '{}'", full));
+            key->read(value_reader(file, node, full), cfg);
+        }
+    }
+}
+
+toml::table parse(const std::string& file)
+{
     try {
-        root = toml::parse_file(file);
+        return toml::parse_file(file);
     } catch (const toml::parse_error& e) {
         throw config_error(fmt::format("{}:{}: {}", file, e.source().begin.line, e.description()));
     }
-    applier{file, cfg}.apply(root);
 }
 
 bool exists(const std::string& path)
@@ -208,14 +236,14 @@ bool exists(const std::string& path)
 
 } // namespace
 
+std::span<const config_key> config_keys() noexcept
+{
+    return keys;
+}
+
 std::string project_of(const std::string& project_file)
 {
-    toml::table root;
-    try {
-        root = toml::parse_file(project_file);
-    } catch (const toml::parse_error& e) {
-        throw config_error(fmt::format("{}:{}: {}", project_file, e.source().begin.line, e.description()));
-    }
+    toml::table root = parse(project_file);
     if (auto name = root["project"].value<std::string>()) return *name;
     auto dir = project_file.substr(0, project_file.rfind('/'));
     return dir.substr(dir.rfind('/') + 1);
@@ -235,10 +263,10 @@ config load_config(const std::vector<std::string>& files, const std::string& req
 {
     config cfg;
     for (auto& f : files)
-        if (exists(f)) apply_file(cfg, f);
+        if (exists(f)) apply(f, parse(f), cfg);
     if (!required.empty()) {
         if (!exists(required)) throw config_error(fmt::format("{}: no such file", required));
-        apply_file(cfg, required);
+        apply(required, parse(required), cfg);
     }
     return cfg;
 }

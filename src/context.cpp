@@ -23,8 +23,8 @@ context resolve_context(const std::string& socket_flag, const std::string& proje
     r.socket_flag = socket_flag;
     r.project_flag = project_flag;
     r.cwd = cwd;
-    r.order = c.cfg.discovery_order;
-    r.config_project = c.cfg.discovery_project;
+    r.order = c.cfg.discovery.order;
+    r.config_project = c.cfg.discovery.project;
     c.where = discover(r);
     return c;
 }

@@ -49,7 +49,7 @@ awaitable<void> run_cancel(session& s, std::uint64_t id)
         throw protocol_error(errc::not_found, fmt::format("no running session {}", id));
     s.registry().signal(id, SIGCONT);
     co_await answer(s, cancelling_event{id, SIGTERM});
-    bool ended = co_await s.notified(session::clock::now() + s.options().cancel_grace);
+    bool ended = co_await s.notified(session::clock::now() + s.options().limits.cancel_grace);
     bool killed = !ended && s.registry().signal(id, SIGKILL);
     co_await answer(s, cancelled_event{id, killed});
 }
@@ -59,10 +59,10 @@ awaitable<void> run_watch(session& s)
     // A dropped watcher may be stuck in a write it never reads: cancelling
     // the socket ends that write and the wait below.
     auto w = s.registry().subscribe(s.waker(), s.on_strand([](session& self) { self.socket().cancel(); }),
-                                    s.options().max_watchers);
+                                    s.options().limits.watchers);
     if (!w)
         throw protocol_error(errc::limit,
-                             fmt::format("{} watchers already ([limits] watchers)", s.options().max_watchers));
+                             fmt::format("{} watchers already ([limits] watchers)", s.options().limits.watchers));
     struct unsubscribe {
         session_registry& registry;
         std::shared_ptr<session_registry::watcher> w;

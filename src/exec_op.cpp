@@ -154,7 +154,7 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
     // The client is gone or broke the protocol: hang up on the command as a
     // terminal would (SIGCONT so a stopped group sees the SIGHUP), then reap it.
     s.close();
-    if (int hangup = s.options().hangup_signal) {
+    if (int hangup = s.options().exec.hangup_signal) {
         cmd.signal_group(hangup);
         cmd.signal_group(SIGCONT);
     }

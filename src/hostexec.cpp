@@ -95,18 +95,18 @@ std::map<int, int> descriptor_plan(const hostexec_options& o, const terminal_ses
 /// runs here instead.
 daemon_connection reach_daemon(const hostexec_options& o, const context& ctx, const exec_request& req)
 {
-    bool may_start = o.create || ctx.cfg.autostart;
+    bool may_start = o.create || ctx.cfg.discovery.autostart;
     try {
         try {
-            return daemon_connection(ctx.where.socket, ctx.cfg.trust_daemon_uids);
+            return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
         } catch (const std::system_error& e) {
             bool nobody = e.code().value() == ENOENT || e.code().value() == ECONNREFUSED;
-            if (nobody && !may_start && ctx.cfg.fallback_local) run_here(req);
+            if (nobody && !may_start && ctx.cfg.discovery.fallback_local) run_here(req);
             if (!nobody || !may_start)
                 throw failure{125, fmt::format("{} (is the pfd daemon running? -C starts one)", e.what())};
         }
         start_daemon(ctx.where, ctx.cfg);
-        return daemon_connection(ctx.where.socket, ctx.cfg.trust_daemon_uids);
+        return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
     } catch (const std::exception& e) {
         throw failure{125, e.what()};
     }

@@ -66,7 +66,7 @@ void start_daemon(const discovery_result& where, const config& cfg)
 {
     // Inside a container the daemon belongs on the host: [discovery]
     // autostart_command says how to get there (e.g. flatpak-spawn --host pfd start).
-    std::vector<std::string> args = cfg.autostart_command;
+    std::vector<std::string> args = cfg.discovery.autostart_command;
     if (args.empty()) args = {pfd_program(), "start"};
     args.insert(args.end(), {"--socket", where.socket});
     if (!where.project.empty()) args.insert(args.end(), {"--project", where.project});

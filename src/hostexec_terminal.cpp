@@ -21,7 +21,7 @@ bool wants_tty(const hostexec_options& o, const config& cfg)
     // no_tty): given a pty, what they start would die with it.
     std::string_view program = o.command[0];
     program = program.substr(program.rfind('/') + 1);
-    return std::find(cfg.no_tty.begin(), cfg.no_tty.end(), program) == cfg.no_tty.end();
+    return std::find(cfg.exec.no_tty.begin(), cfg.exec.no_tty.end(), program) == cfg.exec.no_tty.end();
 }
 
 terminal_session::terminal_session()

@@ -2,6 +2,8 @@
 // The daemon's log: one line per event on stderr (a file for a background
 // daemon), each with a level, filtered by [daemon] log_level.
 
+#include "pfd/settings.hpp"
+
 #include <atomic>
 #include <cstdio>
 #include <optional>
@@ -10,8 +12,6 @@
 #include <fmt/format.h>
 
 namespace pfd {
-
-enum class log_level { error = 0, warn = 1, info = 2, debug = 3 };
 
 /// "error", "warn", "info", "debug".
 std::optional<log_level> log_level_from_name(std::string_view name) noexcept;

@@ -21,7 +21,7 @@ namespace {
 
 daemon_connection connect_to(const context& ctx)
 {
-    return daemon_connection(ctx.where.socket, ctx.cfg.trust_daemon_uids);
+    return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
 }
 
 /// The answer as `Expected`; any other is an error.
@@ -130,7 +130,7 @@ int status(const daemon_args& d, const context& ctx)
 
 int stop(const daemon_args& d, const context& ctx)
 {
-    auto grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
+    auto grace = d.stop_grace.value_or(ctx.cfg.limits.stop_grace);
     auto timeout = 2 * grace + std::chrono::seconds(5);
     std::string pidfile = pidfile_path(ctx);
     if (running_pid(pidfile)) return stop_daemon(pidfile, timeout);

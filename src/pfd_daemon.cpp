@@ -30,27 +30,18 @@ std::string find_session_helper()
 
 server_options server_options_for(const daemon_args& d, const context& ctx)
 {
-    set_log_level(ctx.cfg.log_level);
+    set_log_level(ctx.cfg.daemon.log_level);
     server_options options;
-    options.threads = d.threads.value_or(ctx.cfg.threads);
-    options.max_request_bytes = ctx.cfg.request_bytes;
-    options.max_fds = ctx.cfg.fds;
-    options.request_timeout = d.request_timeout.value_or(ctx.cfg.request_timeout);
-    options.stop_grace = d.stop_grace.value_or(ctx.cfg.stop_grace);
-    options.cancel_grace = ctx.cfg.cancel_grace;
-    options.max_watchers = ctx.cfg.watchers;
-    options.hangup_signal = ctx.cfg.hangup_signal;
-    options.allow_uids = ctx.cfg.allow_uids;
-    options.max_sessions = ctx.cfg.sessions;
-    options.max_sessions_per_peer = ctx.cfg.sessions_per_peer;
-    options.allow_commands = ctx.cfg.allow_commands;
-    options.deny_commands = ctx.cfg.deny_commands;
-    options.env_forward = ctx.cfg.env_forward;
-    options.env_clean = ctx.cfg.env_clean;
-    options.env_deny = ctx.cfg.env_deny;
-    options.env_set = ctx.cfg.env_set;
     options.socket_path = ctx.where.socket;
-    options.pidfile = pidfile_path(ctx);
+    options.daemon = ctx.cfg.daemon;
+    options.limits = ctx.cfg.limits;
+    options.exec = ctx.cfg.exec;
+    options.policy = ctx.cfg.policy;
+    // Flags win over files.
+    if (d.threads) options.daemon.threads = *d.threads;
+    if (d.request_timeout) options.limits.request_timeout = *d.request_timeout;
+    if (d.stop_grace) options.limits.stop_grace = *d.stop_grace;
+    options.daemon.pidfile = pidfile_path(ctx);
     options.session_helper = find_session_helper();
     options.ready_fd = d.ready_fd;
     options.executable = self_executable();
@@ -85,7 +76,7 @@ std::vector<std::string> successor_args(const daemon_args& d, const server_optio
 int run_daemon(server_options options, const daemon_args& d)
 {
     std::optional<pidfile> held;
-    std::string path = options.pidfile;
+    std::string path = options.daemon.pidfile;
     if (std::getenv("PFD_HANDOFF"))
         options.on_ready = [&] { held.emplace(path, std::chrono::seconds(5)); };
     else
@@ -107,7 +98,7 @@ int run_daemon(server_options options, const daemon_args& d)
 
 std::string pidfile_path(const context& ctx)
 {
-    return ctx.cfg.pidfile.empty() ? pidfile_for(ctx.where.socket) : ctx.cfg.pidfile;
+    return ctx.cfg.daemon.pidfile.empty() ? pidfile_for(ctx.where.socket) : ctx.cfg.daemon.pidfile;
 }
 
 int serve(const daemon_args& d, const context& ctx)

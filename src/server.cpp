@@ -116,7 +116,7 @@ struct server::impl {
         try {
             server_options fresh = options.reload();
             fresh.socket_path = options.socket_path;
-            fresh.threads = options.threads;
+            fresh.daemon.threads = options.daemon.threads;
             fresh.ready_fd.reset();
             fresh.reload = options.reload;
             fresh.applets = options.applets; // code, not configuration
@@ -239,11 +239,11 @@ struct server::impl {
         notify_systemd("STOPPING=1");
         close_acceptor();
         listener->remove_file();
-        co_await drain_for(options.stop_grace);
+        co_await drain_for(options.limits.stop_grace);
         if (registry.size() > 0) {
             registry.signal_all(SIGTERM);
             registry.signal_all(SIGCONT);
-            co_await drain_for(options.stop_grace);
+            co_await drain_for(options.limits.stop_grace);
         }
         registry.signal_all(SIGKILL);
         enter(daemon_state::stopped);
@@ -323,7 +323,7 @@ void server::run()
     // cross-thread wake-ups (on 2 cores, 2 threads cost ~5% of a round trip
     // and some throughput against 1: bench/latency.sh, bench/concurrency.sh).
     unsigned cores = std::thread::hardware_concurrency();
-    unsigned threads = s.options.threads ? s.options.threads : std::max(1u, cores > 1 ? cores - 1 : 1u);
+    unsigned threads = s.options.daemon.threads ? s.options.daemon.threads : std::max(1u, cores > 1 ? cores - 1 : 1u);
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&s] { s.io.run(); });
     s.io.run();

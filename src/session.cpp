@@ -28,7 +28,7 @@ session::session(socket_type socket, std::shared_ptr<const server_options> optio
       options_(std::move(options)),
       registry_(registry),
       hooks_(hooks),
-      lines_(options_->max_request_bytes),
+      lines_(options_->limits.request_bytes),
       notifier_(socket_.get_executor())
 {
 }
@@ -54,7 +54,7 @@ awaitable<void> session::handle()
     auto first = co_await (read_request() || watchdog());
     if (first.index() == 1)
         throw protocol_error(errc::bad_request,
-                             fmt::format("no complete request line within {} ms", options().request_timeout.count()));
+                             fmt::format("no complete request line within {} ms", options().limits.request_timeout.count()));
     auto& got = std::get<0>(first).value;
     if (auto* error = std::get_if<error_event>(&got)) throw protocol_error(error->code, error->message);
     auto* message = std::get_if<request_message>(&got);
@@ -71,14 +71,14 @@ awaitable<void> session::handle()
 
 bool session::peer_allowed() const
 {
-    auto& allowed = options().allow_uids;
+    auto& allowed = options().policy.allow_uids;
     return peer_.uid == ::getuid() || peer_.uid == 0 ||
            std::find(allowed.begin(), allowed.end(), peer_.uid) != allowed.end();
 }
 
 awaitable<void> session::watchdog()
 {
-    notifier_.expires_after(options().request_timeout);
+    notifier_.expires_after(options().limits.request_timeout);
     co_await notifier_.async_wait(as_tuple(use_awaitable));
 }
 
@@ -93,14 +93,14 @@ awaitable<session::read_result> session::read_request()
         // read that took it past the limit.
         if (lines_.overflowed())
             co_return read_result{error_event{
-                errc::too_large, fmt::format("request line longer than {} bytes", options().max_request_bytes)}};
+                errc::too_large, fmt::format("request line longer than {} bytes", options().limits.request_bytes)}};
         if (auto line = lines_.next_line()) {
             msg.line = std::move(*line);
             co_return read_result{std::move(msg)};
         }
         // The limit is per request, not per read: a line may come in several
         // sendmsg calls, each with descriptors.
-        std::size_t room = options().max_fds - msg.fds.size();
+        std::size_t room = options().limits.fds - msg.fds.size();
         std::size_t before = msg.fds.size();
         received r;
         try {
@@ -120,7 +120,7 @@ awaitable<session::read_result> session::read_request()
                 errc::limit, "the daemon has no descriptors left to receive yours (EMFILE); try again later"}};
         if (r.truncated)
             co_return read_result{
-                error_event{errc::limit, fmt::format("more than {} descriptors attached", options().max_fds)}};
+                error_event{errc::limit, fmt::format("more than {} descriptors attached", options().limits.fds)}};
         if (r.eof) co_return read_result{};
         lines_.append({buf, r.bytes});
     }

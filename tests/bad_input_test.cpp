@@ -67,30 +67,6 @@ struct witness {
     }
 };
 
-/// Reads `fd` until end of file, bounded. nullopt if it did not come in time.
-/// A reset counts as end of file: a daemon that hangs up on a client with
-/// unread bytes makes the kernel report ECONNRESET after the data it sent.
-std::optional<std::string> read_to_eof(int fd, milliseconds timeout = 20s)
-{
-    std::string data;
-    auto deadline = clock_type::now() + timeout;
-    for (;;) {
-        pollfd p{fd, POLLIN, 0};
-        int n = ::poll(&p, 1, static_cast<int>(left_until(deadline).count()));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return std::nullopt;
-        char buf[65536];
-        ssize_t r = ::read(fd, buf, sizeof buf);
-        if (r > 0) {
-            data.append(buf, static_cast<std::size_t>(r));
-        } else if (r == 0 || errno == ECONNRESET) {
-            return data;
-        } else if (errno != EINTR && errno != EAGAIN) {
-            return std::nullopt;
-        }
-    }
-}
-
 /// True once every copy of the witness's write end is closed.
 bool all_copies_closed(witness& w, milliseconds timeout = 20s)
 {
@@ -284,10 +260,10 @@ void check_refused(const served& s, std::string_view request, std::size_t attach
     check_nothing_left(s, fds_before, children);
 }
 
-/// `{"pfd":1,"op":"exec",<fields>}` and its newline.
-std::string exec_line(std::string_view fields)
+/// exec_line(fields) as sent: with its newline.
+std::string request_line(std::string_view fields)
 {
-    return "{\"pfd\":1,\"op\":\"exec\"," + std::string(fields) + "}\n";
+    return exec_line(fields) + "\n";
 }
 
 /// A request for `echo ok` padded (in "client", which never reaches the
@@ -363,12 +339,12 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
          R"({"pfd":1,"op":"ping"} x)"
          "\n",
          "bad_request"},
-        {"an invalid UTF-8 byte in a string", exec_line("\"argv\":[\"echo\",\"\xff\"],\"cwd\":\"/\",\"fds\":[1]"),
+        {"an invalid UTF-8 byte in a string", request_line("\"argv\":[\"echo\",\"\xff\"],\"cwd\":\"/\",\"fds\":[1]"),
          "bad_request"},
-        {"an overlong UTF-8 sequence", exec_line("\"argv\":[\"\xc0\xaf\"],\"cwd\":\"/\",\"fds\":[1]"), "bad_request"},
-        {"a UTF-16 surrogate in UTF-8", exec_line("\"argv\":[\"\xed\xa0\x80\"],\"cwd\":\"/\",\"fds\":[1]"),
+        {"an overlong UTF-8 sequence", request_line("\"argv\":[\"\xc0\xaf\"],\"cwd\":\"/\",\"fds\":[1]"), "bad_request"},
+        {"a UTF-16 surrogate in UTF-8", request_line("\"argv\":[\"\xed\xa0\x80\"],\"cwd\":\"/\",\"fds\":[1]"),
          "bad_request"},
-        {"a truncated UTF-8 sequence", exec_line("\"argv\":[\"echo\"],\"cwd\":\"/\xe2\x82\",\"fds\":[1]"),
+        {"a truncated UTF-8 sequence", request_line("\"argv\":[\"echo\"],\"cwd\":\"/\xe2\x82\",\"fds\":[1]"),
          "bad_request"},
         {"a Latin-1 byte in a key", "{\"pfd\":1,\"op\":\"exec\",\"argv\xe9\":[\"echo\"],\"cwd\":\"/\",\"fds\":[1]}\n",
          "bad_request"},
@@ -388,7 +364,7 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
          R"({"op":"exec","argv":["echo","ok"],"cwd":"/","fds":[1]})"
          "\n",
          "bad_request"},
-        {"an unknown field", exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1],"shell":true)"), "bad_request"},
+        {"an unknown field", request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1],"shell":true)"), "bad_request"},
         {"signal as the first request",
          R"({"pfd":1,"op":"signal","signal":"INT"})"
          "\n",
@@ -402,52 +378,52 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
          R"({"pfd":"1","op":"exec","argv":["echo"],"cwd":"/","fds":[1]})"
          "\n",
          "bad_request"},
-        {"argv as a string", exec_line(R"("argv":"echo ok","cwd":"/","fds":[1])"), "bad_request"},
-        {"argv holding a number", exec_line(R"("argv":["echo",1],"cwd":"/","fds":[1])"), "bad_request"},
-        {"argv holding null", exec_line(R"("argv":[null],"cwd":"/","fds":[1])"), "bad_request"},
-        {"argv holding bad base64", exec_line(R"("argv":[{"b64":"!!!"}],"cwd":"/","fds":[1])"), "bad_request"},
-        {"env as an object", exec_line(R"("argv":["echo"],"env":{"A":"B"},"cwd":"/","fds":[1])"), "bad_request"},
-        {"env entry without '='", exec_line(R"("argv":["echo"],"env":["PATH"],"cwd":"/","fds":[1])"), "bad_request"},
-        {"cwd as a number", exec_line(R"("argv":["echo"],"cwd":47,"fds":[1])"), "bad_request"},
-        {"fds as a string", exec_line(R"("argv":["echo"],"cwd":"/","fds":"1")"), "bad_request"},
-        {"fds holding a string", exec_line(R"("argv":["echo"],"cwd":"/","fds":["1"])"), "bad_request"},
-        {"fds holding a fraction", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1.5])"), "bad_request"},
-        {"fds holding a negative number", exec_line(R"("argv":["echo"],"cwd":"/","fds":[-1])"), "bad_request"},
-        {"fds listing one descriptor twice", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1,1])"), "bad_request", 2},
-        {"tty as a string", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1],"tty":"yes")"), "bad_request"},
-        {"detach as a number", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1],"detach":1)"), "bad_request"},
-        {"umask as a string", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1],"umask":"022")"), "bad_request"},
-        {"umask out of range", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1],"umask":4096)"), "bad_request"},
-        {"client as a number", exec_line(R"("argv":["echo"],"cwd":"/","fds":[1],"client":7)"), "bad_request"},
-        {"a duplicate key", exec_line(R"("argv":["echo"],"argv":["true"],"cwd":"/","fds":[1])"), "bad_request"},
+        {"argv as a string", request_line(R"("argv":"echo ok","cwd":"/","fds":[1])"), "bad_request"},
+        {"argv holding a number", request_line(R"("argv":["echo",1],"cwd":"/","fds":[1])"), "bad_request"},
+        {"argv holding null", request_line(R"("argv":[null],"cwd":"/","fds":[1])"), "bad_request"},
+        {"argv holding bad base64", request_line(R"("argv":[{"b64":"!!!"}],"cwd":"/","fds":[1])"), "bad_request"},
+        {"env as an object", request_line(R"("argv":["echo"],"env":{"A":"B"},"cwd":"/","fds":[1])"), "bad_request"},
+        {"env entry without '='", request_line(R"("argv":["echo"],"env":["PATH"],"cwd":"/","fds":[1])"), "bad_request"},
+        {"cwd as a number", request_line(R"("argv":["echo"],"cwd":47,"fds":[1])"), "bad_request"},
+        {"fds as a string", request_line(R"("argv":["echo"],"cwd":"/","fds":"1")"), "bad_request"},
+        {"fds holding a string", request_line(R"("argv":["echo"],"cwd":"/","fds":["1"])"), "bad_request"},
+        {"fds holding a fraction", request_line(R"("argv":["echo"],"cwd":"/","fds":[1.5])"), "bad_request"},
+        {"fds holding a negative number", request_line(R"("argv":["echo"],"cwd":"/","fds":[-1])"), "bad_request"},
+        {"fds listing one descriptor twice", request_line(R"("argv":["echo"],"cwd":"/","fds":[1,1])"), "bad_request", 2},
+        {"tty as a string", request_line(R"("argv":["echo"],"cwd":"/","fds":[1],"tty":"yes")"), "bad_request"},
+        {"detach as a number", request_line(R"("argv":["echo"],"cwd":"/","fds":[1],"detach":1)"), "bad_request"},
+        {"umask as a string", request_line(R"("argv":["echo"],"cwd":"/","fds":[1],"umask":"022")"), "bad_request"},
+        {"umask out of range", request_line(R"("argv":["echo"],"cwd":"/","fds":[1],"umask":4096)"), "bad_request"},
+        {"client as a number", request_line(R"("argv":["echo"],"cwd":"/","fds":[1],"client":7)"), "bad_request"},
+        {"a duplicate key", request_line(R"("argv":["echo"],"argv":["true"],"cwd":"/","fds":[1])"), "bad_request"},
         // Empty argv, bad cwd.
-        {"no argv", exec_line(R"("cwd":"/","fds":[1])"), "bad_request"},
-        {"an empty argv", exec_line(R"("argv":[],"cwd":"/","fds":[1])"), "bad_request"},
-        {"an empty argv[0]", exec_line(R"("argv":["","ok"],"cwd":"/","fds":[1])"), "bad_request"},
-        {"no cwd", exec_line(R"("argv":["echo"],"fds":[1])"), "bad_request"},
-        {"a relative cwd", exec_line(R"("argv":["echo"],"cwd":"tmp","fds":[1])"), "bad_request"},
-        {"an empty cwd", exec_line(R"("argv":["echo"],"cwd":"","fds":[1])"), "bad_request"},
-        {"a cwd that does not exist", exec_line(R"("argv":["echo","ok"],"cwd":")" + missing_dir + R"(","fds":[1])"),
+        {"no argv", request_line(R"("cwd":"/","fds":[1])"), "bad_request"},
+        {"an empty argv", request_line(R"("argv":[],"cwd":"/","fds":[1])"), "bad_request"},
+        {"an empty argv[0]", request_line(R"("argv":["","ok"],"cwd":"/","fds":[1])"), "bad_request"},
+        {"no cwd", request_line(R"("argv":["echo"],"fds":[1])"), "bad_request"},
+        {"a relative cwd", request_line(R"("argv":["echo"],"cwd":"tmp","fds":[1])"), "bad_request"},
+        {"an empty cwd", request_line(R"("argv":["echo"],"cwd":"","fds":[1])"), "bad_request"},
+        {"a cwd that does not exist", request_line(R"("argv":["echo","ok"],"cwd":")" + missing_dir + R"(","fds":[1])"),
          "bad_cwd"},
-        {"a cwd that is a file", exec_line(R"("argv":["echo","ok"],"cwd":")" + plain_file + R"(","fds":[1])"),
+        {"a cwd that is a file", request_line(R"("argv":["echo","ok"],"cwd":")" + plain_file + R"(","fds":[1])"),
          "bad_cwd"},
         // Commands that cannot run.
         {"a command not in PATH",
-         exec_line(R"("argv":["pfd-test-no-such-command"],"env":["PATH=/usr/bin:/bin"],"cwd":"/","fds":[1])"),
+         request_line(R"("argv":["pfd-test-no-such-command"],"env":["PATH=/usr/bin:/bin"],"cwd":"/","fds":[1])"),
          "not_found"},
         {"a path that does not exist",
-         exec_line(R"("argv":[")" + scratch / "no-such-program" + R"("],"cwd":"/","fds":[1])"), "not_found"},
-        {"a file without execute permission", exec_line(R"("argv":[")" + plain_file + R"("],"cwd":"/","fds":[1])"),
+         request_line(R"("argv":[")" + scratch / "no-such-program" + R"("],"cwd":"/","fds":[1])"), "not_found"},
+        {"a file without execute permission", request_line(R"("argv":[")" + plain_file + R"("],"cwd":"/","fds":[1])"),
          "not_executable"},
-        {"a directory as the command", exec_line(R"("argv":[")" + scratch.path() + R"("],"cwd":"/","fds":[1])"),
+        {"a directory as the command", request_line(R"("argv":[")" + scratch.path() + R"("],"cwd":"/","fds":[1])"),
          "not_executable"},
         // Descriptor counts that do not match 'fds'.
-        {"more descriptors than 'fds' lists", exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), "fd_mismatch",
+        {"more descriptors than 'fds' lists", request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), "fd_mismatch",
          3},
-        {"fewer descriptors than 'fds' lists", exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[0,1,2])"),
+        {"fewer descriptors than 'fds' lists", request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[0,1,2])"),
          "fd_mismatch", 1},
-        {"descriptors without 'fds'", exec_line(R"("argv":["echo","ok"],"cwd":"/")"), "fd_mismatch", 2},
-        {"no descriptor for a listed one", exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), "fd_mismatch", 0},
+        {"descriptors without 'fds'", request_line(R"("argv":["echo","ok"],"cwd":"/")"), "fd_mismatch", 2},
+        {"no descriptor for a listed one", request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), "fd_mismatch", 0},
         // Another protocol.
         {"another protocol version",
          R"({"pfd":2,"op":"exec","argv":["echo"],"cwd":"/","fds":[1]})"
@@ -595,7 +571,7 @@ TEST_CASE("more than 64 descriptors are refused with limit", "[bad_input]")
     {
         // The kernel delivers the 64 that fit and closes the rest; the daemon
         // must close those 64.
-        check_refused(s, exec_line(R"("argv":["true"],"cwd":"/","fds":[)" + fds_list(max_fds + 1) + "]"), max_fds + 1,
+        check_refused(s, request_line(R"("argv":["true"],"cwd":"/","fds":[)" + fds_list(max_fds + 1) + "]"), max_fds + 1,
                       "limit", -1, 0, true);
         check_still_serves(s);
     }
@@ -605,7 +581,7 @@ TEST_CASE("more than 64 descriptors are refused with limit", "[bad_input]")
         witness w;
         std::vector<int> fds(max_fds, w.write_end.get());
         auto sock = connect_raw(s.d.socket());
-        send_request(sock.get(), exec_line(R"("argv":["true"],"cwd":"/","fds":[)" + fds_list(max_fds) + "]"), fds);
+        send_request(sock.get(), request_line(R"("argv":["true"],"cwd":"/","fds":[)" + fds_list(max_fds) + "]"), fds);
         auto answer = read_to_eof(sock.get());
         REQUIRE(answer);
         auto events = events_of(*answer);
@@ -628,7 +604,7 @@ TEST_CASE("more than 64 descriptors spread over several sends of one line are re
     constexpr std::size_t per_send = 40;
     std::string fds_list;
     for (std::size_t i = 0; i < 2 * per_send; ++i) fds_list += (i ? "," : "") + std::to_string(3 + i);
-    std::string line = exec_line(R"("argv":["true"],"cwd":"/","fds":[)" + fds_list + "]");
+    std::string line = request_line(R"("argv":["true"],"cwd":"/","fds":[)" + fds_list + "]");
     std::vector<int> fds(per_send, w.write_end.get());
 
     auto sock = connect_raw(s.d.socket());
@@ -689,7 +665,7 @@ TEST_CASE("a client that never finishes its line is cut off, and others are serv
         served s({"--request-timeout-ms", "300"});
         witness w;
         int fd = w.write_end.get();
-        std::string line = exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])");
+        std::string line = request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])");
         auto sock = connect_raw(s.d.socket());
         send_request(sock.get(), line.substr(0, 1), std::span(&fd, 1));
         w.write_end.reset();
@@ -774,7 +750,7 @@ TEST_CASE("descriptor exhaustion (EMFILE) neither kills nor wedges the daemon", 
         witness w;
         int fd = w.write_end.get();
         auto sock = connect_raw(s.d.socket());
-        send_request(sock.get(), exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), std::span(&fd, 1));
+        send_request(sock.get(), request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), std::span(&fd, 1));
         auto answer = read_to_eof(sock.get());
         REQUIRE(answer);
         INFO("daemon answered: " << *answer);
@@ -863,7 +839,7 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
     REQUIRE(child_states(s.d.pid()).size() == 1);
     int fds_with_blocker = s.d.open_fds();
 
-    check_refused(s, exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), 1, "spawn_failed", fds_with_blocker, 1);
+    check_refused(s, request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), 1, "spawn_failed", fds_with_blocker, 1);
 
     auto r = hostexec_in_root(s.d, {"echo", "ok"});
     INFO("stderr: " << r.err);
@@ -902,7 +878,7 @@ TEST_CASE("a request the daemon cannot receive for lack of descriptors is not bl
     witness w;
     int fd = w.write_end.get();
     auto sock = connect_raw(s.d.socket());
-    send_request(sock.get(), exec_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), std::span(&fd, 1));
+    send_request(sock.get(), request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), std::span(&fd, 1));
     auto answer = read_to_eof(sock.get());
     REQUIRE(answer);
     INFO("daemon answered: " << *answer);

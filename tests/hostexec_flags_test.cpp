@@ -17,12 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const std::string& path)
-{
-    std::ifstream f(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), {}};
-}
-
 /// A pipe whose read end stays in the test and whose write end is handed to
 /// a child; both close-on-exec so no other child inherits them.
 struct test_pipe {

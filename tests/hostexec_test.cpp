@@ -15,12 +15,6 @@ using namespace pfd::test;
 
 namespace {
 
-std::string slurp(const std::string& path)
-{
-    std::ifstream f(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), {}};
-}
-
 /// The probe's "key=value" lines as a map (args accumulate).
 std::map<std::string, std::string> parse_probe(const std::string& out)
 {

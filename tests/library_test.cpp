@@ -90,10 +90,10 @@ public:
     {
         pfd::server_options o;
         o.socket_path = socket_;
-        o.threads = 2;
+        o.daemon.threads = 2;
         o.applets = std::move(applets);
         o.run_commands = false;
-        o.cancel_grace = std::chrono::milliseconds(300);
+        o.limits.cancel_grace = std::chrono::milliseconds(300);
         auto [ready_read, ready_write] = make_pipe();
         o.ready_fd = ready_write.release();
         if (configure) configure(o);
@@ -127,7 +127,8 @@ int wait_for_stop(pfd::applet_context& ctx)
     return 128 + ctx.stop_signal();
 }
 
-std::string exec_line(const std::vector<std::string>& argv)
+/// The request line the library would send for `argv` in /.
+std::string exec_request_for(const std::vector<std::string>& argv)
 {
     pfd::exec_request req;
     req.argv = argv;
@@ -387,7 +388,7 @@ TEST_CASE("cancel, a forwarded signal and a vanished client reach the applet's s
     SECTION("a signal line from the client")
     {
         auto fd = connect_raw(d.socket());
-        std::string req = exec_line({"wait"});
+        std::string req = exec_request_for({"wait"});
         REQUIRE(::write(fd.get(), req.data(), req.size()) == static_cast<ssize_t>(req.size()));
         CHECK(read_line(fd.get()).find("accepted") != std::string::npos);
         CHECK(read_line(fd.get()).find("started") != std::string::npos);
@@ -399,7 +400,7 @@ TEST_CASE("cancel, a forwarded signal and a vanished client reach the applet's s
     {
         {
             auto fd = connect_raw(d.socket());
-            std::string req = exec_line({"wait"});
+            std::string req = exec_request_for({"wait"});
             REQUIRE(::write(fd.get(), req.data(), req.size()) == static_cast<ssize_t>(req.size()));
             CHECK(read_line(fd.get()).find("accepted") != std::string::npos);
             CHECK(read_line(fd.get()).find("started") != std::string::npos);
@@ -417,7 +418,7 @@ TEST_CASE("applet failures: an exception, an unknown name, a busy single-task da
               while (!release && !ctx.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
               return 0;
           }}},
-        [](pfd::server_options& o) { o.max_sessions = 1; });
+        [](pfd::server_options& o) { o.limits.sessions = 1; });
     pfd::client daemon(d.socket());
 
     auto thrown = daemon.run_capture({.argv = {"throws"}});

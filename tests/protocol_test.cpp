@@ -2,6 +2,7 @@
 #include "pfd/error.hpp"
 #include "pfd/protocol.hpp"
 #include "signals.hpp"
+#include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,6 +15,7 @@
 
 using namespace std::string_literals;
 using namespace std::string_view_literals;
+using pfd::test::exec_line;
 
 namespace {
 
@@ -36,12 +38,6 @@ std::string control_outcome(std::string_view line)
     } catch (const pfd::protocol_error& e) {
         return std::string(pfd::to_string(e.code()));
     }
-}
-
-/// An exec request line with `fields` after the version and op.
-std::string exec_line(std::string_view fields)
-{
-    return R"({"pfd":1,"op":"exec",)"s + std::string(fields) + "}";
 }
 
 pfd::exec_request parse_exec(std::string_view line)

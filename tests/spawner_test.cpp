@@ -32,32 +32,18 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
+using pfd::test::make_pipe;
+using pfd::test::open_fd_count;
+using pfd::test::pipe_ends;
+using pfd::test::read_to_eof;
 
 namespace {
-
-struct pipe_ends {
-    pfd::unique_fd r, w;
-};
-
-pipe_ends make_pipe(int flags = O_CLOEXEC)
-{
-    int p[2];
-    REQUIRE(::pipe2(p, flags) == 0);
-    return {pfd::unique_fd(p[0]), pfd::unique_fd(p[1])};
-}
 
 pfd::unique_fd open_devnull()
 {
     pfd::unique_fd fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
     REQUIRE(fd);
     return fd;
-}
-
-int open_fd_count()
-{
-    int n = 0;
-    for ([[maybe_unused]] auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
-    return n;
 }
 
 /// True when this process has no child at all, running or zombie.
@@ -72,27 +58,6 @@ bool no_children()
 void send_signal(int pidfd, int signo)
 {
     REQUIRE(::syscall(SYS_pidfd_send_signal, pidfd, signo, nullptr, 0) == 0);
-}
-
-/// Reads `fd` to end of file; nullopt if that takes longer than `timeout`.
-std::optional<std::string> read_to_eof(int fd, milliseconds timeout = 20s)
-{
-    std::string out;
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left <= 0ms) return std::nullopt;
-        pollfd p{fd, POLLIN, 0};
-        int n = ::poll(&p, 1, static_cast<int>(left.count()));
-        if (n < 0 && errno == EINTR) continue;
-        if (n != 1) return std::nullopt;
-        char buf[4096];
-        ssize_t got = ::read(fd, buf, sizeof buf);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) return std::nullopt;
-        if (got == 0) return out;
-        out.append(buf, static_cast<std::size_t>(got));
-    }
 }
 
 /// A spawned child that is killed and reaped if the test leaves early.

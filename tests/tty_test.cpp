@@ -16,12 +16,6 @@ using namespace pfd::test;
 
 namespace {
 
-std::string slurp(const std::string& path)
-{
-    std::ifstream f(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), {}};
-}
-
 /// An interactive bash on a fresh terminal, with `H` naming hostexec and
 /// PFD_SOCKET the daemon's socket.
 struct user_shell {

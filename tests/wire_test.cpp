@@ -19,6 +19,9 @@
 #include <thread>
 #include <vector>
 
+using pfd::test::make_pipe;
+using pfd::test::pipe_ends;
+
 namespace {
 
 struct socket_pair {
@@ -30,17 +33,6 @@ socket_pair make_socket_pair()
     int sv[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
     return {pfd::unique_fd(sv[0]), pfd::unique_fd(sv[1])};
-}
-
-struct pipe_ends {
-    pfd::unique_fd r, w;
-};
-
-pipe_ends make_pipe()
-{
-    int p[2];
-    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    return {pfd::unique_fd(p[0]), pfd::unique_fd(p[1])};
 }
 
 ino_t inode_of(int fd)

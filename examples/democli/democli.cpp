@@ -123,10 +123,10 @@ int serve(const std::string& socket)
 {
     pfd::server_options options;
     options.socket_path = socket;
-    options.threads = 2;
+    options.daemon.threads = 2;
     options.applets = {{"add", add}, {"slow", slow}};
     options.run_commands = false; // only the applets: this is no general launcher
-    options.cancel_grace = std::chrono::seconds(2);
+    options.limits.cancel_grace = std::chrono::seconds(2);
     pfd::server(std::move(options)).run();
     return 0;
 }

@@ -2,6 +2,7 @@
 // The daemon: one io_context on N threads, one coroutine per connection.
 
 #include "pfd/applet.hpp"
+#include "pfd/settings.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -18,34 +19,17 @@ namespace pfd {
 
 struct server_options {
     std::string socket_path;
-    std::string pidfile;  ///< held with flock while serving (one daemon per socket)
-    unsigned threads = 0; ///< 0: one per core but one (at least one)
-    std::size_t max_request_bytes = 1 << 20;
-    std::size_t max_fds = 64;
-    std::chrono::milliseconds request_timeout{5000};
-    /// After SIGTERM/SIGINT: how long running commands may finish before their
-    /// groups get SIGTERM, and again before SIGKILL.
-    std::chrono::milliseconds stop_grace{10000};
-    /// `cancel`: time between SIGTERM and SIGKILL.
-    std::chrono::milliseconds cancel_grace{5000};
+    /// The configuration's sections the daemon applies ([daemon] threads,
+    /// [limits], [exec] hangup_signal, [policy]); see settings.hpp. The
+    /// pidfile is `pfd serve`'s business: an embedded server ignores it.
+    daemon_section daemon;
+    limits_section limits;
+    exec_section exec;
+    policy_section policy;
     /// The pfd-session program that leads the session of a command run with
     /// a terminal (job control needs a parent inside that session). Empty:
     /// such commands lead their session themselves and Ctrl-Z cannot stop them.
     std::string session_helper;
-    /// Commands running at once, in total and per peer uid (0: no limit).
-    std::size_t max_sessions = 0;
-    std::size_t max_sessions_per_peer = 0;
-    /// `watch` subscribers at once (0: no limit).
-    std::size_t max_watchers = 64;
-    /// argv[0] patterns (fnmatch, against the name as given and its last
-    /// component): only allowed ones run (empty: all), denied ones never.
-    std::vector<std::string> allow_commands, deny_commands;
-    /// Environment policy (see config.hpp): name patterns, and K=V to set.
-    std::vector<std::string> env_forward, env_clean, env_deny, env_set;
-    /// Signal sent to a command's group when its client goes away (0: none).
-    int hangup_signal = 1;
-    /// Uids served besides the daemon's own and root.
-    std::vector<uid_t> allow_uids;
     /// Reads the configuration again, for SIGHUP and `pfd reload`; throws
     /// on errors (the running configuration then stays). Empty: no reload.
     std::function<server_options()> reload;

@@ -93,11 +93,44 @@ int count_children(pid_t parent, F&& pred)
 
 } // namespace
 
-std::pair<unique_fd, unique_fd> make_pipe()
+pipe_ends make_pipe(int flags)
 {
     int p[2];
-    if (::pipe2(p, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 failed");
+    if (::pipe2(p, flags) < 0) throw std::runtime_error("pipe2 failed");
     return {unique_fd(p[0]), unique_fd(p[1])};
+}
+
+std::string slurp(const std::string& path)
+{
+    std::ifstream f(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), {}};
+}
+
+std::string exec_line(std::string_view fields)
+{
+    return R"({"pfd":1,"op":"exec",)" + std::string(fields) + "}";
+}
+
+std::optional<std::string> read_to_eof(int fd, milliseconds timeout)
+{
+    std::string data;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left <= 0ms) return std::nullopt;
+        pollfd p{fd, POLLIN, 0};
+        int n = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return std::nullopt;
+        char buf[65536];
+        ssize_t r = ::read(fd, buf, sizeof buf);
+        if (r > 0)
+            data.append(buf, static_cast<std::size_t>(r));
+        else if (r == 0 || errno == ECONNRESET)
+            return data;
+        else if (errno != EINTR && errno != EAGAIN)
+            return std::nullopt;
+    }
 }
 
 int open_fd_count(pid_t pid)

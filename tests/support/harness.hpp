@@ -4,6 +4,7 @@
 
 #include "unique_fd.hpp"
 
+#include <fcntl.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -106,8 +107,18 @@ private:
 /// Runs to completion with `input` on stdin.
 result run(spawn_options options, std::string_view input = {}, milliseconds timeout = 30s);
 
-/// A pipe, both ends close-on-exec: {read end, write end}.
-std::pair<unique_fd, unique_fd> make_pipe();
+/// A pipe's two ends.
+struct pipe_ends {
+    unique_fd r, w;
+};
+/// A pipe, both ends close-on-exec unless `flags` says otherwise.
+pipe_ends make_pipe(int flags = O_CLOEXEC);
+
+/// A file's whole content ("" if it cannot be read).
+std::string slurp(const std::string& path);
+
+/// `{"pfd":1,"op":"exec",FIELDS}`, without its newline.
+std::string exec_line(std::string_view fields);
 
 /// Descriptors open in process `pid` (0: this one).
 int open_fd_count(pid_t pid = 0);
@@ -180,5 +191,10 @@ std::string read_line(int fd, milliseconds timeout = 10s);
 
 /// Reads until end of file (bounded).
 std::string read_all(int fd, milliseconds timeout = 10s);
+
+/// Reads `fd` until end of file, bounded: nullopt if it did not come in
+/// time. A reset counts as end of file: a daemon that hangs up on a client
+/// with unread bytes makes the kernel report ECONNRESET after its data.
+std::optional<std::string> read_to_eof(int fd, milliseconds timeout = 20s);
 
 } // namespace pfd::test

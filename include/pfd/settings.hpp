@@ -1,0 +1,78 @@
+#pragma once
+// The sections of pfd's configuration (spec §6, config/pfd.toml), with their
+// defaults. The TOML files fill them (src/config.cpp: one row per key), and
+// an embedding program sets them in server_options directly.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace pfd {
+
+enum class log_level { error = 0, warn = 1, info = 2, debug = 3 };
+
+/// [daemon]
+struct daemon_section {
+    unsigned threads = 0; ///< 0: one per core but one (at least one)
+    pfd::log_level log_level = pfd::log_level::info;
+    std::string pidfile; ///< empty: beside the socket (pfd.sock -> pfd.pid)
+
+    bool operator==(const daemon_section&) const = default;
+};
+
+/// [discovery]: how clients find (and start) a daemon.
+struct discovery_section {
+    std::vector<std::string> order{"local", "project", "runtime"};
+    std::string project;
+    bool autostart = false;               ///< hostexec starts a daemon when none answers, as with -C
+    std::vector<uid_t> trust_daemon_uids; ///< daemons clients talk to besides their own uid's and root's
+    /// How hostexec starts a daemon; empty: `pfd start` next to hostexec. "--socket PATH" is appended.
+    std::vector<std::string> autostart_command;
+    bool fallback_local = false; ///< fallback = "local": no daemon to be had, run the command here
+
+    bool operator==(const discovery_section&) const = default;
+};
+
+/// [limits]
+struct limits_section {
+    std::size_t sessions = 0;          ///< commands running at once; 0: no limit
+    std::size_t sessions_per_peer = 0; ///< per client uid; 0: no limit
+    std::size_t watchers = 64;         ///< `watch` subscribers at once; 0: no limit
+    std::size_t request_bytes = 1 << 20;
+    std::size_t fds = 64; ///< descriptors attached to one request
+    std::chrono::milliseconds request_timeout{5000};
+    /// After SIGTERM/SIGINT: how long running commands may finish before
+    /// their groups get SIGTERM, and again before SIGKILL.
+    std::chrono::milliseconds stop_grace{10000};
+    std::chrono::milliseconds cancel_grace{5000}; ///< `cancel`: time between SIGTERM and SIGKILL
+
+    bool operator==(const limits_section&) const = default;
+};
+
+/// [exec]
+struct exec_section {
+    std::vector<std::string> no_tty{"xdg-open", "gio", "kde-open", "kde-open5"};
+    int hangup_signal = 1; ///< SIGHUP to a command whose client is gone; 0: none
+
+    bool operator==(const exec_section&) const = default;
+};
+
+/// [policy]: who may run what, with which environment.
+struct policy_section {
+    std::vector<uid_t> allow_uids; ///< served besides the daemon's own uid and root
+    /// argv[0] patterns (fnmatch, against the name as given and its last
+    /// component): only allowed ones run (empty: all), denied ones never.
+    std::vector<std::string> allow_commands, deny_commands;
+    /// The command's environment, from the client's: only names matching
+    /// env_forward pass (empty: all), names matching env_clean are dropped,
+    /// a request carrying a name matching env_deny is refused, env_set
+    /// ("K=V") is added last.
+    std::vector<std::string> env_forward, env_clean, env_deny, env_set;
+
+    bool operator==(const policy_section&) const = default;
+};
+
+} // namespace pfd
