@@ -58,8 +58,8 @@ admission admit(session& s, exec_request& req, std::size_t attached)
 {
     const server_options& o = s.options();
     if (req.fds.size() != attached)
-        throw protocol_error(errc::fd_mismatch, fmt::format("'fds' lists {} descriptors but {} were attached",
-                                                            req.fds.size(), attached));
+        throw protocol_error(errc::fd_mismatch,
+                             fmt::format("'fds' lists {} descriptors but {} were attached", req.fds.size(), attached));
     if (!command_allowed(o, req.argv[0]))
         throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
     admission a;
@@ -69,8 +69,9 @@ admission admit(session& s, exec_request& req, std::size_t attached)
     req.env = command_environment(o, std::move(req.env));
     a.id = s.registry().next_id();
     auto& peer = s.peer();
-    if (auto full = s.registry().admit(session_info{a.id, -1, peer.uid, peer.pid, req.argv, session::clock::now(), {}, {}},
-                                       o.limits.sessions, o.limits.sessions_per_peer)) {
+    if (auto full =
+            s.registry().admit(session_info{a.id, -1, peer.uid, peer.pid, req.argv, session::clock::now(), {}, {}},
+                               o.limits.sessions, o.limits.sessions_per_peer)) {
         if (*full == "busy")
             throw protocol_error(errc::busy,
                                  fmt::format("{} command(s) already running ([limits] sessions)", o.limits.sessions));

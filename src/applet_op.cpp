@@ -14,8 +14,8 @@ namespace pfd {
 using asio::awaitable;
 using namespace asio::experimental::awaitable_operators;
 
-awaitable<void> run_applet(session& s, const applet& fn, exec_request req, std::vector<unique_fd> fds,
-                           std::uint64_t id, std::string head)
+awaitable<void> run_applet(session& s, const applet& fn, exec_request req, std::vector<unique_fd> fds, std::uint64_t id,
+                           std::string head)
 {
     auto started = session::clock::now();
     applet_call call{id, std::move(req.argv), std::move(req.env), std::move(req.cwd), s.peer().uid, s.peer().pid, {}};

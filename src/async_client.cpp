@@ -78,8 +78,8 @@ awaitable<exited_event> exchange(stream::socket& s, const client& daemon, exec_p
         if (ec == asio::error::operation_aborted) throw std::system_error(ec, "run cancelled");
         if (ec || n == 0) {
             if (refused) throw std::runtime_error(fmt::format("cannot send the request to '{}'", daemon.socket_path()));
-            throw std::runtime_error(fmt::format("the daemon on '{}' closed the connection before the command ended",
-                                                 daemon.socket_path()));
+            throw std::runtime_error(
+                fmt::format("the daemon on '{}' closed the connection before the command ended", daemon.socket_path()));
         }
         events.append({buf, n});
     }

@@ -72,8 +72,7 @@ bool drain(int fd, std::string& out)
 /// until their end) until `exited`. `theirs`, the command's ends of those
 /// pipes, is closed once sent: only the command may hold them.
 exited_event run_on(daemon_connection& conn, const exec_plan& plan, const run_options& options,
-                    std::vector<std::pair<unique_fd, std::string*>> outputs = {},
-                    std::vector<unique_fd> theirs = {})
+                    std::vector<std::pair<unique_fd, std::string*>> outputs = {}, std::vector<unique_fd> theirs = {})
 {
     std::vector<int> forwarded;
     if (options.forward_signals) forwarded.assign(std::begin(terminating_signals), std::end(terminating_signals));
@@ -88,8 +87,8 @@ exited_event run_on(daemon_connection& conn, const exec_plan& plan, const run_op
         for (auto& o : outputs) pipes.push_back({o.first.get(), POLLIN, 0});
         auto next = run.next(pipes);
         if (std::holds_alternative<exec_run::connection_lost>(next))
-            throw std::runtime_error(fmt::format("the daemon on '{}' closed the connection before the command ended",
-                                                 conn.path()));
+            throw std::runtime_error(
+                fmt::format("the daemon on '{}' closed the connection before the command ended", conn.path()));
         if (auto* ev = std::get_if<event>(&next)) {
             if (options.on_event) options.on_event(*ev);
             if (auto* end = std::get_if<exited_event>(ev)) exited = *end;
@@ -184,7 +183,13 @@ bool answered(const client& c, const std::vector<uid_t>& trusted, const request&
 
 } // namespace
 
-bool client::ping() const noexcept { return answered<pong_event>(*this, trusted_, ping_request{}); }
-bool client::stop() const noexcept { return answered<stopping_event>(*this, trusted_, stop_request{}); }
+bool client::ping() const noexcept
+{
+    return answered<pong_event>(*this, trusted_, ping_request{});
+}
+bool client::stop() const noexcept
+{
+    return answered<stopping_event>(*this, trusted_, stop_request{});
+}
 
 } // namespace pfd

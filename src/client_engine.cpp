@@ -209,8 +209,7 @@ std::vector<int> joined(std::vector<int> a, const std::vector<int>& b)
 
 } // namespace
 
-exec_run::exec_run(daemon_connection& conn, const exec_plan& plan, std::vector<int> forward,
-                   std::vector<int> report)
+exec_run::exec_run(daemon_connection& conn, const exec_plan& plan, std::vector<int> forward, std::vector<int> report)
     : conn_(conn), forward_(std::move(forward)), signals_(joined(forward_, report))
 {
     conn_.send(plan.request, plan.attached);
@@ -253,8 +252,7 @@ exec_run::happening exec_run::next(std::span<pollfd> extra)
             extra_ready = extra_ready || extra[i].revents;
         }
         // Nothing whole was buffered before the poll, so an end now is a loss.
-        if (!ended_ && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) && !conn_.read_some())
-            return connection_lost{};
+        if (!ended_ && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) && !conn_.read_some()) return connection_lost{};
         if (extra_ready && caught_.empty()) return fds_ready{};
     }
 }

@@ -136,7 +136,8 @@ constexpr config_key keys[] = {
      }},
     {"daemon", "pidfile",
      [](const vr& v, cfg& c) {
-         c.daemon.pidfile = v.string(" must be an absolute path or \"\"", [](auto& s) { return s.empty() || s[0] == '/'; });
+         c.daemon.pidfile =
+             v.string(" must be an absolute path or \"\"", [](auto& s) { return s.empty() || s[0] == '/'; });
      }},
     {"discovery", "order", [](const vr& v, cfg& c) { c.discovery.order = discovery_modes(v); }},
     {"discovery", "project",
@@ -149,9 +150,8 @@ constexpr config_key keys[] = {
     {"discovery", "autostart_command", [](const vr& v, cfg& c) { c.discovery.autostart_command = v.strings(); }},
     {"discovery", "fallback",
      [](const vr& v, cfg& c) {
-         c.discovery.fallback_local =
-             v.string(" must be \"error\" or \"local\"", [](auto& s) { return s == "error" || s == "local"; }) ==
-             "local";
+         c.discovery.fallback_local = v.string(" must be \"error\" or \"local\"",
+                                               [](auto& s) { return s == "error" || s == "local"; }) == "local";
      }},
     {"limits", "sessions", [](const vr& v, cfg& c) { c.limits.sessions = v.integer<std::size_t>(0, 1 << 20); }},
     {"limits", "sessions_per_peer",

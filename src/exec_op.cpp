@@ -135,8 +135,8 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
         std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
     // No co_await inside this initializer: g++ 12 destroys temporaries
     // living across one twice (here: the pidfd, closed twice).
-    running_command cmd{admitted.id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()), started,
-                        s.registry()};
+    running_command cmd{admitted.id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()),
+                        started, s.registry()};
     s.registry().started(cmd.id, cmd.pid, s.waker());
 
     co_await s.emit(head + encode_event(started_event{cmd.id, cmd.pid}));

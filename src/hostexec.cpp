@@ -83,8 +83,7 @@ std::map<int, int> descriptor_plan(const hostexec_options& o, const terminal_ses
         else if (::fcntl(fd, F_GETFD) >= 0)
             fds[fd] = fd;
     for (int fd : o.forward_fds) {
-        if (::fcntl(fd, F_GETFD) < 0)
-            throw failure{125, fmt::format("--forward-fd={}: {}", fd, std::strerror(errno))};
+        if (::fcntl(fd, F_GETFD) < 0) throw failure{125, fmt::format("--forward-fd={}: {}", fd, std::strerror(errno))};
         fds[fd] = fd;
     }
     return fds;

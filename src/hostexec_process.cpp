@@ -106,8 +106,7 @@ void run_real_program(const hostexec_options& o)
 {
     const char* path = std::getenv("PATH");
     auto real = find_real_program(o.shim, path ? path : "/usr/local/bin:/usr/bin:/bin", self_executable());
-    if (!real)
-        throw failure{127, fmt::format("{}: no program of that name besides shims of hostexec in PATH", o.shim)};
+    if (!real) throw failure{127, fmt::format("{}: no program of that name besides shims of hostexec in PATH", o.shim)};
     ::unsetenv(shim_guard_variable);
     auto argv = c_strings(o.command);
     ::execv(real->c_str(), argv.data());

@@ -95,8 +95,8 @@ struct verb_row {
     int (*run)(const daemon_args&, const context&);
 };
 constexpr verb_row verbs[] = {
-    {"serve", serve},     {"start", start}, {"stop", stop},     {"reload", reload}, {"restart", restart},
-    {"status", status},   {"ps", ps},       {"cancel", cancel}, {"watch", watch},
+    {"serve", serve},   {"start", start}, {"stop", stop},     {"reload", reload}, {"restart", restart},
+    {"status", status}, {"ps", ps},       {"cancel", cancel}, {"watch", watch},
 };
 
 } // namespace

@@ -78,8 +78,7 @@ int cancel(const daemon_args& d, const context& ctx)
     auto conn = connect_to(ctx);
     conn.send(cancel_request{*d.cancel_id});
     while (auto ev = conn.next_event()) {
-        if (std::holds_alternative<cancelling_event>(*ev))
-            fmt::print("pfd: session {}: SIGTERM sent\n", *d.cancel_id);
+        if (std::holds_alternative<cancelling_event>(*ev)) fmt::print("pfd: session {}: SIGTERM sent\n", *d.cancel_id);
         if (auto* cancelled = std::get_if<cancelled_event>(&*ev)) {
             fmt::print("pfd: session {}: {}\n", *d.cancel_id,
                        cancelled->killed ? "SIGKILL sent after the grace period" : "ended");

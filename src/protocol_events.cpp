@@ -184,9 +184,15 @@ struct event_row {
 };
 constexpr event_row events[] = {
     {"accepted", [](const json& j) -> event { return accepted_event{id_of(j)}; }},
-    {"started", [](const json& j) -> event { return started_event{id_of(j), j.at("pid").get<pid_t>()}; }},
+    {"started",
+     [](const json& j) -> event {
+         return started_event{id_of(j), j.at("pid").get<pid_t>()};
+     }},
     {"exited", parse_exited},
-    {"stopped", [](const json& j) -> event { return stopped_event{id_of(j), j.at("signo").get<int>()}; }},
+    {"stopped",
+     [](const json& j) -> event {
+         return stopped_event{id_of(j), j.at("signo").get<int>()};
+     }},
     {"continued", [](const json& j) -> event { return continued_event{id_of(j)}; }},
     {"progress", parse_progress},
     {"error", parse_error},
@@ -196,7 +202,10 @@ constexpr event_row events[] = {
     {"stopping", [](const json&) -> event { return stopping_event{}; }},
     {"watching", [](const json&) -> event { return watching_event{}; }},
     {"cancelling", parse_cancelling},
-    {"cancelled", [](const json& j) -> event { return cancelled_event{id_of(j), j.value("killed", false)}; }},
+    {"cancelled",
+     [](const json& j) -> event {
+         return cancelled_event{id_of(j), j.value("killed", false)};
+     }},
     {"status", parse_status},
     {"ps", parse_ps},
 };

@@ -88,7 +88,7 @@ struct server::impl {
     /// std::atomic<std::shared_ptr>: libstdc++ 12's crashed here.)
     std::shared_ptr<const server_options> live;
     mutable std::mutex live_mutex;
-    std::mutex reload_mutex; ///< one reload or restart at a time
+    std::mutex reload_mutex;  ///< one reload or restart at a time
     bool handed_over = false; ///< under reload_mutex: a successor was started
 
     daemon_hooks hooks{[this] { return reload(); }, [this] { return status(); }, [this] { return restart(); },
@@ -174,9 +174,9 @@ struct server::impl {
         status_event s;
         s.pid = ::getpid();
         s.socket = options.socket_path;
-        s.uptime_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                     std::chrono::steady_clock::now() - started_at)
-                                                     .count());
+        s.uptime_ms = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at)
+                .count());
         s.version = version();
         s.build = build_id();
         s.running = f.running;

@@ -24,12 +24,8 @@ using namespace asio::experimental::awaitable_operators;
 
 session::session(socket_type socket, std::shared_ptr<const server_options> options, session_registry& registry,
                  const daemon_hooks& hooks)
-    : socket_(std::move(socket)),
-      options_(std::move(options)),
-      registry_(registry),
-      hooks_(hooks),
-      lines_(options_->limits.request_bytes),
-      notifier_(socket_.get_executor())
+    : socket_(std::move(socket)), options_(std::move(options)), registry_(registry), hooks_(hooks),
+      lines_(options_->limits.request_bytes), notifier_(socket_.get_executor())
 {
 }
 
@@ -53,8 +49,8 @@ awaitable<void> session::handle()
 {
     auto first = co_await (read_request() || watchdog());
     if (first.index() == 1)
-        throw protocol_error(errc::bad_request,
-                             fmt::format("no complete request line within {} ms", options().limits.request_timeout.count()));
+        throw protocol_error(errc::bad_request, fmt::format("no complete request line within {} ms",
+                                                            options().limits.request_timeout.count()));
     auto& got = std::get<0>(first).value;
     if (auto* error = std::get_if<error_event>(&got)) throw protocol_error(error->code, error->message);
     auto* message = std::get_if<request_message>(&got);
@@ -62,8 +58,7 @@ awaitable<void> session::handle()
     // Refused only once the request is read (within the request timeout):
     // closing on unread data would make the client's send fail with EPIPE
     // before it could read why.
-    if (!peer_allowed())
-        throw protocol_error(errc::denied, fmt::format("uid {} may not use this daemon", peer_.uid));
+    if (!peer_allowed()) throw protocol_error(errc::denied, fmt::format("uid {} may not use this daemon", peer_.uid));
     request req = parse_request(message->line);
     auto op = dispatch(*this, std::move(req), std::move(message->fds));
     co_await std::move(op);

@@ -341,7 +341,8 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
          "bad_request"},
         {"an invalid UTF-8 byte in a string", request_line("\"argv\":[\"echo\",\"\xff\"],\"cwd\":\"/\",\"fds\":[1]"),
          "bad_request"},
-        {"an overlong UTF-8 sequence", request_line("\"argv\":[\"\xc0\xaf\"],\"cwd\":\"/\",\"fds\":[1]"), "bad_request"},
+        {"an overlong UTF-8 sequence", request_line("\"argv\":[\"\xc0\xaf\"],\"cwd\":\"/\",\"fds\":[1]"),
+         "bad_request"},
         {"a UTF-16 surrogate in UTF-8", request_line("\"argv\":[\"\xed\xa0\x80\"],\"cwd\":\"/\",\"fds\":[1]"),
          "bad_request"},
         {"a truncated UTF-8 sequence", request_line("\"argv\":[\"echo\"],\"cwd\":\"/\xe2\x82\",\"fds\":[1]"),
@@ -389,7 +390,8 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
         {"fds holding a string", request_line(R"("argv":["echo"],"cwd":"/","fds":["1"])"), "bad_request"},
         {"fds holding a fraction", request_line(R"("argv":["echo"],"cwd":"/","fds":[1.5])"), "bad_request"},
         {"fds holding a negative number", request_line(R"("argv":["echo"],"cwd":"/","fds":[-1])"), "bad_request"},
-        {"fds listing one descriptor twice", request_line(R"("argv":["echo"],"cwd":"/","fds":[1,1])"), "bad_request", 2},
+        {"fds listing one descriptor twice", request_line(R"("argv":["echo"],"cwd":"/","fds":[1,1])"), "bad_request",
+         2},
         {"tty as a string", request_line(R"("argv":["echo"],"cwd":"/","fds":[1],"tty":"yes")"), "bad_request"},
         {"detach as a number", request_line(R"("argv":["echo"],"cwd":"/","fds":[1],"detach":1)"), "bad_request"},
         {"umask as a string", request_line(R"("argv":["echo"],"cwd":"/","fds":[1],"umask":"022")"), "bad_request"},
@@ -418,12 +420,13 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
         {"a directory as the command", request_line(R"("argv":[")" + scratch.path() + R"("],"cwd":"/","fds":[1])"),
          "not_executable"},
         // Descriptor counts that do not match 'fds'.
-        {"more descriptors than 'fds' lists", request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), "fd_mismatch",
-         3},
+        {"more descriptors than 'fds' lists", request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"),
+         "fd_mismatch", 3},
         {"fewer descriptors than 'fds' lists", request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[0,1,2])"),
          "fd_mismatch", 1},
         {"descriptors without 'fds'", request_line(R"("argv":["echo","ok"],"cwd":"/")"), "fd_mismatch", 2},
-        {"no descriptor for a listed one", request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), "fd_mismatch", 0},
+        {"no descriptor for a listed one", request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), "fd_mismatch",
+         0},
         // Another protocol.
         {"another protocol version",
          R"({"pfd":2,"op":"exec","argv":["echo"],"cwd":"/","fds":[1]})"
@@ -571,8 +574,8 @@ TEST_CASE("more than 64 descriptors are refused with limit", "[bad_input]")
     {
         // The kernel delivers the 64 that fit and closes the rest; the daemon
         // must close those 64.
-        check_refused(s, request_line(R"("argv":["true"],"cwd":"/","fds":[)" + fds_list(max_fds + 1) + "]"), max_fds + 1,
-                      "limit", -1, 0, true);
+        check_refused(s, request_line(R"("argv":["true"],"cwd":"/","fds":[)" + fds_list(max_fds + 1) + "]"),
+                      max_fds + 1, "limit", -1, 0, true);
         check_still_serves(s);
     }
 
@@ -839,7 +842,8 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
     REQUIRE(child_states(s.d.pid()).size() == 1);
     int fds_with_blocker = s.d.open_fds();
 
-    check_refused(s, request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), 1, "spawn_failed", fds_with_blocker, 1);
+    check_refused(s, request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), 1, "spawn_failed", fds_with_blocker,
+                  1);
 
     auto r = hostexec_in_root(s.d, {"echo", "ok"});
     INFO("stderr: " << r.err);

@@ -190,8 +190,13 @@ TEST_CASE("pfd verbs the daemon refuses exit non-zero with the daemon's message"
         }
         REQUIRE(::chmod(d.dir().path().c_str(), 0711) == 0);
         REQUIRE(::chmod(d.socket().c_str(), 0666) == 0);
-        for (std::vector<std::string> verb : {std::vector<std::string>{"status"}, {"status", "--json"}, {"ps"},
-                                              {"ps", "--json"}, {"watch"}, {"cancel", "1"}, {"reload"}}) {
+        for (std::vector<std::string> verb : {std::vector<std::string>{"status"},
+                                              {"status", "--json"},
+                                              {"ps"},
+                                              {"ps", "--json"},
+                                              {"watch"},
+                                              {"cancel", "1"},
+                                              {"reload"}}) {
             std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                              pfd_binary()};
             argv.insert(argv.end(), verb.begin(), verb.end());

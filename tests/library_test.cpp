@@ -172,7 +172,9 @@ TEST_CASE("client::run: a cancelled command's client sees it end; the canceller 
     pfd::client daemon(d.socket());
     event_log log;
     pfd::exited_event end;
-    std::thread runner([&] { end = daemon.run({.argv = {"sleep", "600"}, .fds = std::map<int, int>{}}, log.options()); });
+    std::thread runner([&] {
+        end = daemon.run({.argv = {"sleep", "600"}, .fds = std::map<int, int>{}}, log.options());
+    });
     REQUIRE(eventually([&] { return log.pid != 0; }));
     auto answer = ask(d.socket(), "{\"pfd\":1,\"op\":\"cancel\",\"id\":" + std::to_string(log.id) + "}\n", 2);
     runner.join();
@@ -295,7 +297,8 @@ TEST_CASE("async_run: cancelling the await hangs up on the command", "[library][
     CHECK(eventually([&] { return d.children() == 0; }));
 }
 
-TEST_CASE("an applet gets the client's argv, env, cwd and descriptors; its return is the exit code", "[library][applet]")
+TEST_CASE("an applet gets the client's argv, env, cwd and descriptors; its return is the exit code",
+          "[library][applet]")
 {
     applet_daemon d({{"show", [](pfd::applet_context& ctx) {
                           std::string text;
@@ -412,13 +415,14 @@ TEST_CASE("cancel, a forwarded signal and a vanished client reach the applet's s
 TEST_CASE("applet failures: an exception, an unknown name, a busy single-task daemon", "[library][applet]")
 {
     std::atomic<bool> release{false};
-    applet_daemon d(
-        {{"throws", [](pfd::applet_context&) -> int { throw std::runtime_error("out of cheese"); }},
-         {"hold", [&](pfd::applet_context& ctx) {
-              while (!release && !ctx.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-              return 0;
-          }}},
-        [](pfd::server_options& o) { o.limits.sessions = 1; });
+    applet_daemon d({{"throws", [](pfd::applet_context&) -> int { throw std::runtime_error("out of cheese"); }},
+                     {"hold",
+                      [&](pfd::applet_context& ctx) {
+                          while (!release && !ctx.stop_requested())
+                              std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                          return 0;
+                      }}},
+                    [](pfd::server_options& o) { o.limits.sessions = 1; });
     pfd::client daemon(d.socket());
 
     auto thrown = daemon.run_capture({.argv = {"throws"}});
@@ -441,8 +445,7 @@ TEST_CASE("applet failures: an exception, an unknown name, a busy single-task da
     CHECK(log.names() == "accepted started exited");
 }
 
-TEST_CASE("an embedded server may run commands and applets side by side; stop is acknowledged",
-          "[library][applet]")
+TEST_CASE("an embedded server may run commands and applets side by side; stop is acknowledged", "[library][applet]")
 {
     temp_dir dir;
     auto [ready_read, ready_write] = make_pipe();
@@ -492,7 +495,9 @@ TEST_CASE("the library client honours [discovery] trust_daemon_uids, as hostexec
     std::string async_error;
     pfd::client distrusting(socket); // awaited by reference: outlives the run
     asio::co_spawn(io, pfd::async_run_capture(distrusting, cmd), [&](std::exception_ptr e, pfd::captured) {
-        async_error = message_of([&] { if (e) std::rethrow_exception(e); });
+        async_error = message_of([&] {
+            if (e) std::rethrow_exception(e);
+        });
     });
     io.run();
     CHECK_THAT(async_error, Catch::Contains("runs as uid 65534, not as you"));

@@ -31,11 +31,11 @@
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using std::chrono::milliseconds;
 using pfd::test::make_pipe;
 using pfd::test::open_fd_count;
 using pfd::test::pipe_ends;
 using pfd::test::read_to_eof;
+using std::chrono::milliseconds;
 
 namespace {
 

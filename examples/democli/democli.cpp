@@ -45,8 +45,7 @@ std::optional<double> number_of(std::string_view text)
 std::string format_number(double value)
 {
     char buf[64];
-    if (std::nearbyint(value) == value && std::fabs(value) < 1e15)
-        return std::to_string(static_cast<long long>(value));
+    if (std::nearbyint(value) == value && std::fabs(value) < 1e15) return std::to_string(static_cast<long long>(value));
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
     return std::string(buf, end);
 }

@@ -24,10 +24,10 @@ namespace pfd {
 /// What to run. Whatever is left empty is this process's own: its
 /// environment, its working directory, its descriptors 0, 1 and 2.
 struct command {
-    std::vector<std::string> argv;                 ///< byte strings; argv[0] looked up in the command's PATH
-    std::optional<std::vector<std::string>> env;   ///< "K=V" entries; unset: our environ
-    std::string cwd;                               ///< absolute; empty: our working directory
-    std::optional<std::map<int, int>> fds;         ///< number in the command -> descriptor here
+    std::vector<std::string> argv;               ///< byte strings; argv[0] looked up in the command's PATH
+    std::optional<std::vector<std::string>> env; ///< "K=V" entries; unset: our environ
+    std::string cwd;                             ///< absolute; empty: our working directory
+    std::optional<std::map<int, int>> fds;       ///< number in the command -> descriptor here
 };
 
 /// Sees every event of the run as it arrives: accepted, started, progress,

@@ -53,8 +53,8 @@ struct restart_request {};
 /// Every request of protocol version 1: the whole set, closed. A new op is
 /// a new alternative here, its encoding in protocol.cpp, and its handler in
 /// the daemon's dispatch (which std::visit makes fail to compile until then).
-using request = std::variant<exec_request, signal_request, cancel_request, ps_request, watch_request,
-                             status_request, ping_request, stop_request, reload_request, restart_request>;
+using request = std::variant<exec_request, signal_request, cancel_request, ps_request, watch_request, status_request,
+                             ping_request, stop_request, reload_request, restart_request>;
 
 /// The op's name on the wire ("exec", "ps"...).
 std::string_view op_name(const request& req) noexcept;
@@ -154,10 +154,9 @@ struct other_event {
 };
 
 /// Every event of protocol version 1, plus other_event for newer ones.
-using event = std::variant<accepted_event, started_event, exited_event, stopped_event, continued_event,
-                           progress_event, error_event, pong_event, reloaded_event, restarted_event,
-                           stopping_event, watching_event, cancelling_event, cancelled_event, status_event,
-                           ps_event, other_event>;
+using event = std::variant<accepted_event, started_event, exited_event, stopped_event, continued_event, progress_event,
+                           error_event, pong_event, reloaded_event, restarted_event, stopping_event, watching_event,
+                           cancelling_event, cancelled_event, status_event, ps_event, other_event>;
 
 /// Encodes an event as one line, '\n' included.
 std::string encode_event(const event& ev);
