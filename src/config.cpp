@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include "log.hpp"
+#include "project_trust.hpp"
 #include "pfd/discovery.hpp"
 #include "signals.hpp"
 
@@ -138,21 +139,21 @@ constexpr config_key keys[] = {
      [](const vr& v, cfg& c) {
          c.daemon.pidfile =
              v.string(" must be an absolute path or \"\"", [](auto& s) { return s.empty() || s[0] == '/'; });
-     }},
-    {"discovery", "order", [](const vr& v, cfg& c) { c.discovery.order = discovery_modes(v); }},
+     }, false},
+    {"discovery", "order", [](const vr& v, cfg& c) { c.discovery.order = discovery_modes(v); }, false},
     {"discovery", "project",
      [](const vr& v, cfg& c) {
          c.discovery.project = v.string(" must be a project name ([A-Za-z0-9._-], 1-64) or \"\"",
                                         [](auto& s) { return s.empty() || is_valid_project_name(s); });
      }},
     {"discovery", "autostart", [](const vr& v, cfg& c) { c.discovery.autostart = v.boolean(); }},
-    {"discovery", "trust_daemon_uids", [](const vr& v, cfg& c) { c.discovery.trust_daemon_uids = v.uids(); }},
-    {"discovery", "autostart_command", [](const vr& v, cfg& c) { c.discovery.autostart_command = v.strings(); }},
+    {"discovery", "trust_daemon_uids", [](const vr& v, cfg& c) { c.discovery.trust_daemon_uids = v.uids(); }, false},
+    {"discovery", "autostart_command", [](const vr& v, cfg& c) { c.discovery.autostart_command = v.strings(); }, false},
     {"discovery", "fallback",
      [](const vr& v, cfg& c) {
          c.discovery.fallback_local = v.string(" must be \"error\" or \"local\"",
                                                [](auto& s) { return s == "error" || s == "local"; }) == "local";
-     }},
+     }, false},
     {"limits", "sessions", [](const vr& v, cfg& c) { c.limits.sessions = v.integer<std::size_t>(0, 1 << 20); }},
     {"limits", "sessions_per_peer",
      [](const vr& v, cfg& c) { c.limits.sessions_per_peer = v.integer<std::size_t>(0, 1 << 20); }},
@@ -165,7 +166,7 @@ constexpr config_key keys[] = {
     {"limits", "stop_grace_ms", [](const vr& v, cfg& c) { c.limits.stop_grace = v.milliseconds(0); }},
     {"exec", "no_tty", [](const vr& v, cfg& c) { c.exec.no_tty = v.strings(); }},
     {"exec", "hangup_signal", [](const vr& v, cfg& c) { c.exec.hangup_signal = hangup_signal(v); }},
-    {"policy", "allow_uids", [](const vr& v, cfg& c) { c.policy.allow_uids = v.uids(); }},
+    {"policy", "allow_uids", [](const vr& v, cfg& c) { c.policy.allow_uids = v.uids(); }, false},
     {"policy", "allow_commands", [](const vr& v, cfg& c) { c.policy.allow_commands = v.strings(); }},
     {"policy", "deny_commands", [](const vr& v, cfg& c) { c.policy.deny_commands = v.strings(); }},
     {"policy", "env_forward", [](const vr& v, cfg& c) { c.policy.env_forward = v.strings(); }},
@@ -193,12 +194,12 @@ bool known_section(std::string_view section)
     throw config_error(fmt::format("{}:{}: {}", file, where.begin.line, what));
 }
 
-void apply(const std::string& file, const toml::table& root, config& cfg)
+void apply(const std::string& file, const toml::table& root, config& cfg, bool project = false)
 {
     for (auto&& [section_key, value] : root) {
         std::string section(section_key.str());
         // A project's .pfd.toml names its project at the top.
-        if (section == "project" && file.ends_with("/.pfd.toml")) {
+        if (section == "project" && project) {
             auto v = value.value<std::string>();
             if (!value.is_string() || !v || !is_valid_project_name(*v))
                 fail_at(file, section_key.source(),
@@ -214,15 +215,20 @@ void apply(const std::string& file, const toml::table& root, config& cfg)
             std::string full = section + "." + std::string(name.str());
             const config_key* key = find_key(section, name.str());
             if (!key) fail_at(file, name.source(), fmt::format("unknown key '{}'", full));
+            if (project && !key->in_project)
+                fail_at(file, name.source(),
+                        fmt::format("'{}' may be set only in /etc/pfd/config.toml or your own config file, not in a "
+                                    "project's",
+                                    full));
             key->read(value_reader(file, node, full), cfg);
         }
     }
 }
 
-toml::table parse(const std::string& file)
+toml::table parse(const std::string& file, const std::string* content = nullptr)
 {
     try {
-        return toml::parse_file(file);
+        return content ? toml::parse(*content, file) : toml::parse_file(file);
     } catch (const toml::parse_error& e) {
         throw config_error(fmt::format("{}:{}: {}", file, e.source().begin.line, e.description()));
     }
@@ -241,11 +247,11 @@ std::span<const config_key> config_keys() noexcept
     return keys;
 }
 
-std::string project_of(const std::string& project_file)
+std::string project_name(const project_file& file)
 {
-    toml::table root = parse(project_file);
+    toml::table root = parse(file.path, &file.content);
     if (auto name = root["project"].value<std::string>()) return *name;
-    auto dir = project_file.substr(0, project_file.rfind('/'));
+    auto dir = file.path.substr(0, file.path.rfind('/'));
     return dir.substr(dir.rfind('/') + 1);
 }
 
@@ -259,11 +265,12 @@ std::vector<std::string> default_config_files(const std::string& etc)
     return files;
 }
 
-config load_config(const std::vector<std::string>& files, const std::string& required)
+config load_config(const std::vector<std::string>& files, const std::string& required, const project_file* project)
 {
     config cfg;
     for (auto& f : files)
         if (exists(f)) apply(f, parse(f), cfg);
+    if (project) apply(project->path, parse(project->path, &project->content), cfg, true);
     if (!required.empty()) {
         if (!exists(required)) throw config_error(fmt::format("{}: no such file", required));
         apply(required, parse(required), cfg);

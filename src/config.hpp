@@ -35,6 +35,9 @@ class value_reader;
 struct config_key {
     std::string_view section, name;
     void (*read)(const value_reader& value, config& cfg);
+    /// Whether a project's .pfd.toml may set it: never what the client
+    /// executes or whom it trusts (those only in the system and user files).
+    bool in_project = true;
 };
 
 /// Every key pfd knows, section by section.
@@ -44,8 +47,16 @@ std::span<const config_key> config_keys() noexcept;
 /// ~/.config). `etc` is a seam for tests.
 std::vector<std::string> default_config_files(const std::string& etc = "/etc/pfd");
 
-/// Applies the files that exist in `files` in order, then `required` (which
-/// must exist) if not empty. Throws config_error.
-config load_config(const std::vector<std::string>& files, const std::string& required = {});
+struct project_file;
+
+/// Applies the files that exist in `files` in order, then `project` (a
+/// honoured .pfd.toml, see project_trust.hpp), then `required` (which must
+/// exist) if not empty. Throws config_error.
+config load_config(const std::vector<std::string>& files, const std::string& required = {},
+                   const project_file* project = nullptr);
+
+/// The project a .pfd.toml names: its `project` key, else its directory's
+/// name. Throws config_error for a file that is no TOML.
+std::string project_name(const project_file& file);
 
 } // namespace pfd

@@ -1,5 +1,7 @@
 #include "context.hpp"
 
+#include "project_trust.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,16 +17,16 @@ context resolve_context(const std::string& socket_flag, const std::string& proje
 {
     char buf[4096];
     if (cwd.empty()) cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
-    auto files = default_config_files();
-    if (auto project_file = find_project_file(cwd)) files.push_back(*project_file);
+    auto project = honoured_project_file(cwd);
     context c;
-    c.cfg = load_config(files, config_file);
+    c.cfg = load_config(default_config_files(), config_file, project ? &*project : nullptr);
     discovery_request r;
     r.socket_flag = socket_flag;
     r.project_flag = project_flag;
     r.cwd = cwd;
     r.order = c.cfg.discovery.order;
     r.config_project = c.cfg.discovery.project;
+    if (project) r.file_project = project_name(*project);
     c.where = discover(r);
     return c;
 }

@@ -8,6 +8,7 @@
 #include <asio/write.hpp>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -35,7 +36,8 @@ awaitable<void> run_ps(session& s)
     ps_event ps;
     auto now = session::clock::now();
     for (auto& info : s.registry().list())
-        ps.sessions.push_back(
+        if (s.peer_is_owner() || info.peer_uid == s.peer().uid)
+            ps.sessions.push_back(
             ps_entry{info.id, info.pid, info.peer_uid, info.peer_pid, info.argv,
                      static_cast<std::uint64_t>(
                          std::chrono::duration_cast<std::chrono::milliseconds>(now - info.started).count())});
@@ -44,8 +46,11 @@ awaitable<void> run_ps(session& s)
 
 awaitable<void> run_cancel(session& s, std::uint64_t id)
 {
+    auto owner = s.registry().owner_of(id);
+    if (owner && *owner != s.peer().uid && !s.peer_is_owner())
+        throw protocol_error(errc::denied, fmt::format("session {} is another user's", id));
     // The session's end wakes us; its own client gets its `exited` as usual.
-    if (!s.registry().on_removed(id, s.waker()) || !s.registry().signal(id, SIGTERM))
+    if (!owner || !s.registry().on_removed(id, s.waker()) || !s.registry().signal(id, SIGTERM))
         throw protocol_error(errc::not_found, fmt::format("no running session {}", id));
     s.registry().signal(id, SIGCONT);
     co_await answer(s, cancelling_event{id, SIGTERM});
@@ -58,8 +63,10 @@ awaitable<void> run_watch(session& s)
 {
     // A dropped watcher may be stuck in a write it never reads: cancelling
     // the socket ends that write and the wait below.
+    std::optional<uid_t> only;
+    if (!s.peer_is_owner()) only = s.peer().uid; // another allowed uid: its own sessions only
     auto w = s.registry().subscribe(s.waker(), s.on_strand([](session& self) { self.socket().cancel(); }),
-                                    s.options().limits.watchers);
+                                    s.options().limits.watchers, only);
     if (!w)
         throw protocol_error(errc::limit,
                              fmt::format("{} watchers already ([limits] watchers)", s.options().limits.watchers));
@@ -95,16 +102,31 @@ awaitable<void> run_ping(session& s)
     co_await answer(s, pong_event{});
 }
 
+namespace {
+
+/// stop, restart and reload are the daemon's owner's (its uid, root).
+void check_owner(session& s, std::string_view op)
+{
+    if (!s.peer_is_owner())
+        throw protocol_error(errc::denied, fmt::format("only uid {} and root may {} this daemon", ::getuid(), op));
+}
+
+} // namespace
+
 awaitable<void> run_stop(session& s)
 {
+    check_owner(s, "stop");
     if (!s.hooks().stop) throw protocol_error(errc::bad_request, "this daemon cannot be stopped this way");
-    // Acknowledged first: the stop closes the listener, not this connection.
-    co_await answer(s, stopping_event{});
-    s.hooks().stop();
+    // Acknowledged first: the stop closes the listener, not this connection,
+    // which the daemon keeps until it is gone: the asker waits for its end
+    // rather than for a pid number, which could be anybody's by then.
+    co_await answer(s, stopping_event{::getpid()});
+    s.hooks().stop(unique_fd(s.socket().release()));
 }
 
 awaitable<void> run_reload(session& s)
 {
+    check_owner(s, "reload");
     std::string why = s.hooks().reload ? s.hooks().reload() : std::string("this daemon cannot reload");
     if (!why.empty()) throw protocol_error(errc::bad_request, why);
     co_await answer(s, reloaded_event{});
@@ -112,6 +134,7 @@ awaitable<void> run_reload(session& s)
 
 awaitable<void> run_restart(session& s)
 {
+    check_owner(s, "restart");
     std::string why = s.hooks().restart ? s.hooks().restart() : std::string("this daemon cannot restart");
     if (!why.empty()) throw protocol_error(errc::bad_request, why);
     co_await answer(s, restarted_event{});

@@ -21,6 +21,28 @@ bool is_ours_and_private(const struct stat& st)
     return S_ISDIR(st.st_mode) && st.st_uid == ::getuid() && (st.st_mode & 077) == 0;
 }
 
+/// Whoever listens on a local socket gets the client's environment and
+/// descriptors: only a socket of ours, in a directory of ours that nobody
+/// else may write, is taken.
+std::optional<std::string> local_socket(const std::string& cwd)
+{
+    for (const char* name : {"pfd.sock", ".pfd.sock"}) {
+        std::string candidate = cwd + "/" + name;
+        struct stat sock {}, dir {};
+        if (::lstat(candidate.c_str(), &sock) < 0 || !S_ISSOCK(sock.st_mode)) continue;
+        std::string why;
+        if (sock.st_uid != ::getuid())
+            why = fmt::format("owned by uid {}", sock.st_uid);
+        else if (::stat(cwd.c_str(), &dir) < 0 || dir.st_uid != ::getuid())
+            why = "in a directory that is not yours";
+        else if (dir.st_mode & (S_IWGRP | S_IWOTH))
+            why = "in a directory others may write";
+        if (why.empty()) return candidate;
+        fmt::print(stderr, "pfd: ignoring {}: {}\n", candidate, why);
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 std::string runtime_dir(const std::string& run_user_base, const std::string& tmp_base)
@@ -74,11 +96,7 @@ discovery_result discover(const discovery_request& r)
     if (const char* env = std::getenv("PFD_SOCKET"); env && *env) return {env, {}, "env"};
     for (auto& mode : r.order) {
         if (mode == "local") {
-            for (const char* name : {"pfd.sock", ".pfd.sock"}) {
-                std::string candidate = r.cwd + "/" + name;
-                struct stat st {};
-                if (::stat(candidate.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return {candidate, {}, "local"};
-            }
+            if (auto local = local_socket(r.cwd)) return {*local, {}, "local"};
         } else if (mode == "project") {
             std::string project = r.project_flag;
             std::string source = "--project";
@@ -91,10 +109,8 @@ discovery_result discover(const discovery_request& r)
                 source = "[discovery] project";
             }
             if (project.empty()) {
-                if (auto file = find_project_file(r.cwd)) {
-                    project = project_of(*file);
-                    source = *file;
-                }
+                project = r.file_project;
+                source = "the project's .pfd.toml";
             }
             if (project.empty()) continue;
             if (!is_valid_project_name(project))

@@ -199,15 +199,20 @@ bool start_in_background(const std::string& socket, const std::string& lock_path
         ::setsid();
         pid_t second = ::fork();
         if (second != 0) ::_exit(second < 0 ? 1 : 0);
+        // Out of the way of 0-2, which are replaced next.
+        int ready = ::fcntl(ready_write.get(), F_DUPFD_CLOEXEC, 10);
         int null = ::open("/dev/null", O_RDWR);
-        int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         ::dup2(null, 0);
         ::dup2(log >= 0 ? log : null, 1);
         ::dup2(log >= 0 ? log : null, 2);
-        if (null > 2) ::close(null);
-        if (log > 2) ::close(log);
+        // The daemon lives long: it keeps nothing its starter had open (a
+        // pipe the caller reads to its end, a terminal), only stdio and the
+        // readiness pipe, as descriptor 3.
+        ::dup3(ready, 3, O_CLOEXEC);
+        ::close_range(4, ~0U, 0);
         ::chdir("/");
-        ::_exit(serve(ready_write.release()));
+        ::_exit(serve(3));
     }
     ready_write.reset();
     int status;
@@ -225,24 +230,6 @@ bool start_in_background(const std::string& socket, const std::string& lock_path
         if (n < 0 && errno == EINTR) continue;
         return n == 1 && c == '\n';
     }
-}
-
-int stop_daemon(const std::string& pidfile_path, std::chrono::milliseconds timeout)
-{
-    auto pid = running_pid(pidfile_path);
-    if (!pid) {
-        fmt::print("pfd: no daemon holds '{}'\n", pidfile_path);
-        return 0;
-    }
-    unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0)));
-    if (::kill(*pid, SIGTERM) < 0) throw_errno(fmt::format("cannot signal pid {}", *pid));
-    pollfd p{pidfd.get(), POLLIN, 0};
-    if (pidfd && ::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
-        fmt::print(stderr, "pfd: pid {} did not stop within {} ms\n", *pid, timeout.count());
-        return 1;
-    }
-    fmt::print("pfd: stopped pid {}\n", *pid);
-    return 0;
 }
 
 } // namespace pfd

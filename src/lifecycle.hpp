@@ -45,10 +45,6 @@ std::optional<pid_t> running_pid(const std::string& pidfile_path);
 bool start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
                          std::chrono::milliseconds timeout, const std::function<int(int ready_fd)>& serve);
 
-/// SIGTERM to the daemon of `pidfile_path`, then waits (bounded) for it to
-/// end. Returns the exit status for `pfd stop`.
-int stop_daemon(const std::string& pidfile_path, std::chrono::milliseconds timeout);
-
 /// Starts `args` (a `pfd serve` command line) as this daemon's successor,
 /// with `listen_fd` as its descriptor 3 (LISTEN_FDS, as systemd passes a
 /// socket) and PFD_HANDOFF set, in `cwd`; returns its pid once it wrote its

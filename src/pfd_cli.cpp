@@ -29,6 +29,8 @@ void print_usage(std::FILE* to)
                "       pfd restart [OPTIONS]   hand the socket to a new daemon; running commands go on\n"
                "       pfd reload [OPTIONS]    make the daemon read its configuration again (or SIGHUP)\n"
                "       pfd install-units [DIR]  write systemd user units (pfd.socket, pfd.service)\n"
+               "       pfd trust [FILE]         honour a project's .pfd.toml (default: the nearest) as it is now\n"
+               "       pfd trust --list | --revoke [FILE]\n"
                "       pfd --version | --help\n\n"
                "  --socket PATH   where to listen (default: $PFD_SOCKET, then discovery)\n"
                "  --project NAME  the project's daemon ($XDG_RUNTIME_DIR/pfd.NAME.sock)\n"
@@ -113,6 +115,7 @@ int pfd_main(int argc, char** argv)
             fmt::print("pfd {} ({})\n", version(), build_id());
             return 0;
         }
+        if (verb == "trust") return trust(argc, argv);
         if (verb == "install-units") {
             std::string dir = install_user_units(self_executable(), argc > 2 ? argv[2] : "");
             fmt::print("pfd: wrote {0}/pfd.socket and {0}/pfd.service\n"

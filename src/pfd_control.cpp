@@ -7,7 +7,6 @@
 #include "unix_socket.hpp"
 
 #include <poll.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -30,6 +29,19 @@ Expected expect(const event& answer, std::string_view op)
 {
     if (auto* ev = std::get_if<Expected>(&answer)) return *ev;
     throw std::runtime_error(fmt::format("unexpected answer to '{}' from the daemon", op));
+}
+
+/// `text` safe to print on a terminal: control bytes (an escape sequence in
+/// a client's argv could rewrite the screen or the title) as \xNN.
+std::string printable(std::string_view text)
+{
+    std::string out;
+    for (unsigned char c : text)
+        if (c < 0x20 || c == 0x7f || c == '\\')
+            out += fmt::format("\\x{:02x}", c);
+        else
+            out += static_cast<char>(c);
+    return out;
 }
 
 } // namespace
@@ -65,7 +77,7 @@ int ps(const daemon_args& d, const context& ctx)
     fmt::print("{:>6} {:>8} {:>6} {:>8} {:>9}  {}\n", "ID", "PID", "UID", "PEER", "AGE", "COMMAND");
     for (auto& e : answer.sessions) {
         std::string command;
-        for (auto& a : e.argv) command += (command.empty() ? "" : " ") + a;
+        for (auto& a : e.argv) command += (command.empty() ? "" : " ") + printable(a);
         fmt::print("{:>6} {:>8} {:>6} {:>8} {:>8.1f}s  {}\n", e.id, e.pid, e.peer_uid, e.peer_pid, e.age_ms / 1000.0,
                    command);
     }
@@ -131,27 +143,37 @@ int stop(const daemon_args& d, const context& ctx)
 {
     auto grace = d.stop_grace.value_or(ctx.cfg.limits.stop_grace);
     auto timeout = 2 * grace + std::chrono::seconds(5);
-    std::string pidfile = pidfile_path(ctx);
-    if (running_pid(pidfile)) return stop_daemon(pidfile, timeout);
-    // No pidfile: a daemon embedded in another program (democli) or started
-    // elsewhere. Ask it over its socket; the kernel says which pid to wait for.
+    // The daemon is whoever answers on its socket, asked with the `stop` op:
+    // never a pid number from a file, which could be anybody's.
     std::optional<daemon_connection> conn;
     try {
         conn.emplace(connect_to(ctx));
     } catch (const std::system_error&) {
+        if (auto pid = running_pid(pidfile_path(ctx))) {
+            fmt::print(stderr, "pfd: nobody answers on '{}', though {} is locked (pid {}); not signalling a number\n",
+                       ctx.where.socket, pidfile_path(ctx), *pid);
+            return 1;
+        }
         fmt::print("pfd: no daemon on '{}'\n", ctx.where.socket);
         return 0;
     }
-    pid_t pid = peer_of(conn->fd()).pid;
-    unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    expect<stopping_event>(conn->ask(stop_request{}), "stop");
-    fmt::print("pfd: pid {} is stopping\n", pid);
-    pollfd p{pidfd.get(), POLLIN, 0};
-    if (pidfd && ::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
-        fmt::print(stderr, "pfd: pid {} did not stop within {} ms\n", pid, timeout.count());
-        return 1;
+    auto stopping = expect<stopping_event>(conn->ask(stop_request{}), "stop");
+    fmt::print("pfd: pid {} is stopping\n", stopping.pid);
+    std::fflush(stdout);
+    // It keeps this connection until it is gone.
+    pollfd p{conn->fd(), POLLIN, 0};
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        int n = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            fmt::print(stderr, "pfd: pid {} did not stop within {} ms\n", stopping.pid, timeout.count());
+            return 1;
+        }
+        if (!conn->read_some()) break;
     }
-    fmt::print("pfd: stopped pid {}\n", pid);
+    fmt::print("pfd: stopped pid {}\n", stopping.pid);
     return 0;
 }
 

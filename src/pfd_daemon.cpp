@@ -75,6 +75,9 @@ std::vector<std::string> successor_args(const daemon_args& d, const server_optio
 /// predecessor lets go of it.
 int run_daemon(server_options options, const daemon_args& d)
 {
+    // Declared before the pidfile, so destroyed after it: the server closes
+    // the connections of `stop` askers, who then find the pidfile gone too.
+    std::optional<server> daemon;
     std::optional<pidfile> held;
     std::string path = options.daemon.pidfile;
     if (std::getenv("PFD_HANDOFF"))
@@ -89,8 +92,8 @@ int run_daemon(server_options options, const daemon_args& d)
         if (held) held->release();
         return successor;
     };
-    server daemon(std::move(options));
-    daemon.run();
+    daemon.emplace(std::move(options));
+    daemon->run();
     return 0;
 }
 

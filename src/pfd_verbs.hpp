@@ -40,6 +40,9 @@ int ps(const daemon_args& d, const context& ctx);
 int cancel(const daemon_args& d, const context& ctx);
 int watch(const daemon_args& d, const context& ctx);
 
+/// `pfd trust [PATH] | --list | --revoke [PATH]` (pfd_trust.cpp).
+int trust(int argc, char** argv);
+
 /// The pidfile: [daemon] pidfile, else beside the socket.
 std::string pidfile_path(const context& ctx);
 

@@ -64,7 +64,7 @@ struct event_encoder {
     ordered_json operator()(const pong_event&) const { return {{"event", "pong"}}; }
     ordered_json operator()(const reloaded_event&) const { return {{"event", "reloaded"}}; }
     ordered_json operator()(const restarted_event&) const { return {{"event", "restarted"}}; }
-    ordered_json operator()(const stopping_event&) const { return {{"event", "stopping"}}; }
+    ordered_json operator()(const stopping_event& e) const { return {{"event", "stopping"}, {"pid", e.pid}}; }
     ordered_json operator()(const watching_event&) const { return {{"event", "watching"}}; }
     ordered_json operator()(const cancelling_event& e) const
     {
@@ -199,7 +199,7 @@ constexpr event_row events[] = {
     {"pong", [](const json&) -> event { return pong_event{}; }},
     {"reloaded", [](const json&) -> event { return reloaded_event{}; }},
     {"restarted", [](const json&) -> event { return restarted_event{}; }},
-    {"stopping", [](const json&) -> event { return stopping_event{}; }},
+    {"stopping", [](const json& j) -> event { return stopping_event{j.value("pid", pid_t{0})}; }},
     {"watching", [](const json&) -> event { return watching_event{}; }},
     {"cancelling", parse_cancelling},
     {"cancelled",

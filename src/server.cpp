@@ -91,9 +91,20 @@ struct server::impl {
     std::mutex reload_mutex;  ///< one reload or restart at a time
     bool handed_over = false; ///< under reload_mutex: a successor was started
 
+    /// The connections of `stop` askers, closed when the server is destroyed:
+    /// their end tells them the daemon is gone.
+    std::vector<unique_fd> stop_askers;
+    std::mutex stop_askers_mutex;
+
     daemon_hooks hooks{[this] { return reload(); }, [this] { return status(); }, [this] { return restart(); },
                        [this](std::string_view build) { client_build_seen(build); },
-                       [this] { asio::co_spawn(control, shutdown(), asio::detached); }};
+                       [this](unique_fd asker) {
+                           {
+                               std::lock_guard lock(stop_askers_mutex);
+                               stop_askers.push_back(std::move(asker));
+                           }
+                           asio::co_spawn(control, shutdown(), asio::detached);
+                       }};
 
     explicit impl(server_options o) : options(std::move(o)), live(std::make_shared<const server_options>(options))
     {

@@ -64,6 +64,11 @@ awaitable<void> session::handle()
     co_await std::move(op);
 }
 
+bool session::peer_is_owner() const
+{
+    return peer_.uid == ::getuid() || peer_.uid == 0;
+}
+
 bool session::peer_allowed() const
 {
     auto& allowed = options().policy.allow_uids;
@@ -128,7 +133,7 @@ awaitable<void> session::send(std::string line)
 
 awaitable<void> session::emit(std::string line)
 {
-    registry_.publish(line);
+    registry_.publish(line, peer_.uid);
     co_await send(std::move(line));
 }
 

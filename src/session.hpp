@@ -29,7 +29,9 @@ struct daemon_hooks {
     std::function<status_event()> status;                     ///< the `status` answer
     std::function<std::string()> restart;                     ///< "" when handed over, else why not
     std::function<void(std::string_view build)> client_build; ///< each exec's client build id
-    std::function<void()> stop;                               ///< a graceful stop, as SIGTERM
+    /// A graceful stop, as SIGTERM; the asker's connection is held open
+    /// until the daemon is gone, so its end tells the asker that it is.
+    std::function<void(unique_fd asker)> stop;
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -50,6 +52,10 @@ public:
     session_registry& registry() const noexcept { return registry_; }
     const daemon_hooks& hooks() const noexcept { return hooks_; }
     const peer_credentials& peer() const noexcept { return peer_; }
+    /// The daemon's own uid or root: may see and control every session and
+    /// the daemon itself. Other allowed uids ([policy] allow_uids) only
+    /// their own sessions.
+    bool peer_is_owner() const;
     clock::time_point connected() const noexcept { return connected_; }
 
     /// Sends a line the client may no longer be there to read.

@@ -76,6 +76,14 @@ std::vector<session_info> session_registry::list() const
     return out;
 }
 
+std::optional<uid_t> session_registry::owner_of(std::uint64_t id) const
+{
+    std::lock_guard lock(mutex_);
+    auto it = running_.find(id);
+    if (it == running_.end()) return std::nullopt;
+    return it->second.peer_uid;
+}
+
 std::size_t session_registry::size() const
 {
     std::lock_guard lock(mutex_);
@@ -146,13 +154,15 @@ session_registry::figures session_registry::snapshot() const
 namespace pfd {
 
 std::shared_ptr<session_registry::watcher>
-session_registry::subscribe(std::function<void()> wake, std::function<void()> drop, std::size_t max_watchers)
+session_registry::subscribe(std::function<void()> wake, std::function<void()> drop, std::size_t max_watchers,
+                            std::optional<uid_t> only_uid)
 {
     std::lock_guard lock(watchers_mutex_);
     if (max_watchers && watchers_.size() >= max_watchers) return nullptr;
     auto w = std::make_shared<watcher>();
     w->wake_ = std::move(wake);
     w->drop_ = std::move(drop);
+    w->only_uid_ = only_uid;
     watchers_.push_back(w);
     watcher_count_ = watchers_.size();
     return w;
@@ -172,13 +182,14 @@ std::optional<std::deque<std::string>> session_registry::watcher::take()
     return std::exchange(lines_, {});
 }
 
-void session_registry::publish(const std::string& line)
+void session_registry::publish(const std::string& line, uid_t peer_uid)
 {
     if (watcher_count_.load() == 0) return;
     std::vector<std::function<void()>> calls;
     {
         std::lock_guard lock(watchers_mutex_);
         for (auto& w : watchers_) {
+            if (w->only_uid_ && *w->only_uid_ != peer_uid) continue;
             std::lock_guard wl(w->mutex_);
             if (w->dropped_) continue;
             if (w->lines_.size() >= watch_backlog) {

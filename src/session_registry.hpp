@@ -59,6 +59,8 @@ public:
 
     /// The running sessions, for `ps`.
     std::vector<session_info> list() const;
+    /// The peer uid of session `id`, if it runs.
+    std::optional<uid_t> owner_of(std::uint64_t id) const;
 
     /// A `watch` subscriber: event lines queued for it, bounded. A watcher
     /// that falls `watch_backlog` lines behind is dropped so that nobody
@@ -74,17 +76,20 @@ public:
         std::deque<std::string> lines_;
         bool dropped_ = false;
         std::function<void()> wake_, drop_;
+        std::optional<uid_t> only_uid_; ///< sees only the sessions of this peer uid
     };
 
     /// Subscribes to every event of every session: `wake` is called when
     /// lines are queued, `drop` once when the watcher falls too far behind
-    /// (both from any thread). nullptr beyond `max_watchers`.
+    /// (both from any thread). With `only_uid`, it sees the events of that
+    /// peer uid's sessions only. nullptr beyond `max_watchers`.
     std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::function<void()> drop,
-                                       std::size_t max_watchers);
+                                       std::size_t max_watchers, std::optional<uid_t> only_uid = std::nullopt);
     void unsubscribe(const std::shared_ptr<watcher>& w);
 
-    /// Pushes an event line to every watcher (cheap when there is none).
-    void publish(const std::string& line);
+    /// Pushes an event line of a session of `peer_uid` to every watcher
+    /// that may see it (cheap when there is none).
+    void publish(const std::string& line, uid_t peer_uid);
 
     /// How many lines a watcher may fall behind.
     std::size_t watch_backlog = 1024;

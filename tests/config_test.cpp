@@ -1,6 +1,7 @@
 // The configuration: files in order, later wins; every error names the file,
 // the line and the key.
 #include "config.hpp"
+#include "project_trust.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,6 +11,8 @@
 #include <csignal>
 #include <fstream>
 #include <set>
+
+#include <fmt/format.h>
 
 using namespace pfd;
 using namespace pfd::test;
@@ -235,4 +238,28 @@ TEST_CASE("the daemon applies its configuration", "[config]")
         CHECK(r.code() == 125);
         CHECK(r.err.find("more than 2 descriptors") != std::string::npos);
     }
+}
+
+TEST_CASE("a project file may set policy and limits, never what the client runs or whom it trusts", "[config]")
+{
+    pfd::project_file ok{"/p/.pfd.toml", "project = \"p\"\n[limits]\nfds = 8\n[policy]\nenv_clean = [\"X\"]\n"};
+    auto cfg = load_config({}, {}, &ok);
+    CHECK(cfg.limits.fds == 8);
+    CHECK(cfg.policy.env_clean == std::vector<std::string>{"X"});
+    std::size_t refused = 0;
+    for (auto& key : config_keys()) {
+        if (key.in_project) continue;
+        ++refused;
+        pfd::project_file bad{"/p/.pfd.toml", fmt::format("[{}]\n{} = 1\n", key.section, key.name)};
+        INFO(key.section << "." << key.name);
+        CHECK_THROWS_WITH(load_config({}, {}, &bad),
+                          fmt::format("/p/.pfd.toml:2: '{}.{}' may be set only in /etc/pfd/config.toml or your "
+                                      "own config file, not in a project's",
+                                      key.section, key.name));
+    }
+    CHECK(refused == 6); // autostart_command, trust_daemon_uids, fallback, order, pidfile, allow_uids
+    // The same keys are fine in the user's own file.
+    temp_dir dir;
+    auto user = write(dir, "user.toml", "[discovery]\ntrust_daemon_uids = [7]\n");
+    CHECK(load_config({user}, {}, &ok).discovery.trust_daemon_uids == std::vector<uid_t>{7});
 }

@@ -209,3 +209,88 @@ TEST_CASE("pfd verbs the daemon refuses exit non-zero with the daemon's message"
         }
     }
 }
+
+TEST_CASE("pfd ps escapes control bytes of a client's argv", "[control]")
+{
+    running_daemon d;
+    // An argv that would retitle the terminal and clear the screen if printed raw.
+    process p({.argv = d.hostexec({"sh", "-c", "echo ready; read x", "\x1b]0;pwned\x07\x1b[2J"})});
+    REQUIRE(p.read_stdout_until("ready\n") == "ready\n");
+    auto table = pfd_verb(d, {"ps"});
+    CHECK(table.out.find('\x1b') == std::string::npos);
+    CHECK(table.out.find('\x07') == std::string::npos);
+    CHECK(table.out.find("\\x1b]0;pwned\\x07\\x1b[2J") != std::string::npos);
+    p.close_stdin();
+    p.finish();
+}
+
+TEST_CASE("another allowed uid sees and controls only its own sessions, never the daemon", "[control][root]")
+{
+    if (::geteuid() != 0 || !have_program("setpriv")) {
+        WARN("skipped: needs root and setpriv to be a second, allowed uid");
+        return;
+    }
+    temp_dir conf;
+    std::ofstream(conf / "c.toml") << "[policy]\nallow_uids = [65534]\n";
+    running_daemon d({"--config", conf / "c.toml"});
+    REQUIRE(::chmod(d.dir().path().c_str(), 0711) == 0);
+    REQUIRE(::chmod(d.socket().c_str(), 0666) == 0);
+    auto as_other = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.insert(argv.end(), {"--socket", d.socket()});
+        return run({.argv = argv, .cwd = "/"});
+    };
+
+    // The owner's command, with a secret on its command line.
+    process mine({.argv = d.hostexec({"sh", "-c", "echo ready; read x", "token=s3cret"})});
+    REQUIRE(mine.read_stdout_until("ready\n") == "ready\n");
+    std::string id = id_of(d, "s3cret");
+    REQUIRE_FALSE(id.empty());
+    // The other uid's own command (hostexec's options come before the command).
+    process theirs({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", hostexec_binary(),
+                             "--socket", d.socket(), "sh", "-c", "echo ready; read x", "their-marker"},
+                    .cwd = "/"});
+    REQUIRE(theirs.read_stdout_until("ready\n") == "ready\n");
+
+    auto ps = as_other({pfd_binary(), "ps", "--json"});
+    CHECK(ps.code() == 0);
+    CHECK(ps.out.find("s3cret") == std::string::npos);
+    CHECK(ps.out.find("their-marker") != std::string::npos);
+    auto owner_ps = pfd_verb(d, {"ps", "--json"});
+    CHECK(owner_ps.out.find("s3cret") != std::string::npos);
+    CHECK(owner_ps.out.find("their-marker") != std::string::npos);
+
+    auto cancel = as_other({pfd_binary(), "cancel", id});
+    CHECK(cancel.code() == 1);
+    CHECK(cancel.err == "pfd: session " + id + " is another user's\n");
+    for (std::string verb : {"stop", "reload", "restart"}) {
+        auto r = as_other({pfd_binary(), verb});
+        INFO(verb);
+        CHECK(r.code() == 1);
+        CHECK(r.err == "pfd: only uid 0 and root may " + verb + " this daemon\n");
+    }
+
+    // Its watch shows its own sessions' events, not the owner's.
+    process watch({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", pfd_binary(), "watch",
+                            "--socket", d.socket()},
+                   .cwd = "/"});
+    REQUIRE(watch.read_stdout_until("\n") == "{\"event\":\"watching\"}\n");
+    REQUIRE(d.run({"echo", "owner-event"}).code() == 0);
+    auto own = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", hostexec_binary(),
+                             "--socket", d.socket(), "true"},
+                    .cwd = "/"});
+    REQUIRE(own.code() == 0);
+    std::string seen = watch.read_stdout_until("\"event\":\"exited\"");
+    CHECK(seen.find("\"event\":\"accepted\"") != std::string::npos);
+    // Exactly one session's events: the other uid's `true`, not the owner's echo.
+    CHECK(seen.find("\"event\":\"accepted\"") == seen.rfind("\"event\":\"accepted\""));
+    watch.signal(SIGTERM);
+    watch.finish();
+
+    // The owner still controls everything.
+    CHECK(pfd_verb(d, {"cancel", id}).code() == 0);
+    mine.finish();
+    theirs.close_stdin();
+    theirs.finish();
+}

@@ -1,6 +1,9 @@
 // Discovery, pfd start/stop and hostexec -C: finding, starting and stopping
 // the daemon without anyone thinking about it.
 #include "pfd/discovery.hpp"
+#include "config.hpp"
+#include "lifecycle.hpp"
+#include "project_trust.hpp"
 #include "support/harness.hpp"
 #include "support/terminal.hpp"
 
@@ -48,13 +51,10 @@ TEST_CASE("discovery: flag, then PFD_SOCKET, then local, project and runtime in 
     CHECK(discover(r).socket == run / "pfd.sock");
     CHECK(discover(r).how == "runtime");
 
-    std::ofstream(work / ".pfd.toml") << "project = \"myproj\"\n";
+    // What a trusted .pfd.toml names (resolve_context finds and checks it).
+    r.file_project = "myproj";
     CHECK(discover(r).socket == run / "pfd.myproj.sock");
     CHECK(discover(r).project == "myproj");
-    ::mkdir((work / "sub").c_str(), 0700);
-    auto deeper = r;
-    deeper.cwd = work / "sub";
-    CHECK(discover(deeper).socket == run / "pfd.myproj.sock"); // anywhere under the project
 
     {
         scoped_env env_project("PFD_PROJECT", "other");
@@ -65,8 +65,13 @@ TEST_CASE("discovery: flag, then PFD_SOCKET, then local, project and runtime in 
     }
 
     auto local = make_socket(work / "pfd.sock");
+    CHECK(discover(r).how == "project"); // "local" is not in the default order
+    r.order = {"local", "project", "runtime"};
     CHECK(discover(r).socket == work / "pfd.sock");
     CHECK(discover(r).how == "local");
+    ::chmod(work.path().c_str(), 0770); // others may write there: not trusted
+    CHECK(discover(r).how == "project");
+    ::chmod(work.path().c_str(), 0700);
 
     auto reordered = r;
     reordered.order = {"runtime", "local"};
@@ -88,10 +93,11 @@ TEST_CASE("discovery: a project without a name takes its directory's; bad names 
     scoped_env sock("PFD_SOCKET", std::nullopt);
     scoped_env proj("PFD_PROJECT", std::nullopt);
     std::string dir = parent / "web-app_2";
-    ::mkdir(dir.c_str(), 0700);
-    std::ofstream(dir + "/.pfd.toml") << "[limits]\nfds = 8\n";
+    CHECK(project_name({dir + "/.pfd.toml", "[limits]\nfds = 8\n"}) == "web-app_2");
+    CHECK(project_name({dir + "/.pfd.toml", "project = \"named\"\n"}) == "named");
     discovery_request r;
     r.cwd = dir;
+    r.file_project = "web-app_2";
     CHECK(discover(r).socket == run / "pfd.web-app_2.sock");
 
     for (std::string bad : std::vector<std::string>{".hidden", "a/b", "", std::string(65, 'x'), "sp ace"}) {
@@ -103,12 +109,13 @@ TEST_CASE("discovery: a project without a name takes its directory's; bad names 
     CHECK_THROWS_WITH(discover(r), Catch::Contains("../escape") && Catch::Contains("PFD_PROJECT"));
 }
 
-/// The environment of a user with a private runtime and state directory.
+/// The environment of a user with a private runtime, state and data directory.
 struct user_env {
-    temp_dir run, state;
+    temp_dir run, state, data;
     std::vector<std::string> env() const
     {
-        return {"XDG_RUNTIME_DIR=" + run.path(), "XDG_STATE_HOME=" + state.path(), "PFD_SOCKET", "PFD_PROJECT"};
+        return {"XDG_RUNTIME_DIR=" + run.path(), "XDG_STATE_HOME=" + state.path(), "XDG_DATA_HOME=" + data.path(),
+                "PFD_SOCKET", "PFD_PROJECT"};
     }
     result pfd(std::vector<std::string> args) const
     {
@@ -151,7 +158,7 @@ TEST_CASE("hostexec -C starts the daemon once; pfd stop removes socket and pidfi
     CHECK(start.code() == 0);
     auto stop = u.pfd({"stop"});
     CHECK(stop.code() == 0);
-    CHECK(stop.out.starts_with("pfd: stopped pid "));
+    CHECK(stop.out.find("pfd: stopped pid ") != std::string::npos);
     CHECK_FALSE(exists(u.run / "pfd.sock"));
     CHECK_FALSE(exists(u.run / "pfd.pid"));
 }
@@ -185,6 +192,7 @@ TEST_CASE("a project's daemon is found from anywhere under the project", "[lifec
     user_env u;
     temp_dir proj;
     std::ofstream(proj / ".pfd.toml") << "project = \"myproj\"\n[limits]\nfds = 8\n";
+    REQUIRE(u.pfd({"trust", proj / ".pfd.toml"}).code() == 0);
     ::mkdir((proj / "src").c_str(), 0700);
     auto r = run({.argv = {hostexec_binary(), "-C", "pwd"}, .env = u.env(), .cwd = proj / "src"});
     CHECK(r.code() == 0);
@@ -193,6 +201,7 @@ TEST_CASE("a project's daemon is found from anywhere under the project", "[lifec
     CHECK_FALSE(exists(u.run / "pfd.sock"));
     // The project's own policy is the daemon's.
     std::ofstream(proj / ".pfd.toml") << "project = \"myproj\"\n[policy]\ndeny_commands = [\"date\"]\n";
+    REQUIRE(u.pfd({"trust", proj / ".pfd.toml"}).code() == 0); // an edit needs trusting again
     REQUIRE(run({.argv = {pfd_binary(), "reload"}, .env = u.env(), .cwd = proj.path()}).code() == 0);
     auto refused = run({.argv = {hostexec_binary(), "date"}, .env = u.env(), .cwd = proj / "src"});
     CHECK(refused.code() == 125);
@@ -536,4 +545,48 @@ TEST_CASE("without XDG_RUNTIME_DIR: /run/user/UID if ours, else a checked privat
     ::rmdir(dir.c_str());
     ::symlink(tmp.path().c_str(), dir.c_str()); // someone else's trap
     CHECK_THROWS_WITH(runtime_dir(run_user / "none", bad.path()), Catch::Contains("symlink"));
+}
+
+TEST_CASE("a daemon started by hostexec -C keeps none of its starter's descriptors", "[lifecycle]")
+{
+    user_env u;
+    // Descriptor 3 is the caller's stdout pipe: a daemon that inherited it
+    // would hold the pipe open, and whoever reads it to its end would wait
+    // until the daemon exits.
+    auto r = run({.argv = {"sh", "-c", "exec 3>&1; exec " + hostexec_binary() + " -C echo started"}, .env = u.env()},
+                 {}, 15s);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.out == "started\n");
+    CHECK(u.pfd({"stop"}).code() == 0);
+}
+
+TEST_CASE("pfd stop signals no pid number read from a file", "[lifecycle]")
+{
+    if (!have_program("flock")) {
+        WARN("skipped: needs flock(1) to hold a forged pidfile's lock");
+        return;
+    }
+    user_env u;
+    // A forged pidfile, its lock held, naming an unrelated process (or, from
+    // a daemon in another pid namespace, this namespace's pid 1).
+    process victim({.argv = {"sleep", "60"}, .stdin_pipe = false});
+    std::ofstream(u.run / "pfd.pid") << victim.pid() << "\n";
+    // -o: flock itself holds the lock, not the sleep it starts.
+    process holder({.argv = {"flock", "-o", u.run / "pfd.pid", "sleep", "60"}, .stdin_pipe = false});
+    REQUIRE(eventually([&] { return running_pid(u.run / "pfd.pid") == victim.pid(); }));
+    auto r = u.pfd({"stop"});
+    CHECK(r.code() == 1);
+    CHECK(r.err.find("not signalling a number") != std::string::npos);
+    CHECK_FALSE(state_is_zombie(victim.pid()));
+    CHECK(::kill(victim.pid(), 0) == 0);
+
+    // A real daemon is stopped through its socket, and waited for.
+    holder.signal(SIGTERM);
+    holder.wait_status(); // its `sleep` keeps the pipes, not the lock
+    REQUIRE(run({.argv = {hostexec_binary(), "-C", "true"}, .env = u.env()}).code() == 0);
+    auto stopped = u.pfd({"stop"});
+    CHECK(stopped.code() == 0);
+    CHECK(stopped.out.find("pfd: stopped pid ") != std::string::npos);
+    CHECK_FALSE(exists(u.run / "pfd.pid"));
+    CHECK(::kill(victim.pid(), 0) == 0);
 }

@@ -15,8 +15,12 @@ struct discovery_request {
     std::string socket_flag;  ///< --socket
     std::string project_flag; ///< --project
     std::string cwd;          ///< where "local" looks and the .pfd.toml search starts
-    std::vector<std::string> order{"local", "project", "runtime"};
+    std::vector<std::string> order{"project", "runtime"};
     std::string config_project; ///< [discovery] project
+    /// The project a honoured .pfd.toml names (its `project` key or its
+    /// directory's name), if one was found: a project file counts only once
+    /// it is trusted (`pfd trust`), which the caller checks.
+    std::string file_project;
 };
 
 struct discovery_result {
@@ -26,8 +30,10 @@ struct discovery_result {
 };
 
 /// First hit wins: the flag, $PFD_SOCKET, then per mode: "local" hits when
-/// pfd.sock or .pfd.sock is a socket in cwd; "project" when a project is
-/// named (--project, $PFD_PROJECT, [discovery] project, nearest .pfd.toml);
+/// pfd.sock or .pfd.sock in cwd is a socket of ours in a directory of ours
+/// that nobody else may write (another one is skipped, with a line on
+/// stderr); "project" when a project is
+/// named (--project, $PFD_PROJECT, [discovery] project, file_project);
 /// "runtime" always. Throws std::runtime_error for an invalid project name
 /// or an unusable runtime directory.
 discovery_result discover(const discovery_request& request);
@@ -37,9 +43,6 @@ bool is_valid_project_name(std::string_view name) noexcept;
 
 /// The nearest .pfd.toml from `dir` up to /, if any.
 std::optional<std::string> find_project_file(const std::string& dir);
-
-/// The project a .pfd.toml names: its `project` key, else its directory's name.
-std::string project_of(const std::string& project_file);
 
 /// $XDG_RUNTIME_DIR, else /run/user/$UID when it exists and is ours, else
 /// /tmp/pfd-$UID created 0700 and checked (owner, mode, not a symlink), as

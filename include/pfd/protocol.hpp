@@ -110,7 +110,11 @@ struct progress_event {
 struct pong_event {};
 struct reloaded_event {};
 struct restarted_event {};
-struct stopping_event {};
+/// `stop` acknowledged by the daemon of `pid`; the connection then stays
+/// open until that daemon is gone.
+struct stopping_event {
+    pid_t pid = 0;
+};
 struct watching_event {};
 /// `cancel`'s first step: `signo` (TERM) went to the session's group.
 struct cancelling_event {

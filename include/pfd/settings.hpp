@@ -25,7 +25,7 @@ struct daemon_section {
 
 /// [discovery]: how clients find (and start) a daemon.
 struct discovery_section {
-    std::vector<std::string> order{"local", "project", "runtime"};
+    std::vector<std::string> order{"project", "runtime"}; ///< "local" only when configured
     std::string project;
     bool autostart = false;               ///< hostexec starts a daemon when none answers, as with -C
     std::vector<uid_t> trust_daemon_uids; ///< daemons clients talk to besides their own uid's and root's

@@ -1,0 +1,83 @@
+// `pfd trust`: which project files (.pfd.toml) are honoured.
+
+#include "pfd_verbs.hpp"
+#include "project_trust.hpp"
+
+#include "pfd/discovery.hpp"
+
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace pfd {
+
+namespace {
+
+/// PATH made absolute (symlinks in directories resolved, as discovery sees
+/// them from getcwd), or the nearest .pfd.toml from here.
+std::string project_file_path(const char* given)
+{
+    if (!given) {
+        char here[PATH_MAX];
+        auto found = find_project_file(::getcwd(here, sizeof here) ? here : "/");
+        if (!found) throw cli_usage_error{"no .pfd.toml here or above; name the file to trust"};
+        return *found;
+    }
+    std::string path = given;
+    auto slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    char real[PATH_MAX];
+    if (!::realpath(dir.c_str(), real)) throw std::runtime_error(fmt::format("'{}': no such directory", dir));
+    std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    return (std::string_view(real) == "/" ? "" : std::string(real)) + "/" + base;
+}
+
+int list(const trust_store& store)
+{
+    for (auto& e : store.entries()) {
+        std::string why;
+        auto file = read_project_file(e.path, why);
+        std::string state = !file                                 ? "unusable: " + why
+                            : content_hash(file->content) == e.hash ? "trusted"
+                                                                    : "changed since trusted";
+        fmt::print("{}  {}\n", e.path, state);
+    }
+    return 0;
+}
+
+} // namespace
+
+int trust(int argc, char** argv)
+{
+    std::string_view flag = argc > 2 ? argv[2] : "";
+    trust_store store;
+    if (flag == "--list") {
+        if (argc > 3) throw cli_usage_error{"trust --list takes no argument"};
+        return list(store);
+    }
+    if (flag == "--revoke") {
+        if (argc > 4) throw cli_usage_error{"trust --revoke takes one file at most"};
+        std::string path = project_file_path(argc > 3 ? argv[3] : nullptr);
+        if (!store.revoke(path)) {
+            fmt::print(stderr, "pfd: {} was not trusted\n", path);
+            return 1;
+        }
+        fmt::print("pfd: no longer trusted: {}\n", path);
+        return 0;
+    }
+    if (flag.starts_with("-")) throw cli_usage_error{fmt::format("unknown option '{}' for 'trust'", flag)};
+    if (argc > 3) throw cli_usage_error{"trust takes one file at most"};
+    std::string path = project_file_path(argc > 2 ? argv[2] : nullptr);
+    std::string why;
+    auto file = read_project_file(path, why);
+    if (!file) throw std::runtime_error(fmt::format("cannot trust {}: {}", path, why));
+    store.trust(*file);
+    fmt::print("pfd: trusted {} as it is now; an edit makes it untrusted again\n", path);
+    return 0;
+}
+
+} // namespace pfd

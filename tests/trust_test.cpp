@@ -1,0 +1,213 @@
+// Project files are obeyed only when they are the user's own and trusted
+// (`pfd trust`): a .pfd.toml planted by another user or shipped in a cloned
+// repository runs nothing and changes nothing.
+#include "support/harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+using namespace pfd::test;
+
+namespace {
+
+/// A user with private runtime, state, data and config directories, and a
+/// project directory (like a fresh clone) to work in.
+struct user_env {
+    temp_dir run, state, data, config, project;
+    std::vector<std::string> env() const
+    {
+        return {"XDG_RUNTIME_DIR=" + run.path(), "XDG_STATE_HOME=" + state.path(),
+                "XDG_DATA_HOME=" + data.path(),  "XDG_CONFIG_HOME=" + config.path(),
+                "PFD_SOCKET",                    "PFD_PROJECT"};
+    }
+    result pfd(std::vector<std::string> args) const
+    {
+        args.insert(args.begin(), pfd_binary());
+        return pfd::test::run({.argv = args, .env = env(), .cwd = project.path()});
+    }
+    result hostexec(std::vector<std::string> args) const
+    {
+        args.insert(args.begin(), hostexec_binary());
+        return pfd::test::run({.argv = args, .env = env(), .cwd = project.path()});
+    }
+    std::string file() const { return project / ".pfd.toml"; }
+    void write(const std::string& text) const { std::ofstream(file()) << text; }
+};
+
+bool exists(const std::string& path)
+{
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+/// What a hostile .pfd.toml asks for: start "a daemon" that is the
+/// attacker's command, as soon as any hostexec runs there.
+std::string hostile(const std::string& marker)
+{
+    return "[discovery]\nautostart = true\nautostart_command = [\"sh\", \"-c\", \"touch " + marker + "\"]\n";
+}
+
+} // namespace
+
+TEST_CASE("an untrusted .pfd.toml is ignored: its autostart_command never runs", "[trust]")
+{
+    user_env u;
+    std::string marker = u.project / "PWNED";
+    u.write(hostile(marker));
+    ::chmod(u.file().c_str(), 0644);
+    auto r = u.hostexec({"true"});
+    INFO(r.err);
+    CHECK_FALSE(exists(marker));
+    CHECK(r.code() == 125);
+    CHECK(r.err.find("pfd: ignoring " + u.file() + ": not trusted; `pfd trust " + u.file() + "` trusts it\n") !=
+          std::string::npos);
+    CHECK(r.err.find("-C starts one") != std::string::npos); // as if there were no project file
+}
+
+TEST_CASE("even a trusted .pfd.toml may not say what the client runs or whom it trusts", "[trust]")
+{
+    user_env u;
+    std::string marker = u.project / "PWNED";
+    for (std::string text : {hostile(marker), std::string("[discovery]\ntrust_daemon_uids = [65534]\n"),
+                             std::string("[discovery]\nfallback = \"local\"\n"),
+                             std::string("[discovery]\norder = [\"local\"]\n"),
+                             std::string("[daemon]\npidfile = \"/tmp/x.pid\"\n"),
+                             std::string("[policy]\nallow_uids = [65534]\n")}) {
+        INFO(text);
+        u.write(text);
+        REQUIRE(u.pfd({"trust"}).code() == 0);
+        auto r = u.hostexec({"true"});
+        CHECK(r.code() == 125);
+        CHECK(r.err.find(u.file() + ":") != std::string::npos);
+        CHECK(r.err.find("may be set only in /etc/pfd/config.toml or your own config file, not in a project's") !=
+              std::string::npos);
+    }
+    CHECK_FALSE(exists(marker));
+}
+
+TEST_CASE("a trusted .pfd.toml is honoured until it is edited or revoked", "[trust]")
+{
+    user_env u;
+    u.write("project = \"web\"\n[limits]\nfds = 8\n");
+    ::chmod(u.file().c_str(), 0644);
+    auto trusted = u.pfd({"trust"});
+    CHECK(trusted.code() == 0);
+    CHECK(trusted.out == "pfd: trusted " + u.file() + " as it is now; an edit makes it untrusted again\n");
+    auto r = u.hostexec({"-C", "true"});
+    INFO(r.err);
+    CHECK(r.code() == 0);
+    CHECK(r.err.empty());
+    CHECK(exists(u.run / "pfd.web.sock")); // the project's daemon
+    CHECK(u.pfd({"trust", "--list"}).out == u.file() + "  trusted\n");
+
+    // An edit: ignored again (with its reason) until trusted again.
+    u.write("project = \"web\"\n[limits]\nfds = 9\n");
+    auto edited = u.pfd({"status"});
+    CHECK(edited.err.find("pfd: ignoring " + u.file() + ": changed since it was trusted") != std::string::npos);
+    CHECK(edited.out.find("pfd.web.sock") == std::string::npos);
+    CHECK(u.pfd({"trust", "--list"}).out == u.file() + "  changed since trusted\n");
+    REQUIRE(u.pfd({"trust", u.file()}).code() == 0);
+    CHECK(u.pfd({"status"}).out.find("pfd.web.sock") != std::string::npos);
+
+    auto revoked = u.pfd({"trust", "--revoke"});
+    CHECK(revoked.code() == 0);
+    CHECK(u.pfd({"trust", "--revoke"}).code() == 1);
+    CHECK(u.pfd({"status"}).err.find("not trusted") != std::string::npos);
+    CHECK(u.pfd({"stop", "--project", "web"}).code() == 0);
+}
+
+TEST_CASE("a .pfd.toml that others can write, or that is a symlink, is never honoured", "[trust]")
+{
+    user_env u;
+    u.write("project = \"web\"\n");
+    REQUIRE(u.pfd({"trust"}).code() == 0);
+    ::chmod(u.file().c_str(), 0666);
+    auto writable = u.pfd({"status"});
+    CHECK(writable.err.find("pfd: ignoring " + u.file() + ": writable by group or others (mode 666)") !=
+          std::string::npos);
+    auto refused = u.pfd({"trust"});
+    CHECK(refused.code() == 1);
+    CHECK(refused.err.find("cannot trust " + u.file() + ": writable by group or others") != std::string::npos);
+
+    temp_dir elsewhere;
+    std::ofstream(elsewhere / "real.toml") << "project = \"web\"\n";
+    ::chmod((elsewhere / "real.toml").c_str(), 0644);
+    ::unlink(u.file().c_str());
+    REQUIRE(::symlink((elsewhere / "real.toml").c_str(), u.file().c_str()) == 0);
+    CHECK(u.pfd({"status"}).err.find("pfd: ignoring " + u.file() + ": a symlink") != std::string::npos);
+}
+
+TEST_CASE("a .pfd.toml another user left up the tree is ignored, trusted or not", "[trust][root]")
+{
+    if (::geteuid() != 0) {
+        WARN("skipped: needs root to plant a file owned by another uid");
+        return;
+    }
+    user_env u;
+    std::string marker = u.project / "PWNED";
+    u.write(hostile(marker));
+    ::chmod(u.file().c_str(), 0644);
+    REQUIRE(::chown(u.file().c_str(), 65534, 65534) == 0);
+    auto r = u.hostexec({"true"});
+    CHECK(r.err.find("pfd: ignoring " + u.file() + ": owned by uid 65534, not by you") != std::string::npos);
+    CHECK(u.pfd({"trust"}).code() == 1);
+    CHECK_FALSE(exists(marker));
+}
+
+namespace {
+
+/// A listening socket at `path` that accepts nothing: connections queue.
+pfd::unique_fd listener_at(const std::string& path)
+{
+    pfd::unique_fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(s.get(), 4) == 0);
+    return s;
+}
+
+/// Whether a client connected (a connection waits to be accepted).
+bool connected_to(int listener, milliseconds wait)
+{
+    pollfd p{listener, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(wait.count())) == 1;
+}
+
+} // namespace
+
+TEST_CASE("a socket in the current directory is used only when configured, ours, in a directory of ours",
+          "[trust]")
+{
+    user_env u;
+    // A sandboxed process that can write the project directory listens
+    // there, hoping for the environment and descriptors of every hostexec.
+    auto planted = listener_at(u.project / ".pfd.sock");
+    auto r = u.hostexec({"true"});
+    CHECK(r.code() == 125); // the default order has no "local": nobody runs
+    CHECK_FALSE(connected_to(planted.get(), 0ms));
+
+    ::mkdir((u.config / "pfd").c_str(), 0700);
+    std::ofstream(u.config / "pfd/config.toml") << "[discovery]\norder = [\"local\", \"runtime\"]\n";
+    ::chmod(u.project.path().c_str(), 0777);
+    auto shared = u.hostexec({"true"});
+    CHECK(shared.err.find("pfd: ignoring " + u.project / ".pfd.sock" + ": in a directory others may write") !=
+          std::string::npos);
+    CHECK_FALSE(connected_to(planted.get(), 0ms));
+
+    // The user's own directory: configured, it is used.
+    ::chmod(u.project.path().c_str(), 0700);
+    process client({.argv = {hostexec_binary(), "true"}, .env = u.env(), .cwd = u.project.path()});
+    CHECK(connected_to(planted.get(), 10000ms));
+    client.signal(SIGKILL);
+}
