@@ -1,5 +1,6 @@
 #include "lifecycle.hpp"
 
+#include "pfd/discovery.hpp"
 #include "pfd/error.hpp"
 #include "unix_socket.hpp"
 
@@ -40,7 +41,8 @@ std::optional<pid_t> read_pid(int fd)
 
 pidfile::pidfile(std::string path, std::chrono::milliseconds wait) : path_(std::move(path))
 {
-    fd_.reset(::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    // O_NOFOLLOW: a pidfile planted as a symlink must not make us overwrite its target.
+    fd_.reset(::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd_) throw_errno(fmt::format("cannot open pidfile '{}'", path_));
     auto deadline = std::chrono::steady_clock::now() + wait;
     while (::flock(fd_.get(), LOCK_EX | LOCK_NB) < 0 && std::chrono::steady_clock::now() < deadline) ::usleep(2000);
@@ -66,7 +68,7 @@ pidfile::~pidfile()
 
 std::optional<pid_t> running_pid(const std::string& pidfile_path)
 {
-    unique_fd fd(::open(pidfile_path.c_str(), O_RDONLY | O_CLOEXEC));
+    unique_fd fd(::open(pidfile_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) return std::nullopt;
     if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt; // nobody holds it: stale
     return read_pid(fd.get());
@@ -151,19 +153,22 @@ pid_t start_successor(const std::vector<std::string>& args, const std::string& c
 
 std::string log_file_for(const std::string& socket)
 {
-    std::string state;
-    if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg)
-        state = xdg;
-    else if (const char* home = std::getenv("HOME"); home && *home)
-        state = std::string(home) + "/.local/state";
-    else
-        state = "/tmp";
-    std::string dir = state + "/pfd";
+    // Only a directory of ours that nobody else may write: never a shared
+    // /tmp/pfd where a planted symlink would receive our log.
+    std::string dir;
+    if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg == '/')
+        dir = std::string(xdg) + "/pfd";
+    else if (const char* home = std::getenv("HOME"); home && *home == '/')
+        dir = std::string(home) + "/.local/state/pfd";
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    std::string log = dir + "/" + socket.substr(socket.rfind('/') + 1) + ".log";
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
     struct stat st {};
-    if (::stat(log.c_str(), &st) == 0 && st.st_size > (1 << 20)) std::filesystem::rename(log, log + ".1", ec);
+    bool private_dir = !dir.empty() && ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+                       st.st_uid == ::getuid() && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+    if (!private_dir) dir = runtime_dir();
+    std::string log = dir + "/" + socket.substr(socket.rfind('/') + 1) + ".log";
+    if (::lstat(log.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > (1 << 20))
+        std::filesystem::rename(log, log + ".1", ec);
     return log;
 }
 
@@ -178,7 +183,7 @@ bool start_in_background(const std::string& socket, const std::string& lock_path
 {
     // Serialize concurrent starts: the loser waits here until the winner's
     // daemon is ready, then finds it answering.
-    unique_fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    unique_fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!lock) throw_errno(fmt::format("cannot open '{}'", lock_path));
     while (::flock(lock.get(), LOCK_EX) < 0)
         if (errno != EINTR) throw_errno(fmt::format("cannot lock '{}'", lock_path));

@@ -6,6 +6,7 @@
 #include "pfd/server.hpp"
 #include "pfd_verbs.hpp"
 #include "shim.hpp"
+#include "unix_socket.hpp"
 
 #include <unistd.h>
 
@@ -79,6 +80,9 @@ int run_daemon(server_options options, const daemon_args& d)
     // the connections of `stop` askers, who then find the pidfile gone too.
     std::optional<server> daemon;
     std::optional<pidfile> held;
+    // Before the pidfile is made beside it (a socket passed by systemd or a
+    // predecessor is past that question).
+    if (!std::getenv("LISTEN_FDS")) check_socket_directory(options.socket_path);
     std::string path = options.daemon.pidfile;
     if (std::getenv("PFD_HANDOFF"))
         options.on_ready = [&] { held.emplace(path, std::chrono::seconds(5)); };

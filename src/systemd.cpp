@@ -48,6 +48,29 @@ void notify_systemd(std::string_view state) noexcept
              static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
 }
 
+namespace {
+
+/// `word` as one word of a unit's command line: quoted when it holds
+/// anything but the plainest characters, with systemd's specifiers (%) and
+/// variables ($) doubled so that they mean themselves.
+std::string unit_word(std::string_view word)
+{
+    if (word.find_first_of("\n\r") != std::string_view::npos)
+        throw std::runtime_error(fmt::format("'{}' cannot be written into a unit file", word));
+    bool plain = !word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                         "0123456789/_.+-=:,@") == std::string_view::npos;
+    if (plain) return std::string(word);
+    std::string out = "\"";
+    for (char c : word) {
+        if (c == '%' || c == '$') out += c; // doubled
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+} // namespace
+
 std::string install_user_units(const std::string& pfd_path, std::string unit_dir)
 {
     if (unit_dir.empty()) {
@@ -78,11 +101,13 @@ std::string install_user_units(const std::string& pfd_path, std::string unit_dir
                                      "Requires=pfd.socket\n\n"
                                      "[Service]\n"
                                      "Type=notify\n"
+                                     // A successor after `pfd restart` says READY=1 and MAINPID= itself.
+                                     "NotifyAccess=all\n"
                                      "ExecStart={} serve --socket %t/pfd.sock\n"
                                      "KillMode=mixed\n\n"
                                      "[Install]\n"
                                      "WantedBy=default.target\n",
-                                     pfd_path));
+                                     unit_word(pfd_path)));
     return unit_dir;
 }
 

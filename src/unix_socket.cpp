@@ -59,9 +59,29 @@ unique_fd connect_unix(const std::string& path)
     return s;
 }
 
+void check_socket_directory(const std::string& path)
+{
+    auto slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    struct stat st {};
+    std::string why;
+    if (::stat(dir.c_str(), &st) < 0)
+        why = std::strerror(errno);
+    else if (st.st_uid != ::getuid())
+        why = fmt::format("owned by uid {}, not by uid {}", st.st_uid, ::getuid());
+    else if (st.st_mode & (S_IWGRP | S_IWOTH))
+        why = fmt::format("writable by group or others (mode {:o})", st.st_mode & 07777);
+    if (!why.empty())
+        throw std::runtime_error(fmt::format(
+            "refusing to listen on '{}': its directory '{}' is {}; others could replace the socket or what lies "
+            "beside it",
+            path, dir, why));
+}
+
 unique_fd listen_unix(const std::string& path, int backlog)
 {
     auto addr = address_of(path);
+    check_socket_directory(path);
     unique_fd s = new_socket();
     for (int attempt = 0;; ++attempt) {
         int r;

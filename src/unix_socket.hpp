@@ -10,7 +10,13 @@
 
 namespace pfd {
 
-/// Creates, binds (umask 077 around bind) and listens on `path`. A socket
+/// Throws std::runtime_error unless the directory of `path` is ours and
+/// writable by nobody else (spec §5): whoever else could write there could
+/// replace the socket, or plant what lies beside it (pidfile, lock).
+void check_socket_directory(const std::string& path);
+
+/// Creates, binds (umask 077 around bind) and listens on `path` (after
+/// check_socket_directory). A socket
 /// file nobody answers on is replaced; one a daemon answers on is not:
 /// throws std::runtime_error "a daemon is already listening on '...'".
 unique_fd listen_unix(const std::string& path, int backlog = 512);

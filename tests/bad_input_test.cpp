@@ -799,15 +799,16 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
     // The daemon runs as a uid of its own under RLIMIT_NPROC = 3: its two
     // threads plus one command. (Not nobody: the count covers every process
     // of the uid, and other tests may run things as nobody at the same time.)
-    // The socket's directory must be writable by that uid before the daemon
-    // starts, so a shell does the chmod in front of it: it finds the
-    // directory from the --socket argument the harness passes.
+    // The socket's directory must be that uid's before the daemon starts
+    // (pfd listens only in a directory of its own), so a shell does the
+    // chown in front of it: it finds the directory from the --socket
+    // argument the harness passes.
     std::string uid = std::to_string(unused_uid());
     std::vector<std::string> prefix = {
         "sh",
         "-c",
         R"(for a; do [ "$socket" = next ] && socket=$a; [ "$a" = --socket ] && socket=next; done; )"
-        R"(chmod 0777 "${socket%/*}" && exec "$@")",
+        R"(chown )" + uid + R"( "${socket%/*}" && chmod 0755 "${socket%/*}" && exec "$@")",
         "sh",
         "setpriv",
         "--reuid=" + uid,

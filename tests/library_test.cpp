@@ -471,7 +471,9 @@ TEST_CASE("the library client honours [discovery] trust_daemon_uids, as hostexec
         return;
     }
     temp_dir dir, conf;
-    ::chmod(dir.path().c_str(), 0777);
+    // The daemon's own directory (it listens only in one), reachable by root.
+    REQUIRE(::chown(dir.path().c_str(), 65534, 65534) == 0);
+    ::chmod(dir.path().c_str(), 0755);
     std::string socket = dir / "pfd.sock";
     process daemon({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", pfd_binary(), "serve",
                              "--socket", socket},

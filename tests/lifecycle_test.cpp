@@ -307,7 +307,9 @@ TEST_CASE("hostexec refuses a daemon that runs as another user", "[lifecycle][ro
         return;
     }
     temp_dir dir, conf;
-    ::chmod(dir.path().c_str(), 0777);
+    // The daemon's own directory (it listens only in one), reachable by root.
+    REQUIRE(::chown(dir.path().c_str(), 65534, 65534) == 0);
+    ::chmod(dir.path().c_str(), 0755);
     std::string socket = dir / "pfd.sock";
     // The daemon runs as nobody (it serves root, as every daemon does).
     process daemon({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", pfd_binary(), "serve",
@@ -589,4 +591,58 @@ TEST_CASE("pfd stop signals no pid number read from a file", "[lifecycle]")
     CHECK(stopped.out.find("pfd: stopped pid ") != std::string::npos);
     CHECK_FALSE(exists(u.run / "pfd.pid"));
     CHECK(::kill(victim.pid(), 0) == 0);
+}
+
+TEST_CASE("pfd listens only in a directory of its own, and writes through no planted symlink", "[lifecycle]")
+{
+    temp_dir dir, elsewhere;
+    std::string victim = elsewhere / "victim";
+    std::ofstream(victim) << "precious\n";
+
+    // A directory others may write: they could replace the socket or plant
+    // what lies beside it. Refused before anything is written there.
+    ::chmod(dir.path().c_str(), 0777);
+    REQUIRE(::symlink(victim.c_str(), (dir / "pfd.pid").c_str()) == 0);
+    auto shared = run({.argv = {pfd_binary(), "serve", "--socket", dir / "pfd.sock"}});
+    CHECK(shared.code() == 1);
+    CHECK(shared.err.find("refusing to listen on '" + dir / "pfd.sock" + "': its directory '" + dir.path() +
+                          "' is writable by group or others (mode 777)") != std::string::npos);
+    CHECK(slurp(victim) == "precious\n");
+
+    // Our own directory, with a symlink planted before it became ours: the
+    // pidfile is not written through it.
+    ::chmod(dir.path().c_str(), 0700);
+    auto planted = run({.argv = {pfd_binary(), "serve", "--socket", dir / "pfd.sock"}});
+    CHECK(planted.code() == 1);
+    CHECK(planted.err.find("cannot open pidfile '" + dir / "pfd.pid" + "'") != std::string::npos);
+    CHECK(slurp(victim) == "precious\n");
+}
+
+TEST_CASE("without HOME or XDG_STATE_HOME the log stays in the user's runtime directory", "[lifecycle]")
+{
+    temp_dir run_dir, data;
+    std::vector<std::string> env = {"XDG_RUNTIME_DIR=" + run_dir.path(), "XDG_DATA_HOME=" + data.path(),
+                                    "XDG_STATE_HOME", "HOME", "PFD_SOCKET", "PFD_PROJECT"};
+    auto started = test::run({.argv = {hostexec_binary(), "-C", "true"}, .env = env});
+    CHECK(started.code() == 0);
+    CHECK(exists(run_dir / "pfd.sock.log")); // not a shared /tmp/pfd
+    CHECK(test::run({.argv = {pfd_binary(), "stop"}, .env = env}).code() == 0);
+}
+
+TEST_CASE("pfd install-units writes an ExecStart systemd reads back as the binary's path", "[systemd]")
+{
+    temp_dir dir, units;
+    // A path with a space, a specifier and a variable in it.
+    std::string odd = dir / "my tools %h $HOME";
+    ::mkdir(odd.c_str(), 0755);
+    std::filesystem::copy_file(pfd_binary(), odd + "/pfd");
+    ::chmod((odd + "/pfd").c_str(), 0755);
+    auto r = run({.argv = {odd + "/pfd", "install-units", units.path()}});
+    REQUIRE(r.code() == 0);
+    std::string service = slurp(units / "pfd.service");
+    auto real = std::filesystem::canonical(odd + "/pfd").string();
+    std::string quoted;
+    for (char c : real) quoted += c == '%' ? "%%" : c == '$' ? "$$" : std::string(1, c);
+    CHECK(service.find("ExecStart=\"" + quoted + "\" serve --socket %t/pfd.sock\n") != std::string::npos);
+    CHECK(service.find("NotifyAccess=all\n") != std::string::npos);
 }
