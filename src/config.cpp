@@ -139,7 +139,8 @@ constexpr config_key keys[] = {
      [](const vr& v, cfg& c) {
          c.daemon.pidfile =
              v.string(" must be an absolute path or \"\"", [](auto& s) { return s.empty() || s[0] == '/'; });
-     }, false},
+     },
+     false},
     {"discovery", "order", [](const vr& v, cfg& c) { c.discovery.order = discovery_modes(v); }, false},
     {"discovery", "project",
      [](const vr& v, cfg& c) {
@@ -153,7 +154,8 @@ constexpr config_key keys[] = {
      [](const vr& v, cfg& c) {
          c.discovery.fallback_local = v.string(" must be \"error\" or \"local\"",
                                                [](auto& s) { return s == "error" || s == "local"; }) == "local";
-     }, false},
+     },
+     false},
     {"limits", "sessions", [](const vr& v, cfg& c) { c.limits.sessions = v.integer<std::size_t>(0, 1 << 20); }},
     {"limits", "sessions_per_peer",
      [](const vr& v, cfg& c) { c.limits.sessions_per_peer = v.integer<std::size_t>(0, 1 << 20); }},

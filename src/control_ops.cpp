@@ -38,9 +38,9 @@ awaitable<void> run_ps(session& s)
     for (auto& info : s.registry().list())
         if (s.peer_is_owner() || info.peer_uid == s.peer().uid)
             ps.sessions.push_back(
-            ps_entry{info.id, info.pid, info.peer_uid, info.peer_pid, info.argv,
-                     static_cast<std::uint64_t>(
-                         std::chrono::duration_cast<std::chrono::milliseconds>(now - info.started).count())});
+                ps_entry{info.id, info.pid, info.peer_uid, info.peer_pid, info.argv,
+                         static_cast<std::uint64_t>(
+                             std::chrono::duration_cast<std::chrono::milliseconds>(now - info.started).count())});
     co_await answer(s, ps);
 }
 

@@ -28,7 +28,8 @@ std::optional<std::string> local_socket(const std::string& cwd)
 {
     for (const char* name : {"pfd.sock", ".pfd.sock"}) {
         std::string candidate = cwd + "/" + name;
-        struct stat sock {}, dir {};
+        struct stat sock {
+        }, dir{};
         if (::lstat(candidate.c_str(), &sock) < 0 || !S_ISSOCK(sock.st_mode)) continue;
         std::string why;
         if (sock.st_uid != ::getuid())

@@ -41,7 +41,7 @@ int list(const trust_store& store)
     for (auto& e : store.entries()) {
         std::string why;
         auto file = read_project_file(e.path, why);
-        std::string state = !file                                 ? "unusable: " + why
+        std::string state = !file                                   ? "unusable: " + why
                             : content_hash(file->content) == e.hash ? "trusted"
                                                                     : "changed since trusted";
         fmt::print("{}  {}\n", e.path, state);

@@ -91,7 +91,8 @@ std::string trust_store::default_path()
     if (const char* data = std::getenv("XDG_DATA_HOME"); data && *data == '/')
         return std::string(data) + "/pfd/trusted";
     const char* home = std::getenv("HOME");
-    if (!home || *home != '/') throw std::runtime_error("neither XDG_DATA_HOME nor HOME is set: no place to trust files");
+    if (!home || *home != '/')
+        throw std::runtime_error("neither XDG_DATA_HOME nor HOME is set: no place to trust files");
     return std::string(home) + "/.local/share/pfd/trusted";
 }
 
@@ -149,8 +150,8 @@ void trust_store::write(const std::vector<entry>& entries) const
     if (!fd) throw_errno(fmt::format("cannot write '{}'", temp));
     std::string text;
     for (auto& e : entries) text += e.hash + " " + e.path + "\n";
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-        ::fsync(fd.get()) < 0 || ::rename(temp.c_str(), path_.c_str()) < 0)
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd.get()) < 0 ||
+        ::rename(temp.c_str(), path_.c_str()) < 0)
         throw_errno(fmt::format("cannot write '{}'", path_));
 }
 

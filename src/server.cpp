@@ -4,6 +4,7 @@
 #include "log.hpp"
 #include "session.hpp"
 #include "session_registry.hpp"
+#include "daemon_status.hpp"
 #include "spawner.hpp"
 #include "systemd.hpp"
 #include "pfd/version.hpp"
@@ -52,16 +53,6 @@ std::optional<int> ready_fd_from_environment()
     if (end == text.c_str() || *end || fd < 3 || fd > 1 << 20 || ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) < 0)
         return std::nullopt;
     return static_cast<int>(fd);
-}
-
-std::uint64_t resident_kib()
-{
-    long pages = 0, resident = 0;
-    std::FILE* st = std::fopen("/proc/self/statm", "r");
-    if (!st) return 0;
-    if (std::fscanf(st, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    std::fclose(st);
-    return static_cast<std::uint64_t>(resident * (::sysconf(_SC_PAGESIZE) / 1024));
 }
 
 } // namespace
@@ -179,24 +170,7 @@ struct server::impl {
     }
 
     /// The `status` answer: who we are and how we do (spec §7).
-    status_event status() const
-    {
-        auto f = registry.snapshot();
-        status_event s;
-        s.pid = ::getpid();
-        s.socket = options.socket_path;
-        s.uptime_ms = static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at)
-                .count());
-        s.version = version();
-        s.build = build_id();
-        s.running = f.running;
-        s.served = f.served;
-        s.latency_mean_us = f.latency_mean_us;
-        s.latency_p99_us = f.latency_p99_us;
-        s.rss_kib = resident_kib();
-        return s;
-    }
+    status_event status() const { return daemon_status(registry, options.socket_path, started_at); }
 
     awaitable<void> accept_loop()
     {

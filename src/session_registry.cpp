@@ -153,9 +153,10 @@ session_registry::figures session_registry::snapshot() const
 
 namespace pfd {
 
-std::shared_ptr<session_registry::watcher>
-session_registry::subscribe(std::function<void()> wake, std::function<void()> drop, std::size_t max_watchers,
-                            std::optional<uid_t> only_uid)
+std::shared_ptr<session_registry::watcher> session_registry::subscribe(std::function<void()> wake,
+                                                                       std::function<void()> drop,
+                                                                       std::size_t max_watchers,
+                                                                       std::optional<uid_t> only_uid)
 {
     std::lock_guard lock(watchers_mutex_);
     if (max_watchers && watchers_.size() >= max_watchers) return nullptr;

@@ -83,8 +83,8 @@ public:
     /// lines are queued, `drop` once when the watcher falls too far behind
     /// (both from any thread). With `only_uid`, it sees the events of that
     /// peer uid's sessions only. nullptr beyond `max_watchers`.
-    std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::function<void()> drop,
-                                       std::size_t max_watchers, std::optional<uid_t> only_uid = std::nullopt);
+    std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::function<void()> drop, std::size_t max_watchers,
+                                       std::optional<uid_t> only_uid = std::nullopt);
     void unsubscribe(const std::shared_ptr<watcher>& w);
 
     /// Pushes an event line of a session of `peer_uid` to every watcher

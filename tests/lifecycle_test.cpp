@@ -621,8 +621,12 @@ TEST_CASE("pfd listens only in a directory of its own, and writes through no pla
 TEST_CASE("without HOME or XDG_STATE_HOME the log stays in the user's runtime directory", "[lifecycle]")
 {
     temp_dir run_dir, data;
-    std::vector<std::string> env = {"XDG_RUNTIME_DIR=" + run_dir.path(), "XDG_DATA_HOME=" + data.path(),
-                                    "XDG_STATE_HOME", "HOME", "PFD_SOCKET", "PFD_PROJECT"};
+    std::vector<std::string> env = {"XDG_RUNTIME_DIR=" + run_dir.path(),
+                                    "XDG_DATA_HOME=" + data.path(),
+                                    "XDG_STATE_HOME",
+                                    "HOME",
+                                    "PFD_SOCKET",
+                                    "PFD_PROJECT"};
     auto started = test::run({.argv = {hostexec_binary(), "-C", "true"}, .env = env});
     CHECK(started.code() == 0);
     CHECK(exists(run_dir / "pfd.sock.log")); // not a shared /tmp/pfd

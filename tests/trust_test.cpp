@@ -25,9 +25,12 @@ struct user_env {
     temp_dir run, state, data, config, project;
     std::vector<std::string> env() const
     {
-        return {"XDG_RUNTIME_DIR=" + run.path(), "XDG_STATE_HOME=" + state.path(),
-                "XDG_DATA_HOME=" + data.path(),  "XDG_CONFIG_HOME=" + config.path(),
-                "PFD_SOCKET",                    "PFD_PROJECT"};
+        return {"XDG_RUNTIME_DIR=" + run.path(),
+                "XDG_STATE_HOME=" + state.path(),
+                "XDG_DATA_HOME=" + data.path(),
+                "XDG_CONFIG_HOME=" + config.path(),
+                "PFD_SOCKET",
+                "PFD_PROJECT"};
     }
     result pfd(std::vector<std::string> args) const
     {
@@ -77,11 +80,10 @@ TEST_CASE("even a trusted .pfd.toml may not say what the client runs or whom it 
 {
     user_env u;
     std::string marker = u.project / "PWNED";
-    for (std::string text : {hostile(marker), std::string("[discovery]\ntrust_daemon_uids = [65534]\n"),
-                             std::string("[discovery]\nfallback = \"local\"\n"),
-                             std::string("[discovery]\norder = [\"local\"]\n"),
-                             std::string("[daemon]\npidfile = \"/tmp/x.pid\"\n"),
-                             std::string("[policy]\nallow_uids = [65534]\n")}) {
+    for (std::string text :
+         {hostile(marker), std::string("[discovery]\ntrust_daemon_uids = [65534]\n"),
+          std::string("[discovery]\nfallback = \"local\"\n"), std::string("[discovery]\norder = [\"local\"]\n"),
+          std::string("[daemon]\npidfile = \"/tmp/x.pid\"\n"), std::string("[policy]\nallow_uids = [65534]\n")}) {
         INFO(text);
         u.write(text);
         REQUIRE(u.pfd({"trust"}).code() == 0);
@@ -186,8 +188,7 @@ bool connected_to(int listener, milliseconds wait)
 
 } // namespace
 
-TEST_CASE("a socket in the current directory is used only when configured, ours, in a directory of ours",
-          "[trust]")
+TEST_CASE("a socket in the current directory is used only when configured, ours, in a directory of ours", "[trust]")
 {
     user_env u;
     // A sandboxed process that can write the project directory listens

@@ -1,0 +1,15 @@
+#pragma once
+// The daemon's `status` answer (spec §7): who it is and how it does.
+
+#include "pfd/protocol.hpp"
+#include "session_registry.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace pfd {
+
+status_event daemon_status(const session_registry& registry, const std::string& socket,
+                           std::chrono::steady_clock::time_point started);
+
+} // namespace pfd
