@@ -98,10 +98,13 @@ pid_t start_successor(const std::vector<std::string>& args, const std::string& c
     std::vector<std::string> env_strings;
     for (char** e = environ; *e; ++e) {
         std::string_view entry = *e;
-        if (!entry.starts_with("LISTEN_") && !entry.starts_with("PFD_HANDOFF=")) env_strings.emplace_back(entry);
+        if (!entry.starts_with("LISTEN_") && !entry.starts_with("PFD_HANDOFF=") &&
+            !entry.starts_with("PFD_PREDECESSOR="))
+            env_strings.emplace_back(entry);
     }
     env_strings.emplace_back("LISTEN_FDS=1");
     env_strings.emplace_back("PFD_HANDOFF=1");
+    env_strings.emplace_back(fmt::format("PFD_PREDECESSOR={}", ::getpid()));
     env_strings.emplace_back("LISTEN_PID=00000000000000000000"); // filled in by the child
     std::vector<char*> envp, argv;
     for (auto& e : env_strings) envp.push_back(e.data());

@@ -5,6 +5,7 @@
 #include "session.hpp"
 #include "session_registry.hpp"
 #include "daemon_status.hpp"
+#include "handed_down.hpp"
 #include "spawner.hpp"
 #include "systemd.hpp"
 #include "pfd/version.hpp"
@@ -21,6 +22,8 @@
 #include <asio/use_awaitable.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,25 +40,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 using asio::experimental::as_tuple;
 using stream = asio::local::stream_protocol;
-
-namespace {
-
-/// The readiness descriptor a launcher left in $PFD_READY_FD (taken once:
-/// the variable is removed so that no command inherits the promise).
-std::optional<int> ready_fd_from_environment()
-{
-    const char* value = std::getenv("PFD_READY_FD");
-    if (!value) return std::nullopt;
-    std::string text = value;
-    ::unsetenv("PFD_READY_FD");
-    char* end = nullptr;
-    long fd = std::strtol(text.c_str(), &end, 10);
-    if (end == text.c_str() || *end || fd < 3 || fd > 1 << 20 || ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) < 0)
-        return std::nullopt;
-    return static_cast<int>(fd);
-}
-
-} // namespace
 
 /// Where the daemon is in its life. serving -> draining (SIGTERM, `stop`)
 /// or -> handing_over (`restart`, an upgrade); either -> stopped.
@@ -81,6 +65,10 @@ struct server::impl {
     mutable std::mutex live_mutex;
     std::mutex reload_mutex;  ///< one reload or restart at a time
     bool handed_over = false; ///< under reload_mutex: a successor was started
+    /// The daemon that handed us the socket, while it finishes its commands:
+    /// no restart until it is gone, so daemons never pile up.
+    unique_fd predecessor;
+    bool told_to_stop = false; ///< on `control`: SIGTERM while handing over
 
     /// The connections of `stop` askers, closed when the server is destroyed:
     /// their end tells them the daemon is gone.
@@ -142,6 +130,12 @@ struct server::impl {
         std::lock_guard lock(reload_mutex);
         if (!options.hand_over) return "this daemon cannot hand its socket over";
         if (handed_over) return {};
+        if (predecessor) {
+            pollfd gone{predecessor.get(), POLLIN, 0};
+            if (::poll(&gone, 1, 0) != 1)
+                return "the previous daemon is still finishing its commands; restart again once it has ended";
+            predecessor.reset();
+        }
         pid_t successor;
         try {
             successor = options.hand_over(acceptor.native_handle());
@@ -225,13 +219,19 @@ struct server::impl {
         close_acceptor();
         listener->remove_file();
         co_await drain_for(options.limits.stop_grace);
+        co_await end_commands();
+        enter(daemon_state::stopped);
+    }
+
+    /// SIGTERM (and SIGCONT) to what still runs, SIGKILL after the grace.
+    awaitable<void> end_commands()
+    {
         if (registry.size() > 0) {
             registry.signal_all(SIGTERM);
             registry.signal_all(SIGCONT);
             co_await drain_for(options.limits.stop_grace);
         }
         registry.signal_all(SIGKILL);
-        enter(daemon_state::stopped);
     }
 
     /// After a hand-over: accept no more, finish what runs, leave the socket
@@ -242,7 +242,9 @@ struct server::impl {
         enter(daemon_state::handing_over);
         listener->leave_file();
         close_acceptor();
-        while (registry.size() > 0) co_await drain_for(std::chrono::hours(24));
+        while (registry.size() > 0 && !told_to_stop) co_await drain_for(std::chrono::hours(24));
+        // SIGTERM meanwhile: what still runs is ended, as by a stop.
+        if (told_to_stop) co_await end_commands();
         enter(daemon_state::stopped);
     }
 
@@ -263,10 +265,13 @@ struct server::impl {
             case SIGTERM:
                 // shutdown() may run inline from here and finish before this
                 // loop waits again: the state, not the cancel, ends the loop.
-                if (state == daemon_state::serving)
+                if (state == daemon_state::serving) {
                     asio::co_spawn(control, shutdown(), asio::detached);
-                else
-                    drained.cancel(); // a second signal skips the rest of the grace period
+                    break;
+                }
+                told_to_stop = true; // a retiring daemon ends its commands
+                drained.cancel();    // and a second signal skips the rest of the grace period
+                break;
                 break;
             }
         }
@@ -285,6 +290,7 @@ void server::run()
     ::signal(SIGPIPE, SIG_IGN);
 
     if (!s.options.ready_fd) s.options.ready_fd = ready_fd_from_environment();
+    s.predecessor = predecessor_from_environment();
     s.listener.emplace(s.options.socket_path);
     s.acceptor.assign(stream(), s.listener->take_fd().release());
     s.registry.on_empty([&s] {

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -649,4 +650,32 @@ TEST_CASE("pfd install-units writes an ExecStart systemd reads back as the binar
     for (char c : real) quoted += c == '%' ? "%%" : c == '$' ? "$$" : std::string(1, c);
     CHECK(service.find("ExecStart=\"" + quoted + "\" serve --socket %t/pfd.sock\n") != std::string::npos);
     CHECK(service.find("NotifyAccess=all\n") != std::string::npos);
+}
+
+TEST_CASE("one successor at a time; a retiring daemon obeys SIGTERM", "[lifecycle][restart]")
+{
+    user_env u;
+    REQUIRE(u.pfd({"start"}).code() == 0);
+    pid_t first = status_pid(u);
+    process long_running({.argv = {hostexec_binary(), "sh", "-c", "echo ready; read x"}, .env = u.env()});
+    REQUIRE(long_running.read_stdout_until("ready\n") == "ready\n");
+    REQUIRE(u.pfd({"restart"}).code() == 0);
+    pid_t second = status_pid(u);
+    CHECK(second != first);
+
+    // While the first still finishes its command, the second hands over to nobody.
+    auto again = u.pfd({"restart"});
+    CHECK(again.code() == 1);
+    CHECK(again.err.find("the previous daemon is still finishing its commands") != std::string::npos);
+    CHECK(status_pid(u) == second);
+
+    // SIGTERM reaches the retiring daemon's commands: it does not linger.
+    REQUIRE(::kill(first, SIGTERM) == 0);
+    int status = long_running.wait_status(); // stdin stays open: only the signal can end `read`
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGTERM);
+    CHECK(eventually([&] { return ::kill(first, 0) != 0 || state_is_zombie(first); }));
+    CHECK(u.pfd({"restart"}).code() == 0); // the first is gone: a restart may go on
+    CHECK(status_pid(u) != second);
+    CHECK(u.pfd({"stop"}).code() == 0);
 }
