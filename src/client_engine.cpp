@@ -210,8 +210,10 @@ std::vector<int> joined(std::vector<int> a, const std::vector<int>& b)
 } // namespace
 
 exec_run::exec_run(daemon_connection& conn, const exec_plan& plan, std::vector<int> forward, std::vector<int> report)
-    : conn_(conn), forward_(std::move(forward)), signals_(joined(forward_, report))
+    : conn_(conn), forward_(std::move(forward))
 {
+    // A run that forwards nothing (the library's default) costs no signalfd.
+    if (auto all = joined(forward_, report); !all.empty()) signals_.emplace(all);
     conn_.send(plan.request, plan.attached);
 }
 
@@ -232,14 +234,14 @@ exec_run::happening exec_run::next(std::span<pollfd> extra)
             caught_.erase(caught_.begin());
             return signal_caught{signo};
         }
-        fds.assign({{signals_.fd(), POLLIN, 0}, {ended_ ? -1 : conn_.fd(), POLLIN, 0}});
+        fds.assign({{signals_ ? signals_->fd() : -1, POLLIN, 0}, {ended_ ? -1 : conn_.fd(), POLLIN, 0}});
         fds.insert(fds.end(), extra.begin(), extra.end());
         if (::poll(fds.data(), fds.size(), -1) < 0) {
             if (errno == EINTR) continue;
             throw_errno("poll");
         }
         if (fds[0].revents & POLLIN) {
-            while (int signo = signals_.next()) {
+            while (int signo = signals_->next()) {
                 if (std::find(forward_.begin(), forward_.end(), signo) != forward_.end())
                     conn_.send_signal(signo);
                 else

@@ -159,7 +159,7 @@ public:
 private:
     daemon_connection& conn_;
     std::vector<int> forward_;
-    signal_inbox signals_;
+    std::optional<signal_inbox> signals_; ///< none when no signal is asked for
     std::vector<int> caught_;
     bool ended_ = false;
 };

@@ -470,16 +470,9 @@ TEST_CASE("the library client honours [discovery] trust_daemon_uids, as hostexec
         WARN("skipped: needs root and setpriv to run a daemon as another uid");
         return;
     }
-    temp_dir dir, conf;
-    // The daemon's own directory (it listens only in one), reachable by root.
-    REQUIRE(::chown(dir.path().c_str(), 65534, 65534) == 0);
-    ::chmod(dir.path().c_str(), 0755);
-    std::string socket = dir / "pfd.sock";
-    process daemon({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", pfd_binary(), "serve",
-                             "--socket", socket},
-                    .stdin_pipe = false});
-    REQUIRE(eventually([&] { return ::access(socket.c_str(), F_OK) == 0; }));
-    ::chmod(socket.c_str(), 0666);
+    temp_dir conf;
+    foreign_daemon daemon;
+    const std::string& socket = daemon.socket();
     pfd::command cmd{.argv = {"echo", "reached"}, .cwd = "/"};
     auto message_of = [&](auto&& attempt) -> std::string {
         try {
@@ -515,6 +508,4 @@ TEST_CASE("the library client honours [discovery] trust_daemon_uids, as hostexec
     });
     io.run();
     CHECK(async_out == "reached\n");
-    daemon.signal(SIGTERM);
-    daemon.finish();
 }

@@ -26,17 +26,6 @@ using namespace pfd::test;
 
 namespace {
 
-/// A bound (listening) socket file at `path`.
-unique_fd make_socket(const std::string& path)
-{
-    unique_fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
-    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(s.get(), 4) == 0);
-    return s;
-}
 
 } // namespace
 
@@ -65,7 +54,7 @@ TEST_CASE("discovery: flag, then PFD_SOCKET, then local, project and runtime in 
         CHECK(discover(flagged).socket == run / "pfd.flagged.sock");
     }
 
-    auto local = make_socket(work / "pfd.sock");
+    auto local = idle_listener(work / "pfd.sock");
     CHECK(discover(r).how == "project"); // "local" is not in the default order
     r.order = {"local", "project", "runtime"};
     CHECK(discover(r).socket == work / "pfd.sock");
@@ -227,7 +216,7 @@ TEST_CASE("a live daemon's socket is never taken; a stale one is replaced", "[li
 
     user_env u;
     {
-        auto stale = make_socket(u.run / "pfd.sock");
+        auto stale = idle_listener(u.run / "pfd.sock");
     } // closed: nobody listens any more
     REQUIRE(exists(u.run / "pfd.sock"));
     CHECK(u.pfd({"start"}).code() == 0);
@@ -307,17 +296,9 @@ TEST_CASE("hostexec refuses a daemon that runs as another user", "[lifecycle][ro
         WARN("skipped: needs root to run a daemon as another uid");
         return;
     }
-    temp_dir dir, conf;
-    // The daemon's own directory (it listens only in one), reachable by root.
-    REQUIRE(::chown(dir.path().c_str(), 65534, 65534) == 0);
-    ::chmod(dir.path().c_str(), 0755);
-    std::string socket = dir / "pfd.sock";
-    // The daemon runs as nobody (it serves root, as every daemon does).
-    process daemon({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", pfd_binary(), "serve",
-                             "--socket", socket},
-                    .stdin_pipe = false});
-    REQUIRE(eventually([&] { return exists(socket); }));
-    ::chmod(socket.c_str(), 0666);
+    temp_dir conf;
+    foreign_daemon daemon; // as nobody (it serves root, as every daemon does)
+    const std::string& socket = daemon.socket();
     auto refused = run({.argv = {hostexec_binary(), "--socket", socket, "echo", "leaked"}});
     CHECK(refused.code() == 125);
     CHECK(refused.out.empty());
@@ -328,8 +309,6 @@ TEST_CASE("hostexec refuses a daemon that runs as another user", "[lifecycle][ro
     auto trusted = run({.argv = {hostexec_binary(), "--socket", socket, "echo", "trusted"},
                         .env = {"XDG_CONFIG_HOME=" + conf.path()}});
     CHECK(trusted.out == "trusted\n");
-    daemon.signal(SIGTERM);
-    daemon.finish();
 }
 
 TEST_CASE("reload applies a good configuration and keeps the running one on error", "[lifecycle][config]")

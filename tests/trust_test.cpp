@@ -167,18 +167,6 @@ TEST_CASE("a .pfd.toml another user left up the tree is ignored, trusted or not"
 
 namespace {
 
-/// A listening socket at `path` that accepts nothing: connections queue.
-pfd::unique_fd listener_at(const std::string& path)
-{
-    pfd::unique_fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
-    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(s.get(), 4) == 0);
-    return s;
-}
-
 /// Whether a client connected (a connection waits to be accepted).
 bool connected_to(int listener, milliseconds wait)
 {
@@ -193,7 +181,7 @@ TEST_CASE("a socket in the current directory is used only when configured, ours,
     user_env u;
     // A sandboxed process that can write the project directory listens
     // there, hoping for the environment and descriptors of every hostexec.
-    auto planted = listener_at(u.project / ".pfd.sock");
+    auto planted = idle_listener(u.project / ".pfd.sock");
     auto r = u.hostexec({"true"});
     CHECK(r.code() == 125); // the default order has no "local": nobody runs
     CHECK_FALSE(connected_to(planted.get(), 0ms));

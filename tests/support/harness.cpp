@@ -6,11 +6,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -354,6 +357,36 @@ result run(spawn_options options, std::string_view input, milliseconds timeout)
     process p(std::move(options));
     if (!input.empty()) p.write_stdin(input);
     return p.finish(timeout);
+}
+
+unique_fd idle_listener(const std::string& path)
+{
+    unique_fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    if (!s || ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || ::listen(s.get(), 4) < 0)
+        throw std::runtime_error("cannot listen on " + path + ": " + std::strerror(errno));
+    return s;
+}
+
+foreign_daemon::foreign_daemon() : socket_(dir_ / "pfd.sock")
+{
+    // The daemon listens only in a directory of its own.
+    if (::chown(dir_.path().c_str(), 65534, 65534) < 0 || ::chmod(dir_.path().c_str(), 0755) < 0)
+        throw std::runtime_error("cannot hand " + dir_.path() + " to uid 65534");
+    proc_.emplace(spawn_options{.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", pfd_binary(),
+                                         "serve", "--socket", socket_},
+                                .stdin_pipe = false});
+    if (!eventually([&] { return ::access(socket_.c_str(), F_OK) == 0; }))
+        throw std::runtime_error("pfd serve as uid 65534 did not come up on " + socket_);
+    ::chmod(socket_.c_str(), 0666);
+}
+
+foreign_daemon::~foreign_daemon()
+{
+    proc_->signal(SIGTERM);
+    proc_->finish();
 }
 
 bool have_program(const char* name)

@@ -182,6 +182,26 @@ private:
     std::optional<result> stopped_;
 };
 
+/// A listening socket at `path` that accepts nothing: connections queue.
+unique_fd idle_listener(const std::string& path);
+
+/// `pfd serve` running as uid 65534 (needs root and setpriv) in a directory
+/// of its own that root can reach, its socket open to everyone: the daemon
+/// of another user. SIGTERM and reaped when it goes.
+class foreign_daemon {
+public:
+    foreign_daemon();
+    ~foreign_daemon();
+    foreign_daemon(const foreign_daemon&) = delete;
+    foreign_daemon& operator=(const foreign_daemon&) = delete;
+    const std::string& socket() const { return socket_; }
+
+private:
+    temp_dir dir_;
+    std::string socket_;
+    std::optional<process> proc_;
+};
+
 /// Connects to a daemon's socket as a raw protocol client.
 unique_fd connect_raw(const std::string& socket);
 
