@@ -10,7 +10,9 @@
 // it, stops itself (SIGSTOP) when the command stops so the daemon and client
 // can follow, and finally ends exactly as the command ended.
 //
-// Usage: pfd-session COMMAND [ARG...]   (COMMAND looked up in PATH)
+// Usage: pfd-session PROGRAM ARGV0 [ARG...]: runs the file PROGRAM (the daemon
+// looked it up and checked it against [policy]; no second lookup here) with
+// the argument list ARGV0 ARG...
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -42,8 +44,8 @@ namespace {
 
 int main(int argc, char** argv)
 {
-    if (argc < 2) {
-        std::fputs("usage: pfd-session COMMAND [ARG...]\n", stderr);
+    if (argc < 3) {
+        std::fputs("usage: pfd-session PROGRAM ARGV0 [ARG...]\n", stderr);
         return 125;
     }
     sigset_t all, none;
@@ -60,12 +62,19 @@ int main(int argc, char** argv)
         setpgid(0, 0);
         tcsetpgrp(0, getpid()); // SIGTTOU is blocked: allowed from the background
         sigprocmask(SIG_SETMASK, &none, nullptr);
-        execvp(argv[1], argv + 1);
+        const char* name = argv[2];
+        execv(argv[1], argv + 2);
         int e = errno;
+        if (e == ENOEXEC) { // a script without "#!": the shell runs it, as execvp(3) does
+            argv[2] = argv[1];
+            argv[1] = const_cast<char*>("/bin/sh");
+            execv("/bin/sh", argv + 1);
+            e = errno;
+        }
         if (e == ENOENT)
-            std::fprintf(stderr, "hostexec: '%s': command not found\n", argv[1]);
+            std::fprintf(stderr, "hostexec: '%s': command not found\n", name);
         else
-            std::fprintf(stderr, "hostexec: '%s': %s\n", argv[1], std::strerror(e));
+            std::fprintf(stderr, "hostexec: '%s': %s\n", name, std::strerror(e));
         _exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
     }
     setpgid(child, child);

@@ -1,8 +1,11 @@
 // [policy] and [limits] for an exec, before anything runs.
 
+#include "program_lookup.hpp"
 #include "session_ops.hpp"
 
 #include <fnmatch.h>
+
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -13,18 +16,77 @@ namespace {
 bool any_match(const std::vector<std::string>& patterns, const std::string& text)
 {
     for (auto& p : patterns)
-        if (::fnmatch(p.c_str(), text.c_str(), 0) == 0) return true;
+        if (::fnmatch(p.c_str(), text.c_str(), FNM_PATHNAME) == 0) return true;
     return false;
 }
 
-bool command_allowed(const server_options& o, const std::string& argv0)
+/// A path [policy] may know a program by, and whether only root could have
+/// put that name there.
+struct program_name {
+    std::string path;
+    bool root_controlled = false;
+
+    std::string base() const { return path.substr(path.rfind('/') + 1); }
+    /// A pattern with a '/' matches the whole path ('*' never crosses a
+    /// '/'), one without the file name.
+    bool matches(const std::string& pattern) const
+    {
+        bool whole = pattern.find('/') != std::string::npos;
+        return ::fnmatch(pattern.c_str(), (whole ? path : base()).c_str(), FNM_PATHNAME) == 0;
+    }
+};
+
+/// The program's resolved file, and the name the lookup found it under (the
+/// symlink /usr/bin/vi of /usr/bin/vim.basic) with its directory resolved.
+struct program_names {
+    program_name resolved, found;
+};
+
+std::optional<program_names> names_of(const found_program& program)
 {
-    std::string base = argv0.substr(argv0.rfind('/') + 1);
-    auto matches = [&](const std::vector<std::string>& patterns) {
-        return any_match(patterns, argv0) || any_match(patterns, base);
-    };
-    if (matches(o.policy.deny_commands)) return false;
-    return o.policy.allow_commands.empty() || matches(o.policy.allow_commands);
+    std::string real = resolved_path(program.absolute);
+    auto slash = program.absolute.rfind('/');
+    std::string dir = resolved_path(program.absolute.substr(0, slash + 1));
+    if (real.empty() || dir.empty()) return std::nullopt;
+    return program_names{{real, root_controlled_directory(real.substr(0, real.rfind('/') + 1))},
+                         {(dir == "/" ? "" : dir) + program.absolute.substr(slash), root_controlled_directory(dir)}};
+}
+
+/// What an allow-list accepts is the resolved file itself, or a name in a
+/// directory only root controls: a `git` in the current directory or in a
+/// PATH entry the client chose is not the `git` the list means.
+bool allowed_by(const std::vector<std::string>& patterns, const program_names& names)
+{
+    for (auto& p : patterns) {
+        bool whole = p.find('/') != std::string::npos;
+        if (((whole || names.resolved.root_controlled) && names.resolved.matches(p)) ||
+            (names.found.root_controlled && names.found.matches(p)))
+            return true;
+    }
+    return false;
+}
+
+/// A deny-list matches every name.
+bool denied_by(const std::vector<std::string>& patterns, const program_names& names)
+{
+    for (auto& p : patterns)
+        if (names.resolved.matches(p) || names.found.matches(p)) return true;
+    return false;
+}
+
+bool command_allowed(const policy_section& policy, const found_program& program)
+{
+    if (policy.allow_commands.empty() && policy.deny_commands.empty()) return true;
+    auto names = names_of(program);
+    if (!names) return false; // it vanished while we looked: refuse rather than guess
+    if (denied_by(policy.deny_commands, *names)) return false;
+    return policy.allow_commands.empty() || allowed_by(policy.allow_commands, *names);
+}
+
+bool applet_allowed(const policy_section& policy, const std::string& name)
+{
+    if (any_match(policy.deny_commands, name)) return false;
+    return policy.allow_commands.empty() || any_match(policy.allow_commands, name);
 }
 
 /// [policy] env_*: the environment the command gets from the one the client
@@ -60,13 +122,25 @@ admission admit(session& s, exec_request& req, std::size_t attached)
     if (req.fds.size() != attached)
         throw protocol_error(errc::fd_mismatch,
                              fmt::format("'fds' lists {} descriptors but {} were attached", req.fds.size(), attached));
-    if (!command_allowed(o, req.argv[0]))
-        throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
     admission a;
     if (auto it = o.applets.find(req.argv[0]); it != o.applets.end()) a.applet_fn = &it->second;
     if (!a.applet_fn && !o.run_commands)
         throw protocol_error(errc::not_found, fmt::format("no applet '{}' here", req.argv[0]));
+    if (a.applet_fn && !applet_allowed(o.policy, req.argv[0]))
+        throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
     req.env = command_environment(o, std::move(req.env));
+    if (!a.applet_fn) {
+        try {
+            // With the PATH the command gets, from its directory: the file
+            // matched is the file executed.
+            a.program = find_program(req.argv[0], req.env, req.cwd);
+        } catch (const spawn_error& e) {
+            // Reported after `accepted`, as when starting it fails.
+            a.not_started = error_event{e.code(), e.what()};
+        }
+        if (!a.not_started && !command_allowed(o.policy, a.program))
+            throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
+    }
     a.id = s.registry().next_id();
     auto& peer = s.peer();
     if (auto full =

@@ -79,10 +79,16 @@ awaitable<void> job_control_reporter(session& s, running_command& cmd)
     }
 }
 
-spawn_spec make_spawn_spec(exec_request& req, const std::vector<unique_fd>& fds, const server_options& options)
+spawn_spec make_spawn_spec(exec_request& req, const found_program& program, const std::vector<unique_fd>& fds,
+                           const server_options& options)
 {
     spawn_spec spec;
-    if (req.tty && !options.session_helper.empty()) spec.argv.push_back(options.session_helper);
+    spec.program = program.exec_path;
+    if (req.tty && !options.session_helper.empty()) {
+        // pfd-session PROGRAM ARGV0 [ARG...]: it runs the file we chose.
+        spec.program = options.session_helper;
+        spec.argv = {options.session_helper, program.exec_path};
+    }
     for (auto& a : req.argv) spec.argv.push_back(std::move(a));
     spec.cwd = std::move(req.cwd);
     spec.umask = req.umask;
@@ -119,9 +125,9 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
     auto started = session::clock::now();
     bool detach = req.detach;
     child_process child;
-    std::optional<error_event> failed;
+    std::optional<error_event> failed = std::move(admitted.not_started);
     try {
-        child = spawn(make_spawn_spec(req, fds, s.options()));
+        if (!failed) child = spawn(make_spawn_spec(req, admitted.program, fds, s.options()));
     } catch (const spawn_error& e) {
         failed = error_event{e.code(), e.what()};
     }

@@ -4,6 +4,7 @@
 
 #include "pfd/applet.hpp"
 #include "pfd/protocol.hpp"
+#include "program_lookup.hpp"
 #include "session.hpp"
 #include "spawner.hpp"
 #include "unique_fd.hpp"
@@ -11,6 +12,7 @@
 #include <asio/awaitable.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,14 +24,17 @@ asio::awaitable<void> dispatch(session& s, request req, std::vector<unique_fd> f
 // admission.cpp: [policy] and [limits] before anything runs.
 
 /// An exec the daemon agreed to run: its id (its place in the registry is
-/// reserved) and the applet it names, if any.
+/// reserved) and the applet it names, or else the file it runs (or why
+/// there is none).
 struct admission {
     std::uint64_t id = 0;
     const applet* applet_fn = nullptr;
+    found_program program;
+    std::optional<error_event> not_started;
 };
-/// Checks the descriptors, [policy] (commands, environment: `req.env` is
-/// rewritten) and [limits]. Throws protocol_error (fd_mismatch, denied,
-/// not_found, busy, limit).
+/// Checks the descriptors, finds the program, checks [policy] (commands,
+/// environment: `req.env` is rewritten) and [limits]. Throws protocol_error
+/// (fd_mismatch, denied, not_found, busy, limit).
 admission admit(session& s, exec_request& req, std::size_t attached);
 
 // exec_op.cpp, applet_op.cpp

@@ -1,5 +1,7 @@
 #include "spawner.hpp"
 
+#include "program_lookup.hpp"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -31,9 +33,8 @@ struct failure_report {
 struct prepared {
     std::vector<char*> argv;
     std::vector<char*> envp;
-    std::vector<std::string> candidates; // paths to try, in PATH order
-    std::vector<char*> candidate_ptrs;
-    std::vector<char*> sh_argv; // "/bin/sh", <candidate>, argv[1..] for ENOEXEC scripts
+    const char* program = nullptr;
+    std::vector<char*> sh_argv; // "/bin/sh", program, argv[1..] for ENOEXEC scripts
     const char* cwd = "/";
     mode_t umask = 022;
     std::vector<std::pair<int, int>> fds;
@@ -96,55 +97,13 @@ PFD_CHILD_CODE int child_main(void* arg)
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
-    // execvpe(3)'s search, over candidates computed from the command's PATH.
-    bool denied = false;
-    int last = ENOENT;
-    for (char* path : p.candidate_ptrs) {
-        ::execve(path, p.argv.data(), p.envp.data());
-        last = errno;
-        if (last == ENOEXEC) {
-            p.sh_argv[1] = path;
-            ::execve("/bin/sh", p.sh_argv.data(), p.envp.data());
-            last = errno;
-        }
-        switch (last) {
-        case EACCES:
-            denied = true;
-            break;
-        case ENOENT:
-        case ENOTDIR:
-        case ESTALE:
-        case ENODEV:
-        case ETIMEDOUT:
-            break;
-        default:
-            fail(report, stage::exec, last);
-        }
-    }
-    fail(report, stage::exec, denied ? EACCES : last);
+    // The file decided before clone (program_lookup.hpp): no second search.
+    ::execve(p.program, p.argv.data(), p.envp.data());
+    if (errno == ENOEXEC) ::execve("/bin/sh", p.sh_argv.data(), p.envp.data()); // as execvpe(3) does
+    fail(report, stage::exec, errno);
 }
 
-std::vector<std::string> lookup_candidates(const spawn_spec& spec)
-{
-    const std::string& name = spec.argv.at(0);
-    if (name.find('/') != std::string::npos) return {name};
-    std::string path = "/bin:/usr/bin"; // glibc's default when PATH is unset
-    for (auto& e : spec.env)
-        if (e.starts_with("PATH=")) path = e.substr(5);
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    for (;;) {
-        auto colon = path.find(':', start);
-        std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-        // An empty element means the current directory, as for execvp.
-        out.push_back(dir.empty() ? name : dir + (dir.back() == '/' ? "" : "/") + name);
-        if (colon == std::string::npos) break;
-        start = colon + 1;
-    }
-    return out;
-}
-
-void prepare(const spawn_spec& spec, prepared& p)
+void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
 {
     auto to_ptrs = [](const std::vector<std::string>& v) {
         std::vector<char*> out;
@@ -155,11 +114,9 @@ void prepare(const spawn_spec& spec, prepared& p)
     };
     p.argv = to_ptrs(spec.argv);
     p.envp = to_ptrs(spec.env);
-    p.candidates = lookup_candidates(spec);
-    p.candidate_ptrs = to_ptrs(p.candidates);
-    p.candidate_ptrs.pop_back();
+    p.program = program.c_str();
     p.sh_argv.push_back(const_cast<char*>("/bin/sh"));
-    p.sh_argv.push_back(nullptr);
+    p.sh_argv.push_back(const_cast<char*>(p.program));
     for (std::size_t i = 1; i < spec.argv.size(); ++i) p.sh_argv.push_back(p.argv[i]);
     p.sh_argv.push_back(nullptr);
     p.cwd = spec.cwd.c_str();
@@ -223,8 +180,10 @@ child_process spawn(const spawn_spec& spec)
 {
     if (spec.argv.empty() || spec.argv[0].empty())
         throw spawn_error(errc::spawn_failed, EINVAL, "cannot spawn an empty command");
+    std::string program =
+        spec.program.empty() ? find_program(spec.argv[0], spec.env, spec.cwd).exec_path : spec.program;
     prepared p;
-    prepare(spec, p);
+    prepare(spec, program, p);
 
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) < 0)

@@ -24,6 +24,9 @@ namespace pfd {
 
 /// What to run and in which context.
 struct spawn_spec {
+    /// The file to execute (argv[0] is then only the name it is given); empty:
+    /// argv[0] looked up with find_program(), over env's PATH and cwd.
+    std::string program;
     std::vector<std::string> argv;
     std::vector<std::string> env;
     std::string cwd = "/";
@@ -58,9 +61,8 @@ struct child_process {
     unique_fd pidfd;
 };
 
-/// Starts the command. The program is looked up as execvpe(3) does, but with
-/// PATH from spec.env (the command's environment), not the caller's. Throws
-/// spawn_error: not_found, not_executable, bad_cwd or spawn_failed.
+/// Starts the command. Throws spawn_error: not_found, not_executable, bad_cwd
+/// or spawn_failed.
 child_process spawn(const spawn_spec& spec);
 
 /// How a child ended.

@@ -555,6 +555,16 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
         CHECK(result.status.code == 0);
         CHECK(result.out == "found\n");
     }
+    SECTION("a program given is executed as it is, argv[0] only names it")
+    {
+        pfd::spawn_spec spec;
+        spec.program = dir / name;
+        spec.argv = {"pfd-no-such-command", "y"};
+        spec.env = {"PATH=/nonexistent-pfd-dir"};
+        auto result = run_capturing(spec);
+        CHECK(result.status.code == 0);
+        CHECK(result.out == "found y\n");
+    }
     SECTION("a script without #! runs through /bin/sh")
     {
         const std::string bare = "pfd-spawner-test-bare";

@@ -241,3 +241,20 @@ TEST_CASE("hostexec takes the list of programs without a terminal from [exec] no
     auto shown = sh.run("$H true; echo rc-$?", "rc-125");
     CHECK(shown.find("hostexec: " + (conf / "pfd/config.toml") + ":2: unknown key 'exec.no_ty'") != std::string::npos);
 }
+
+TEST_CASE("with a terminal the file the daemon found runs: a script without #! through sh", "[tty]")
+{
+    running_daemon d;
+    temp_dir bin;
+    std::ofstream(bin / "bare") << "echo bare \"$@\"\n";
+    ::chmod((bin / "bare").c_str(), 0755);
+    auto by_path = run({.argv = d.hostexec({"-t", bin / "bare", "a b"})});
+    CHECK(by_path.code() == 0);
+    CHECK(by_path.out == "bare a b\r\n");
+    auto by_name = run({.argv = d.hostexec({"-t", "bare", "c"}), .env = {"PATH=/nonexistent:" + bin.path()}});
+    CHECK(by_name.code() == 0);
+    CHECK(by_name.out == "bare c\r\n");
+    auto missing = run({.argv = d.hostexec({"-t", "pfd-no-such-command"})});
+    CHECK(missing.code() == 127);
+    CHECK(missing.err.find("pfd-no-such-command") != std::string::npos);
+}
