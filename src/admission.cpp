@@ -116,24 +116,27 @@ std::vector<std::string> command_environment(const server_options& o, std::vecto
 
 } // namespace
 
-admission admit(session& s, exec_request& req, std::size_t attached)
+admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
 {
     const server_options& o = s.options();
-    if (req.fds.size() != attached)
+    if (req.fds.size() + (req.cwd_fd ? 1 : 0) != attached.size())
         throw protocol_error(errc::fd_mismatch,
-                             fmt::format("'fds' lists {} descriptors but {} were attached", req.fds.size(), attached));
+                             fmt::format("'fds' lists {} descriptors{} but {} were attached", req.fds.size(),
+                                         req.cwd_fd ? " after the directory" : "", attached.size()));
     admission a;
+    a.directory = take_working_directory(req.cwd, req.cwd_fd, attached);
     if (auto it = o.applets.find(req.argv[0]); it != o.applets.end()) a.applet_fn = &it->second;
     if (!a.applet_fn && !o.run_commands)
         throw protocol_error(errc::not_found, fmt::format("no applet '{}' here", req.argv[0]));
     if (a.applet_fn && !applet_allowed(o.policy, req.argv[0]))
         throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
     req.env = command_environment(o, std::move(req.env));
+    set_pwd(req.env, a.directory);
     if (!a.applet_fn) {
         try {
             // With the PATH the command gets, from its directory: the file
             // matched is the file executed.
-            a.program = find_program(req.argv[0], req.env, req.cwd);
+            a.program = find_program(req.argv[0], req.env, a.directory.here());
         } catch (const spawn_error& e) {
             // Reported after `accepted`, as when starting it fails.
             a.not_started = error_event{e.code(), e.what()};

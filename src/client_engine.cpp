@@ -2,12 +2,15 @@
 
 #include "unix_socket.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
@@ -27,6 +30,30 @@ std::string current_directory()
     }
     buf.resize(std::strlen(buf.c_str()));
     return buf;
+}
+
+std::vector<int> inheritable_descriptors()
+{
+    auto inherited = [](int fd) {
+        int flags = ::fcntl(fd, F_GETFD);
+        return flags >= 0 && (flags & FD_CLOEXEC) == 0;
+    };
+    std::vector<int> fds;
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (!dir) { // no /proc: look at the low numbers, where shells put theirs
+        for (int fd = 0; fd < 1024; ++fd)
+            if (inherited(fd)) fds.push_back(fd);
+        return fds;
+    }
+    while (const dirent* entry = ::readdir(dir)) {
+        char* end = nullptr;
+        long fd = std::strtol(entry->d_name, &end, 10);
+        if (*end == '\0' && end != entry->d_name && fd != ::dirfd(dir) && inherited(static_cast<int>(fd)))
+            fds.push_back(static_cast<int>(fd));
+    }
+    ::closedir(dir);
+    std::sort(fds.begin(), fds.end());
+    return fds;
 }
 
 mode_t current_umask() noexcept
@@ -50,10 +77,12 @@ std::vector<std::string> current_environment()
     return env;
 }
 
-void exec_plan::attach(const std::map<int, int>& plan)
+void exec_plan::attach(const std::map<int, int>& plan, int directory)
 {
     request.fds.clear();
     attached.clear();
+    request.cwd_fd = directory >= 0;
+    if (request.cwd_fd) attached.push_back(directory);
     for (auto [target, here] : plan) {
         request.fds.push_back(target);
         attached.push_back(here);

@@ -34,15 +34,19 @@ std::string current_directory();
 mode_t current_umask() noexcept;
 /// Our environment, one entry per name (the first, as getenv sees it).
 std::vector<std::string> current_environment();
+/// Our open descriptors without close-on-exec, in order: what a local exec
+/// would hand on.
+std::vector<int> inheritable_descriptors();
 
 /// An exec request for this process: `plan` maps the number a descriptor
-/// gets in the command to the descriptor here; attached() lists the latter
-/// in the request's `fds` order.
+/// gets in the command to the descriptor here; `attached` lists the latter
+/// in the request's order: the working directory first when `directory` is
+/// one (request.cwd_fd), then `fds`.
 struct exec_plan {
     exec_request request;
     std::vector<int> attached;
 
-    void attach(const std::map<int, int>& plan);
+    void attach(const std::map<int, int>& plan, int directory = -1);
 };
 
 /// Refuses (std::runtime_error) a daemon that runs as another uid than

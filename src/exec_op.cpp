@@ -79,9 +79,10 @@ awaitable<void> job_control_reporter(session& s, running_command& cmd)
     }
 }
 
-spawn_spec make_spawn_spec(exec_request& req, const found_program& program, const std::vector<unique_fd>& fds,
+spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const std::vector<unique_fd>& fds,
                            const server_options& options)
 {
+    const found_program& program = admitted.program;
     spawn_spec spec;
     spec.program = program.exec_path;
     if (req.tty && !options.session_helper.empty()) {
@@ -91,6 +92,7 @@ spawn_spec make_spawn_spec(exec_request& req, const found_program& program, cons
     }
     for (auto& a : req.argv) spec.argv.push_back(std::move(a));
     spec.cwd = std::move(req.cwd);
+    spec.cwd_fd = admitted.directory.fd.get();
     spec.umask = req.umask;
     spec.new_session = req.tty;
     spec.nofile = original_nofile_limit();
@@ -115,7 +117,7 @@ exited_event make_exited(std::uint64_t id, session::clock::time_point started, c
 
 awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fds)
 {
-    admission admitted = admit(s, req, fds.size());
+    admission admitted = admit(s, req, fds);
     std::string head = encode_event(accepted_event{admitted.id});
     if (admitted.applet_fn) {
         co_await run_applet(s, *admitted.applet_fn, std::move(req), std::move(fds), admitted.id, std::move(head));
@@ -127,7 +129,7 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
     child_process child;
     std::optional<error_event> failed = std::move(admitted.not_started);
     try {
-        if (!failed) child = spawn(make_spawn_spec(req, admitted.program, fds, s.options()));
+        if (!failed) child = spawn(make_spawn_spec(req, admitted, fds, s.options()));
     } catch (const spawn_error& e) {
         failed = error_event{e.code(), e.what()};
     }

@@ -7,11 +7,14 @@
 #include "context.hpp"
 #include "hostexec_parts.hpp"
 #include "shim.hpp"
+#include "unique_fd.hpp"
+#include "wire.hpp"
 #include "pfd/version.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <cstdlib>
@@ -72,21 +75,39 @@ exec_request request_for(const hostexec_options& o)
     return req;
 }
 
-/// Descriptors 0-2 as they are here (closed here, closed there), or the
-/// pty's slave for all three; then --forward-fd.
+/// Every descriptor a local exec would hand on, at the same number (with
+/// --no-inherit-fds only 0-2 of them), 0-2 as the pty's slave with a
+/// terminal, then --forward-fd. Descriptors of hostexec's own are
+/// close-on-exec: never passed, even when a number names one.
 std::map<int, int> descriptor_plan(const hostexec_options& o, const terminal_session* terminal)
 {
     std::map<int, int> fds;
-    for (int fd = 0; fd <= 2; ++fd)
-        if (terminal)
-            fds[fd] = terminal->pty.slave.get();
-        else if (::fcntl(fd, F_GETFD) >= 0)
-            fds[fd] = fd;
+    std::vector<int> inherited = inheritable_descriptors();
+    for (int fd : inherited)
+        if (!o.no_inherit_fds || fd <= 2) fds[fd] = fd;
+    if (terminal)
+        for (int fd = 0; fd <= 2; ++fd) fds[fd] = terminal->pty.slave.get();
     for (int fd : o.forward_fds) {
-        if (::fcntl(fd, F_GETFD) < 0) throw failure{125, fmt::format("--forward-fd={}: {}", fd, std::strerror(errno))};
+        if (std::find(inherited.begin(), inherited.end(), fd) == inherited.end())
+            throw failure{125, fmt::format("--forward-fd={}: {}", fd, std::strerror(EBADF))};
         fds[fd] = fd;
     }
+    // One message carries them all, with the working directory's.
+    if (fds.size() + 1 > max_fds_per_message)
+        throw failure{125, fmt::format("{} open descriptors would go to the command, more than the {} one message "
+                                       "can carry; close some, or run with --no-inherit-fds",
+                                       fds.size(), max_fds_per_message - 1)};
     return fds;
+}
+
+/// The directory the command starts in, itself: its path may name another
+/// directory where the daemon runs (a container's /srv, /tmp, /work).
+unique_fd open_directory(const hostexec_options& o)
+{
+    const std::string& dir = o.directory.empty() ? std::string(".") : o.directory;
+    unique_fd fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) throw failure{125, fmt::format("cannot change directory to '{}': {}", dir, std::strerror(errno))};
+    return fd;
 }
 
 /// A connection to the daemon of `ctx`; with -C or [discovery] autostart
@@ -120,10 +141,11 @@ int run(const hostexec_options& o)
         throw failure{125, e.what()};
     }
     exec_plan plan{request_for(o), {}};
+    unique_fd directory = open_directory(o);
     std::optional<terminal_session> terminal;
     if (wants_tty(o, ctx.cfg)) terminal.emplace();
     plan.request.tty = terminal.has_value();
-    plan.attach(descriptor_plan(o, terminal ? &*terminal : nullptr));
+    plan.attach(descriptor_plan(o, terminal ? &*terminal : nullptr), directory.get());
 
     daemon_connection conn = reach_daemon(o, ctx, plan.request);
     // Job control's signals go to the command too: it stops, and we stop

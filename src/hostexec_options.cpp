@@ -31,8 +31,8 @@ const char* hostexec_usage() noexcept
 {
     return "Usage: hostexec [OPTIONS] [--] COMMAND [ARG...]\n"
            "       hostexec --install-shim DIR NAME...\n"
-           "Run COMMAND through the pfd daemon, with this process's descriptors,\n"
-           "environment and working directory.\n\n"
+           "Run COMMAND through the pfd daemon, with this process's descriptors (every one\n"
+           "open without close-on-exec), environment and working directory.\n\n"
            "  -t, --tty            run in a new pseudo-terminal (default when stdin and stdout are terminals)\n"
            "  -T, --no-tty         never allocate a pseudo-terminal\n"
            "  -d, --detach         hand the command over, print its id and exit at once\n"
@@ -40,7 +40,9 @@ const char* hostexec_usage() noexcept
            "  --unset-env=VAR      remove VAR from the command's environment\n"
            "  --clear-env          start the command with an empty environment\n"
            "  --directory=DIR      run the command in DIR\n"
-           "  --forward-fd=FD      also pass descriptor FD (any number of times)\n"
+           "  --forward-fd=FD      also pass descriptor FD, even if close-on-exec (any number of times)\n"
+           "  --no-inherit-fds     pass only descriptors 0-2 and those --forward-fd names, not\n"
+           "                       every descriptor open without close-on-exec\n"
            "  --socket=PATH        daemon socket (default: $PFD_SOCKET, then discovery)\n"
            "  --project=NAME       use the project's daemon ($XDG_RUNTIME_DIR/pfd.NAME.sock)\n"
            "  -C, --create         start the daemon if none answers\n"
@@ -93,6 +95,8 @@ hostexec_action parse_hostexec_args(int argc, char** argv)
             o.detach = true;
         } else if (a == "-C" || a == "--create") {
             o.create = true;
+        } else if (a == "--no-inherit-fds") {
+            o.no_inherit_fds = true;
         } else if (a == "--clear-env") {
             o.clear_env = true;
         } else if (a == "--install-shim") {

@@ -21,7 +21,8 @@ struct hostexec_options {
     std::vector<std::string> set_env;   ///< "VAR=VALUE", in order
     std::vector<std::string> unset_env; ///< "VAR"
     std::string directory;              ///< empty: the current one
-    std::vector<int> forward_fds;       ///< beyond 0, 1 and 2
+    std::vector<int> forward_fds;       ///< with no_inherit_fds: beyond 0, 1 and 2
+    bool no_inherit_fds = false;        ///< only 0-2 and forward_fds, not every inheritable one
     std::vector<std::string> command;
     std::string shim; ///< the name when run through a shim
 };

@@ -41,7 +41,7 @@ void check_fields(const json& j, std::initializer_list<std::string_view> allowed
 
 request parse_exec(const json& j)
 {
-    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "umask", "fds", "tty", "detach", "client"});
+    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "detach", "client"});
     exec_request req;
     if (!j.contains("argv")) bad("missing 'argv'");
     req.argv = decode_byte_array(j["argv"], "argv");
@@ -61,6 +61,7 @@ request parse_exec(const json& j)
     if (!j.contains("cwd")) bad("missing 'cwd'");
     req.cwd = decode_bytes(j["cwd"], field_name{"cwd", std::nullopt});
     if (req.cwd.empty() || req.cwd[0] != '/') bad(fmt::format("'cwd' must be an absolute path, not '{}'", req.cwd));
+    if (j.contains("cwd_fd")) req.cwd_fd = get_bool(j["cwd_fd"], "cwd_fd");
     if (j.contains("umask")) req.umask = static_cast<mode_t>(get_int(j["umask"], "umask", 0, 0777));
     if (j.contains("fds")) {
         const json& fds = j["fds"];
@@ -154,6 +155,7 @@ struct request_encoder {
         j["argv"] = encode_byte_array(req.argv);
         j["env"] = encode_byte_array(req.env);
         j["cwd"] = encode_bytes(req.cwd);
+        if (req.cwd_fd) j["cwd_fd"] = true;
         j["umask"] = req.umask;
         j["fds"] = req.fds;
         if (req.tty) j["tty"] = true;

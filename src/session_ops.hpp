@@ -8,6 +8,7 @@
 #include "session.hpp"
 #include "spawner.hpp"
 #include "unique_fd.hpp"
+#include "working_directory.hpp"
 
 #include <asio/awaitable.hpp>
 
@@ -29,13 +30,14 @@ asio::awaitable<void> dispatch(session& s, request req, std::vector<unique_fd> f
 struct admission {
     std::uint64_t id = 0;
     const applet* applet_fn = nullptr;
+    working_directory directory;
     found_program program;
     std::optional<error_event> not_started;
 };
-/// Checks the descriptors, finds the program, checks [policy] (commands,
+/// Checks the descriptors (takes the directory's off `attached`), finds the program, checks [policy] (commands,
 /// environment: `req.env` is rewritten) and [limits]. Throws protocol_error
 /// (fd_mismatch, denied, not_found, busy, limit).
-admission admit(session& s, exec_request& req, std::size_t attached);
+admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached);
 
 // exec_op.cpp, applet_op.cpp
 

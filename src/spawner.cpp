@@ -36,6 +36,7 @@ struct prepared {
     const char* program = nullptr;
     std::vector<char*> sh_argv; // "/bin/sh", program, argv[1..] for ENOEXEC scripts
     const char* cwd = "/";
+    int cwd_fd = -1;
     mode_t umask = 022;
     std::vector<std::pair<int, int>> fds;
     std::vector<int> targets; // sorted
@@ -69,6 +70,8 @@ PFD_CHILD_CODE int child_main(void* arg)
 
     if (p.new_session ? ::setsid() < 0 : ::setpgid(0, 0) < 0) fail(p.report_fd, stage::setup, errno);
     ::umask(p.umask);
+    // Before the descriptors move: the directory's may be closed or reused.
+    if ((p.cwd_fd >= 0 ? ::fchdir(p.cwd_fd) : ::chdir(p.cwd)) < 0) fail(p.report_fd, stage::chdir, errno);
 
     // Lift the report pipe and every source above all targets first, so that
     // no dup2 below can overwrite a source another one still needs.
@@ -91,7 +94,6 @@ PFD_CHILD_CODE int child_main(void* arg)
     if (p.nofile) ::setrlimit(RLIMIT_NOFILE, &*p.nofile);
 
     if (p.new_session && ::ioctl(0, TIOCSCTTY, 0) < 0) fail(report, stage::setup, errno);
-    if (::chdir(p.cwd) < 0) fail(report, stage::chdir, errno);
 
     sigset_t none;
     sigemptyset(&none);
@@ -120,6 +122,7 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
     for (std::size_t i = 1; i < spec.argv.size(); ++i) p.sh_argv.push_back(p.argv[i]);
     p.sh_argv.push_back(nullptr);
     p.cwd = spec.cwd.c_str();
+    p.cwd_fd = spec.cwd_fd;
     p.umask = spec.umask;
     p.fds = spec.fds;
     p.copies.assign(spec.fds.size(), -1);

@@ -30,6 +30,8 @@ struct spawn_spec {
     std::vector<std::string> argv;
     std::vector<std::string> env;
     std::string cwd = "/";
+    /// The directory itself (the child fchdir()s to it); cwd is then only its name.
+    int cwd_fd = -1;
     mode_t umask = 022;
     /// (descriptor in this process, number it gets in the child); nothing
     /// else stays open in the child.

@@ -176,12 +176,21 @@ TEST_CASE("--forward-fd passes extra descriptors under the same numbers", "[flag
         CHECK(r.code() == 0);
         CHECK(r.out.find("fds=0,1,2,5,7\n") == 0);
     }
-    SECTION("a descriptor hostexec was not given is not passed")
+    SECTION("every descriptor open without close-on-exec is inherited, as by a local exec")
     {
-        // 5 is open in hostexec but not named: the command must not see it.
         test_pipe five;
         auto r = run({.argv = d.hostexec({probe_binary()}), .fds = {{five.write.get(), 5}}});
+        CHECK(r.out.find("fds=0,1,2,5\n") == 0);
+    }
+    SECTION("--no-inherit-fds passes 0-2 and what --forward-fd names")
+    {
+        test_pipe five, seven;
+        auto r = run({.argv = d.hostexec({"--no-inherit-fds", probe_binary()}),
+                      .fds = {{five.write.get(), 5}, {seven.write.get(), 7}}});
         CHECK(r.out.find("fds=0,1,2\n") == 0);
+        auto named = run({.argv = d.hostexec({"--no-inherit-fds", "--forward-fd=7", probe_binary()}),
+                          .fds = {{five.write.get(), 5}, {seven.write.get(), 7}}});
+        CHECK(named.out.find("fds=0,1,2,7\n") == 0);
     }
     SECTION("a descriptor that is not open is hostexec's own failure")
     {

@@ -23,7 +23,13 @@ inline constexpr int protocol_version = 1;
 struct exec_request {
     std::vector<std::string> argv;
     std::vector<std::string> env;
+    /// The directory's path as the client names it; with `cwd_fd` only shown
+    /// (ps) and used for PWD, the directory itself travels as a descriptor.
     std::string cwd;
+    /// The first attached descriptor is the directory to start in (any
+    /// directory descriptor, O_PATH is enough); it is not passed on, and
+    /// `fds` describes the ones after it.
+    bool cwd_fd = false;
     mode_t umask = 022;
     std::vector<int> fds;
     bool tty = false;

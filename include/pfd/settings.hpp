@@ -42,7 +42,7 @@ struct limits_section {
     std::size_t sessions_per_peer = 0; ///< per client uid; 0: no limit
     std::size_t watchers = 64;         ///< `watch` subscribers at once; 0: no limit
     std::size_t request_bytes = 1 << 20;
-    std::size_t fds = 64; ///< descriptors attached to one request
+    std::size_t fds = 253; ///< descriptors attached to one request (the kernel's most)
     std::chrono::milliseconds request_timeout{5000};
     /// After SIGTERM/SIGINT: how long running commands may finish before
     /// their groups get SIGTERM, and again before SIGKILL.

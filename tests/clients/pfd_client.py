@@ -39,14 +39,19 @@ def byte_string(value: bytes):
         return {"b64": base64.b64encode(value).decode()}
 
 
-def run(path, argv, fds, env=None, cwd="/"):
-    """Runs argv with `fds` ([(descriptor, number in the command)]); returns the events."""
+def run(path, argv, fds, env=None, cwd="/", cwd_fd=None):
+    """Runs argv with `fds` ([(descriptor, number in the command)]), in the
+    directory `cwd_fd` (a descriptor) if given; returns the events."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
     request = {"pfd": 1, "op": "exec", "argv": [byte_string(a) for a in argv],
                "env": env if env is not None else ["PATH=/usr/bin:/bin"], "cwd": cwd,
                "fds": [target for _, target in fds], "client": "pfd_client.py/1"}
-    socket.send_fds(s, [json.dumps(request).encode() + b"\n"], [fd for fd, _ in fds])
+    attached = [fd for fd, _ in fds]
+    if cwd_fd is not None:
+        request["cwd_fd"] = True
+        attached.insert(0, cwd_fd)
+    socket.send_fds(s, [json.dumps(request).encode() + b"\n"], attached)
     out = list(events(s))
     s.close()
     return out
@@ -83,6 +88,19 @@ def main():
         evs = run(path, [b"printf", b"%s", b"caf\xe9"], [(w, 1)])
         os.close(w)
         check(os.read(r, 100) == b"caf\xe9", "Latin-1 argument byte for byte")
+
+        cases += 1  # the working directory by path, and as a descriptor whatever the path says
+        here = os.path.join(work, "here")
+        os.mkdir(here)
+        r, w = os.pipe()
+        run(path, [b"pwd"], [(w, 1)], cwd=here)
+        check(os.read(r, 4096) == here.encode() + b"\n", "cwd by path")
+        dirfd = os.open(here, os.O_PATH | os.O_DIRECTORY)
+        evs = run(path, [b"pwd"], [(w, 1)], cwd="/nonexistent/elsewhere", cwd_fd=dirfd)
+        os.close(dirfd)
+        os.close(w)
+        check(evs[-1].get("code") == 0, f"cwd_fd run: {evs[-1]}")
+        check(os.read(r, 4096) == here.encode() + b"\n", "cwd_fd wins over the path")
 
         cases += 1  # errors
         evs = run(path, [b"pfd-no-such-command"], [])

@@ -1,0 +1,128 @@
+// The caller's context by reference: the command runs in the caller's very
+// directory (sent as a descriptor, whatever its path means here) and gets
+// every descriptor a local exec would hand on. Containers are played by
+// bubblewrap, flatpak's sandbox: a directory of its own, a bind mount.
+#include "support/harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+using namespace pfd::test;
+
+namespace {
+
+/// Why bwrap cannot be used here, or nothing when it can.
+std::optional<std::string> bwrap_unusable()
+{
+    if (!have_program("bwrap")) return "bwrap is not installed";
+    auto probe = run({.argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "true"}});
+    if (probe.code() != 0) return "bwrap cannot make a sandbox here: " + probe.err;
+    return std::nullopt;
+}
+
+/// Runs `script` (sh -c; $H is hostexec --socket of `d`) in a bwrap sandbox
+/// that sees the host read-only, with `mounts` (bwrap options) on top.
+result in_sandbox(const running_daemon& d, std::vector<std::string> mounts, const std::string& script)
+{
+    std::vector<std::string> argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"};
+    argv.insert(argv.end(), mounts.begin(), mounts.end());
+    argv.insert(argv.end(), {"--unshare-pid", "--die-with-parent", "--", "sh", "-c", "H=\"$0 --socket $1\"; " + script,
+                             hostexec_binary(), d.socket()});
+    return run({.argv = argv});
+}
+
+} // namespace
+
+TEST_CASE("a directory of the container's own: the command runs in it, not in the host's of that name", "[context]")
+{
+    if (auto why = bwrap_unusable()) {
+        WARN("skipped: " << *why);
+        return;
+    }
+    running_daemon d;
+    temp_dir t;
+    std::string shadowed = t / "srv";
+    ::mkdir(shadowed.c_str(), 0755);
+    std::ofstream(shadowed + "/marker") << "host\n";
+    // The sandbox has its own (tmpfs) directory where the host has `shadowed`.
+    auto r = in_sandbox(d, {"--tmpfs", shadowed},
+                        "cd " + shadowed + " && echo inside > marker && $H cat marker && $H printenv PWD || echo none");
+    CHECK(r.code() == 0);
+    INFO(r.err);
+    // No name on the host leads to it: no PWD rather than one naming the host's directory.
+    CHECK(r.out == "inside\nnone\n");
+    CHECK(slurp(shadowed + "/marker") == "host\n");
+}
+
+TEST_CASE("a directory bound to another path (podman -v DIR:/srv/work -w /srv/work) works there", "[context]")
+{
+    if (auto why = bwrap_unusable()) {
+        WARN("skipped: " << *why);
+        return;
+    }
+    running_daemon d;
+    temp_dir work;
+    std::ofstream(work / "Makefile") << "all:\n";
+    auto r = in_sandbox(d, {"--tmpfs", "/srv", "--bind", work.path(), "/srv/work", "--chdir", "/srv/work"},
+                        "$H ls && $H touch made");
+    CHECK(r.code() == 0);
+    INFO(r.err);
+    CHECK(r.out == "Makefile\n");
+    struct stat st {};
+    CHECK(::stat((work / "made").c_str(), &st) == 0);
+}
+
+TEST_CASE("PWD: the caller's when it names the same directory here", "[context]")
+{
+    running_daemon d;
+    temp_dir t;
+    ::mkdir((t / "real").c_str(), 0755);
+    REQUIRE(::symlink((t / "real").c_str(), (t / "link").c_str()) == 0);
+    auto r = run(
+        {.argv = d.hostexec({"sh", "-c", "echo \"$PWD\"; pwd -P"}), .env = {"PWD=" + t / "link"}, .cwd = t / "link"});
+    CHECK(r.code() == 0);
+    CHECK(r.out == t / "link" + "\n" + t / "real" + "\n");
+}
+
+TEST_CASE("every descriptor a local exec hands on reaches the command", "[context]")
+{
+    running_daemon d;
+    auto through = [&](const std::string& shell, const std::string& script) {
+        return run({.argv = {shell, "-c", "H=\"$0 --socket $1\"; " + script, hostexec_binary(), d.socket()}});
+    };
+    SECTION("process substitution")
+    {
+        if (!have_program("bash")) {
+            WARN("skipped: bash is not installed");
+            return;
+        }
+        auto r = through("bash", "$H diff <(echo a) <(echo b)");
+        CHECK(r.code() == 1);
+        CHECK(r.out == "1c1\n< a\n---\n> b\n");
+    }
+    SECTION("a heredoc on descriptor 3, an output on 5")
+    {
+        temp_dir t;
+        auto r = through("sh", "$H sh -c 'cat <&3; echo logged >&5' 3<<EOF 5>" + t / "log" + "\nfrom three\nEOF\n");
+        CHECK(r.code() == 0);
+        CHECK(r.out == "from three\n");
+        CHECK(slurp(t / "log") == "logged\n");
+    }
+    SECTION("more than one message can carry is hostexec's own error, naming the way out")
+    {
+        auto null = pfd::unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        std::vector<std::pair<int, int>> many;
+        for (int fd = 3; fd < 3 + 260; ++fd) many.emplace_back(null.get(), fd);
+        auto r = run({.argv = d.hostexec({"true"}), .fds = many});
+        CHECK(r.code() == 125);
+        CHECK(r.err.find("263 open descriptors") != std::string::npos);
+        CHECK(r.err.find("--no-inherit-fds") != std::string::npos);
+        auto fewer = run({.argv = d.hostexec({"--no-inherit-fds", "true"}), .fds = many});
+        CHECK(fewer.code() == 0);
+    }
+}
