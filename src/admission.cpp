@@ -1,5 +1,6 @@
 // [policy] and [limits] for an exec, before anything runs.
 
+#include "container_environment.hpp"
 #include "program_lookup.hpp"
 #include "session_ops.hpp"
 
@@ -130,13 +131,14 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
         throw protocol_error(errc::not_found, fmt::format("no applet '{}' here", req.argv[0]));
     if (a.applet_fn && !applet_allowed(o.policy, req.argv[0]))
         throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
-    req.env = command_environment(o, std::move(req.env));
+    peer_origin origin = origin_of(s.socket().native_handle(), s.peer().pid, req.container);
+    req.env = command_environment(o, environment_for(o.container, origin, std::move(req.env), req.env_forward));
     set_pwd(req.env, a.directory);
     if (!a.applet_fn) {
         try {
             // With the PATH the command gets, from its directory: the file
             // matched is the file executed.
-            a.program = find_program(req.argv[0], req.env, a.directory.here());
+            a.program = find_program(req.program.empty() ? req.argv[0] : req.program, req.env, a.directory.here());
         } catch (const spawn_error& e) {
             // Reported after `accepted`, as when starting it fails.
             a.not_started = error_event{e.code(), e.what()};
@@ -146,9 +148,9 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
     }
     a.id = s.registry().next_id();
     auto& peer = s.peer();
-    if (auto full =
-            s.registry().admit(session_info{a.id, -1, peer.uid, peer.pid, req.argv, session::clock::now(), {}, {}},
-                               o.limits.sessions, o.limits.sessions_per_peer)) {
+    if (auto full = s.registry().admit(
+            session_info{a.id, -1, peer.uid, peer.pid, req.argv, session::clock::now(), origin.name(), {}, {}},
+            o.limits.sessions, o.limits.sessions_per_peer)) {
         if (*full == "busy")
             throw protocol_error(errc::busy,
                                  fmt::format("{} command(s) already running ([limits] sessions)", o.limits.sessions));

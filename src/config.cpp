@@ -175,6 +175,12 @@ constexpr config_key keys[] = {
     {"policy", "env_clean", [](const vr& v, cfg& c) { c.policy.env_clean = v.strings(); }},
     {"policy", "env_deny", [](const vr& v, cfg& c) { c.policy.env_deny = v.strings(); }},
     {"policy", "env_set", [](const vr& v, cfg& c) { c.policy.env_set = assignments(v); }},
+    {"container", "environment",
+     [](const vr& v, cfg& c) {
+         c.container.host_environment = v.string(" must be \"host\" or \"client\"",
+                                                 [](auto& s) { return s == "host" || s == "client"; }) == "host";
+     }},
+    {"container", "env_forward", [](const vr& v, cfg& c) { c.container.env_forward = v.strings(); }},
 };
 
 const config_key* find_key(std::string_view section, std::string_view name)

@@ -21,6 +21,7 @@ struct config {
     limits_section limits;
     exec_section exec;
     policy_section policy;
+    container_section container;
 };
 
 /// "<file>:<line>: <what>", e.g. "/etc/pfd/config.toml:3: unknown key 'limits.fdz'".

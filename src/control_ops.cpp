@@ -40,7 +40,8 @@ awaitable<void> run_ps(session& s)
             ps.sessions.push_back(
                 ps_entry{info.id, info.pid, info.peer_uid, info.peer_pid, info.argv,
                          static_cast<std::uint64_t>(
-                             std::chrono::duration_cast<std::chrono::milliseconds>(now - info.started).count())});
+                             std::chrono::duration_cast<std::chrono::milliseconds>(now - info.started).count()),
+                         info.origin});
     co_await answer(s, ps);
 }
 

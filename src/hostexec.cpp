@@ -4,6 +4,7 @@
 #include "hostexec.hpp"
 
 #include "client_engine.hpp"
+#include "container_here.hpp"
 #include "context.hpp"
 #include "hostexec_parts.hpp"
 #include "shim.hpp"
@@ -48,8 +49,21 @@ std::vector<std::string> command_environment(const hostexec_options& o)
     if (!o.shim.empty()) {
         remove(shim_guard_variable);
         env.push_back(fmt::format("{}={}", shim_guard_variable, o.shim));
+        // The program must not find this shim when it looks itself up.
+        for (auto& e : env)
+            if (name_of(e) == "PATH") e = "PATH=" + path_without_shims(e.substr(5), o.shim, self_executable());
     }
     return env;
+}
+
+/// The names a command from a container keeps over the host's environment
+/// ([container]): what --env set and --env-forward names, and a shim's guard.
+std::vector<std::string> forwarded_names(const hostexec_options& o)
+{
+    std::vector<std::string> names = o.env_forward;
+    for (auto& entry : o.set_env) names.emplace_back(name_of(entry));
+    if (!o.shim.empty()) names.emplace_back(shim_guard_variable);
+    return names;
 }
 
 /// The request for this process: argv, environment, directory, umask; the
@@ -71,6 +85,9 @@ exec_request request_for(const hostexec_options& o)
     }
     req.umask = current_umask();
     req.detach = o.detach;
+    req.program = o.shim;
+    req.container = container_kind_here();
+    req.env_forward = forwarded_names(o);
     req.client = fmt::format("hostexec/{} {}", version(), build_id());
     return req;
 }
@@ -124,6 +141,12 @@ daemon_connection reach_daemon(const hostexec_options& o, const context& ctx, co
             if (nobody && !may_start && ctx.cfg.discovery.fallback_local) run_here(req);
             if (!nobody || !may_start)
                 throw failure{125, fmt::format("{} (is the pfd daemon running? -C starts one)", e.what())};
+            if (!req.container.empty() && ctx.cfg.discovery.autostart_command.empty())
+                throw failure{125, fmt::format("no daemon on '{}', and one started here would run inside this "
+                                               "container ({}), not on the host: start it on the host (pfd start, "
+                                               "or systemctl --user enable --now pfd.socket) and share its socket's "
+                                               "directory with the container (docs/containers.md)",
+                                               ctx.where.socket, req.container)};
         }
         start_daemon(ctx.where, ctx.cfg);
         return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);

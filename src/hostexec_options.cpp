@@ -39,6 +39,8 @@ const char* hostexec_usage() noexcept
            "  --env=VAR=VALUE      set VAR in the command's environment\n"
            "  --unset-env=VAR      remove VAR from the command's environment\n"
            "  --clear-env          start the command with an empty environment\n"
+           "  --env-forward=NAME,...  from a container: keep these variables of ours over the\n"
+           "                       host's environment (--env ones are kept anyway)\n"
            "  --directory=DIR      run the command in DIR\n"
            "  --forward-fd=FD      also pass descriptor FD, even if close-on-exec (any number of times)\n"
            "  --no-inherit-fds     pass only descriptors 0-2 and those --forward-fd names, not\n"
@@ -61,9 +63,10 @@ hostexec_action parse_hostexec_args(int argc, char** argv)
     // Any name not starting with "hostexec" is a shim (hostexec-static,
     // hostexec.new and the like are still hostexec).
     if (!self.empty() && !self.starts_with("hostexec")) {
+        // The command exactly as called: argv[0] stays what the caller gave
+        // (a path stays a path); the daemon runs the program named `shim`.
         o.shim = std::string(self);
-        o.command.emplace_back(self);
-        for (int i = 1; i < argc; ++i) o.command.emplace_back(argv[i]);
+        for (int i = 0; i < argc; ++i) o.command.emplace_back(argv[i]);
         return o;
     }
 
@@ -114,6 +117,16 @@ hostexec_action parse_hostexec_args(int argc, char** argv)
             if (eq == std::string::npos || eq == 0)
                 throw usage_error{fmt::format("--env needs VAR=VALUE, not '{}'", *v)};
             o.set_env.push_back(*v);
+        } else if (auto v = value_of("--env-forward")) {
+            for (std::size_t start = 0;;) {
+                auto comma = v->find(',', start);
+                std::string name = v->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+                if (name.empty() || name.find('=') != std::string::npos)
+                    throw usage_error{fmt::format("--env-forward needs variable names, not '{}'", *v)};
+                o.env_forward.push_back(name);
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
         } else if (auto v = value_of("--unset-env")) {
             if (v->empty() || v->find('=') != std::string::npos)
                 throw usage_error{fmt::format("--unset-env needs a variable name, not '{}'", *v)};

@@ -24,7 +24,8 @@ struct hostexec_options {
     std::vector<int> forward_fds;       ///< with no_inherit_fds: beyond 0, 1 and 2
     bool no_inherit_fds = false;        ///< only 0-2 and forward_fds, not every inheritable one
     std::vector<std::string> command;
-    std::string shim; ///< the name when run through a shim
+    std::string shim;                     ///< the name when run through a shim (command[0] is argv[0] as called)
+    std::vector<std::string> env_forward; ///< --env-forward: names a container's command keeps
 };
 
 /// A usage error: the message to print after "hostexec: ".

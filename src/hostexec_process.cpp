@@ -104,10 +104,12 @@ void run_here(const exec_request& req)
 
 void run_real_program(const hostexec_options& o)
 {
-    const char* path = std::getenv("PATH");
-    auto real = find_real_program(o.shim, path ? path : "/usr/local/bin:/usr/bin:/bin", self_executable());
+    const char* set = std::getenv("PATH");
+    std::string path = set ? set : "/usr/local/bin:/usr/bin:/bin";
+    auto real = find_real_program(o.shim, path, self_executable());
     if (!real) throw failure{127, fmt::format("{}: no program of that name besides shims of hostexec in PATH", o.shim)};
     ::unsetenv(shim_guard_variable);
+    ::setenv("PATH", path_without_shims(path, o.shim, self_executable()).c_str(), 1);
     auto argv = c_strings(o.command);
     ::execv(real->c_str(), argv.data());
     throw failure{errno == ENOENT ? 127 : 126, fmt::format("{}: {}", *real, std::strerror(errno))};

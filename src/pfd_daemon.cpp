@@ -38,6 +38,7 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     options.limits = ctx.cfg.limits;
     options.exec = ctx.cfg.exec;
     options.policy = ctx.cfg.policy;
+    options.container = ctx.cfg.container;
     // Flags win over files.
     if (d.threads) options.daemon.threads = *d.threads;
     if (d.request_timeout) options.limits.request_timeout = *d.request_timeout;

@@ -101,7 +101,8 @@ struct event_encoder {
                             {"peer_uid", s.peer_uid},
                             {"peer_pid", s.peer_pid},
                             {"argv", encode_byte_array(s.argv)},
-                            {"age_ms", s.age_ms}});
+                            {"age_ms", s.age_ms},
+                            {"origin", s.origin}});
         return {{"event", "ps"}, {"sessions", std::move(list)}};
     }
     ordered_json operator()(const other_event& e) const { return {{"event", e.name}}; }
@@ -172,6 +173,7 @@ event parse_ps(const json& j)
         p.peer_pid = s.at("peer_pid").get<pid_t>();
         p.argv = decode_byte_array(s.at("argv"), "argv");
         p.age_ms = s.at("age_ms").get<std::uint64_t>();
+        if (auto o = s.find("origin"); o != s.end() && o->is_string()) p.origin = o->get<std::string>();
         out.sessions.push_back(std::move(p));
     }
     return out;

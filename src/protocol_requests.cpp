@@ -41,7 +41,8 @@ void check_fields(const json& j, std::initializer_list<std::string_view> allowed
 
 request parse_exec(const json& j)
 {
-    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "detach", "client"});
+    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "detach", "client", "program",
+                     "container", "env_forward"});
     exec_request req;
     if (!j.contains("argv")) bad("missing 'argv'");
     req.argv = decode_byte_array(j["argv"], "argv");
@@ -78,6 +79,21 @@ request parse_exec(const json& j)
     if (j.contains("client")) {
         if (!j["client"].is_string()) bad("'client' must be a string");
         req.client = j["client"].get<std::string>();
+    }
+    if (j.contains("program")) {
+        req.program = decode_bytes(j["program"], field_name{"program", std::nullopt});
+        if (req.program.empty()) bad("'program' must not be empty");
+    }
+    if (j.contains("container")) {
+        if (!j["container"].is_string() || j["container"].get<std::string>().empty())
+            bad("'container' must be a non-empty string");
+        req.container = j["container"].get<std::string>();
+    }
+    if (j.contains("env_forward")) {
+        req.env_forward = decode_byte_array(j["env_forward"], "env_forward");
+        for (auto& name : req.env_forward)
+            if (name.empty() || name.find('=') != std::string::npos)
+                bad(fmt::format("'env_forward' needs variable names, not '{}'", name));
     }
     return req;
 }
@@ -161,6 +177,9 @@ struct request_encoder {
         if (req.tty) j["tty"] = true;
         if (req.detach) j["detach"] = true;
         if (!req.client.empty()) j["client"] = req.client;
+        if (!req.program.empty()) j["program"] = encode_bytes(req.program);
+        if (!req.container.empty()) j["container"] = req.container;
+        if (!req.env_forward.empty()) j["env_forward"] = encode_byte_array(req.env_forward);
         return j;
     }
     /// Sent while a command runs, where the version was said already.

@@ -26,6 +26,7 @@ struct session_info {
     pid_t peer_pid = -1;
     std::vector<std::string> argv;
     std::chrono::steady_clock::time_point started;
+    std::string origin = "host"; ///< peer_origin::name()
     /// Tells the session its command may have stopped or continued.
     std::function<void()> poke;
     /// Delivers a signal to a session that is no process group (an applet);

@@ -49,24 +49,65 @@ void install_shims(const std::string& dir, const std::vector<std::string>& names
     }
 }
 
-std::optional<std::string> find_real_program(const std::string& name, const std::string& path, const std::string& self)
+namespace {
+
+/// Whether `candidate` is this hostexec or another copy of it (a container's
+/// and the host's shims may point at different ones).
+bool is_hostexec(const std::string& candidate, const std::string& self)
 {
-    std::size_t start = 0;
-    for (;;) {
+    auto real = real_path(candidate).value_or(candidate);
+    return real == self || real.substr(real.rfind('/') + 1).starts_with("hostexec");
+}
+
+bool runnable(const std::string& candidate)
+{
+    struct stat st {};
+    return ::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0;
+}
+
+/// Calls `each(dir)` for every element of a PATH value ("" for an empty one).
+template <typename F>
+void for_each_dir(const std::string& path, F&& each)
+{
+    for (std::size_t start = 0;;) {
         auto colon = path.find(':', start);
-        std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-        std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-        struct stat st {};
-        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
-            // Skip this hostexec and any other copy of it (a container's and
-            // the host's shims may point at different ones).
-            auto real = real_path(candidate).value_or(candidate);
-            auto base = real.substr(real.rfind('/') + 1);
-            if (real != self && !base.starts_with("hostexec")) return candidate;
-        }
-        if (colon == std::string::npos) return std::nullopt;
+        if (!each(path.substr(start, colon == std::string::npos ? std::string::npos : colon - start))) return;
+        if (colon == std::string::npos) return;
         start = colon + 1;
     }
+}
+
+std::string in_dir(const std::string& dir, const std::string& name)
+{
+    return (dir.empty() ? "." : dir) + "/" + name;
+}
+
+} // namespace
+
+std::optional<std::string> find_real_program(const std::string& name, const std::string& path, const std::string& self)
+{
+    std::optional<std::string> found;
+    for_each_dir(path, [&](const std::string& dir) {
+        std::string candidate = in_dir(dir, name);
+        if (runnable(candidate) && !is_hostexec(candidate, self)) found = candidate;
+        return !found;
+    });
+    return found;
+}
+
+std::string path_without_shims(const std::string& path, const std::string& name, const std::string& self)
+{
+    std::string kept;
+    bool first = true;
+    for_each_dir(path, [&](const std::string& dir) {
+        std::string candidate = in_dir(dir, name);
+        if (!(runnable(candidate) && is_hostexec(candidate, self))) {
+            kept += (first ? "" : ":") + dir;
+            first = false;
+        }
+        return true;
+    });
+    return kept;
 }
 
 } // namespace pfd

@@ -26,6 +26,11 @@ void install_shims(const std::string& dir, const std::vector<std::string>& names
 /// path to this hostexec) once symlinks are resolved.
 std::optional<std::string> find_real_program(const std::string& name, const std::string& path, const std::string& self);
 
+/// `path` (a PATH value) without the directories where NAME is a shim of
+/// hostexec: a program run through its shim must not find the shim when it
+/// looks itself up (gcc finds its cc1 from where `gcc` is in PATH).
+std::string path_without_shims(const std::string& path, const std::string& name, const std::string& self);
+
 /// The real path of the running executable.
 std::string self_executable();
 

@@ -29,7 +29,8 @@ std::optional<std::string> bwrap_unusable()
 /// that sees the host read-only, with `mounts` (bwrap options) on top.
 result in_sandbox(const running_daemon& d, std::vector<std::string> mounts, const std::string& script)
 {
-    std::vector<std::string> argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"};
+    std::vector<std::string> argv = {"bwrap", "--ro-bind", "/",     "/",          "--dev",
+                                     "/dev",  "--proc",    "/proc", "--unsetenv", "container"};
     argv.insert(argv.end(), mounts.begin(), mounts.end());
     argv.insert(argv.end(), {"--unshare-pid", "--die-with-parent", "--", "sh", "-c", "H=\"$0 --socket $1\"; " + script,
                              hostexec_binary(), d.socket()});
@@ -125,4 +126,92 @@ TEST_CASE("every descriptor a local exec hands on reaches the command", "[contex
         auto fewer = run({.argv = d.hostexec({"--no-inherit-fds", "true"}), .fds = many});
         CHECK(fewer.code() == 0);
     }
+}
+
+TEST_CASE("a command from a container gets the host's environment, with the client's terminal and locale",
+          "[context][env]")
+{
+    if (auto why = bwrap_unusable()) {
+        WARN("skipped: " << *why);
+        return;
+    }
+    temp_dir conf, bin;
+    // What only the "host" has: a variable and a program in its PATH.
+    std::ofstream(bin / "host-only-tool") << "#!/bin/sh\necho host tool\n";
+    ::chmod((bin / "host-only-tool").c_str(), 0755);
+    running_daemon d({}, {"env", "PFDT_HOST=yes", "PATH=" + bin.path() + ":/usr/bin:/bin"});
+    std::vector<std::string> container_env = {
+        "--setenv", "PFDT_CONTAINER", "no",       "--setenv",   "LD_LIBRARY_PATH",
+        "/app/lib", "--setenv",       "TERM",     "xterm-pfdt", "--setenv",
+        "LC_TIME",  "C.UTF-8",        "--setenv", "PATH",       "/app/bin:/usr/bin:/bin"};
+    auto r = in_sandbox(d, container_env, "$H env && $H host-only-tool");
+    INFO(r.err);
+    CHECK(r.code() == 0);
+    CHECK(r.out.find("\nPFDT_HOST=yes\n") != std::string::npos);
+    CHECK(r.out.find("\nPATH=" + bin.path() + ":/usr/bin:/bin\n") != std::string::npos);
+    CHECK(r.out.find("\nTERM=xterm-pfdt\n") != std::string::npos);
+    CHECK(r.out.find("\nLC_TIME=C.UTF-8\n") != std::string::npos);
+    CHECK(r.out.find("PFDT_CONTAINER") == std::string::npos);
+    CHECK(r.out.find("LD_LIBRARY_PATH") == std::string::npos);
+    CHECK(r.out.find("host tool\n") != std::string::npos);
+
+    // Asked for by name, per call.
+    auto asked = in_sandbox(d, container_env, "$H --env-forward=PFDT_CONTAINER --env=PFDT_SET=1 env");
+    CHECK(asked.out.find("\nPFDT_CONTAINER=no\n") != std::string::npos);
+    CHECK(asked.out.find("\nPFDT_SET=1\n") != std::string::npos);
+    CHECK(asked.out.find("LD_LIBRARY_PATH") == std::string::npos);
+
+    // [container] environment = "client": the client's, whole.
+    std::ofstream(conf / "c.toml") << "[container]\nenvironment = \"client\"\n";
+    running_daemon whole({"--config", conf / "c.toml"});
+    auto all = in_sandbox(whole, container_env, "$H env");
+    CHECK(all.out.find("\nPFDT_CONTAINER=no\n") != std::string::npos);
+    CHECK(all.out.find("\nLD_LIBRARY_PATH=/app/lib\n") != std::string::npos);
+}
+
+TEST_CASE("a client in the daemon's own namespace keeps its whole environment, whatever it says", "[context][env]")
+{
+    running_daemon d;
+    auto r = run({.argv = d.hostexec({"env"}), .env = {"container=podman", "PFDT_MINE=1"}});
+    CHECK(r.code() == 0);
+    CHECK(r.out.find("\nPFDT_MINE=1\n") != std::string::npos);
+}
+
+TEST_CASE("pfd ps tells which commands came from a container", "[context][env]")
+{
+    if (auto why = bwrap_unusable()) {
+        WARN("skipped: " << *why);
+        return;
+    }
+    running_daemon d;
+    // Detached, the command keeps the descriptors it got: it lets ours go.
+    auto inside = in_sandbox(d, {}, "$H -d sh -c 'exec sleep 30 </dev/null >/dev/null 2>&1'");
+    REQUIRE(inside.code() == 0);
+    process here({.argv = d.hostexec({"sh", "-c", "echo ready; read x"})});
+    REQUIRE(here.read_stdout_until("ready\n") == "ready\n");
+    auto ps = run({.argv = {pfd_binary(), "ps", "--socket", d.socket()}});
+    CHECK(ps.code() == 0);
+    INFO(ps.out);
+    CHECK(ps.out.find(" FROM ") != std::string::npos);
+    CHECK(ps.out.find(" container ") != std::string::npos);
+    CHECK(ps.out.find(" host ") != std::string::npos);
+    auto json = run({.argv = {pfd_binary(), "ps", "--json", "--socket", d.socket()}});
+    CHECK(json.out.find("\"origin\":\"container\"") != std::string::npos);
+    here.write_stdin("\n");
+    CHECK(here.finish().code() == 0);
+    auto id = std::stoull(inside.out);
+    CHECK(run({.argv = {pfd_binary(), "cancel", std::to_string(id), "--socket", d.socket()}}).code() == 0);
+}
+
+TEST_CASE("hostexec -C in a container starts no daemon there and says where to start one", "[context]")
+{
+    temp_dir run_dir;
+    std::vector<std::string> env = {"XDG_RUNTIME_DIR=" + run_dir.path(), "PFD_SOCKET", "PFD_PROJECT",
+                                    "container=podman"};
+    auto r = run({.argv = {hostexec_binary(), "-C", "true"}, .env = env});
+    CHECK(r.code() == 125);
+    CHECK(r.err.find("would run inside this container (podman)") != std::string::npos);
+    CHECK(r.err.find("docs/containers.md") != std::string::npos);
+    struct stat st {};
+    CHECK(::stat((run_dir / "pfd.sock").c_str(), &st) < 0);
 }

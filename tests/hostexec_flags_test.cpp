@@ -351,10 +351,18 @@ TEST_CASE("--install-shim makes symlinks to hostexec that run their name through
     }
 }
 
+/// A daemon whose commands get PATH=`path`, as a host whose PATH holds a
+/// shim directory shared with a container (distrobox's ~/.local/bin).
+std::vector<std::string> daemon_path(const temp_dir& conf, const std::string& path)
+{
+    std::ofstream(conf / "path.toml") << "[policy]\nenv_set = [\"PATH=" << path << "\"]\n";
+    return {"--config", conf / "path.toml"};
+}
+
 TEST_CASE("the shim loop guard runs the real program when the daemon finds the shim again", "[flags][shim]")
 {
-    running_daemon d;
-    temp_dir shims;
+    temp_dir shims, conf;
+    running_daemon d(daemon_path(conf, shims.path() + ":/usr/bin:/bin"));
     REQUIRE(run({.argv = {hostexec_binary(), "--install-shim", shims.path(), "env", "pfd-no-such-tool"}}).code() == 0);
 
     SECTION("the daemon's lookup of env finds the shim first")
@@ -365,8 +373,8 @@ TEST_CASE("the shim loop guard runs the real program when the daemon finds the s
         CHECK_FALSE(r.timed_out);
         CHECK(r.code() == 0);
         CHECK(r.err.empty());
-        CHECK(r.out.find("\nPATH=" + path + "\n") != std::string::npos);
-        // The guard strips its mark before running the real program.
+        // The real program sees neither the shim's directory nor the mark.
+        CHECK(r.out.find("\nPATH=/usr/bin:/bin\n") != std::string::npos);
         CHECK(r.out.find("PFD_SHIM=") == std::string::npos);
     }
     SECTION("a shim with no real program anywhere ends with 127")
@@ -383,14 +391,48 @@ TEST_CASE("the shim loop guard runs the real program when the daemon finds the s
     CHECK(eventually([&] { return d.children() == 0; }));
 }
 
+TEST_CASE("through a shim the command runs as if the shim were not there", "[flags][shim]")
+{
+    running_daemon d;
+    temp_dir shims, work;
+    REQUIRE(run({.argv = {hostexec_binary(), "--install-shim", shims.path(), "sh", "gcc"}}).code() == 0);
+    const std::string path = "PATH=" + shims.path() + ":/usr/bin:/bin";
+
+    SECTION("argv[0] is the caller's: a path stays a path, a name a name")
+    {
+        auto by_path = run({.argv = {shims / "sh", "-c", "echo \"$0\""}, .env = {"PFD_SOCKET=" + d.socket(), path}});
+        CHECK(by_path.code() == 0);
+        CHECK(by_path.out == shims / "sh" + "\n");
+        auto by_name = run({.argv = {"sh", "-c", "sh -c 'echo \"$0\"'"}, .env = {"PFD_SOCKET=" + d.socket(), path}});
+        CHECK(by_name.code() == 0);
+        CHECK(by_name.out == "sh\n");
+    }
+    SECTION("gcc finds its own programs (it looks itself up in PATH)")
+    {
+        if (!have_program("gcc")) {
+            WARN("skipped: gcc is not installed");
+            return;
+        }
+        std::ofstream(work / "hello.c") << "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n";
+        auto built = run({.argv = {"sh", "-c", "gcc -o hello hello.c && ./hello"},
+                          .env = {"PFD_SOCKET=" + d.socket(), path},
+                          .cwd = work.path()});
+        INFO(built.err);
+        CHECK(built.code() == 0);
+        CHECK(built.out == "hello\n");
+    }
+}
+
 // Another hostexec (a copy, another install) whose shim of the same name
 // comes next in PATH must not be taken for the real program: it would hand
 // NAME to the daemon again without the mark, an endless chain. The test stops
 // the daemon as soon as a chain shows, so a regression cannot run away.
 TEST_CASE("the loop guard holds when another hostexec's shim is next in PATH", "[flags][shim]")
 {
-    running_daemon d({"--stop-grace-ms", "200"});
-    temp_dir t;
+    temp_dir t, conf;
+    auto args = daemon_path(conf, (t / "d1") + ":" + (t / "d2") + ":/usr/bin:/bin");
+    args.insert(args.end(), {"--stop-grace-ms", "200"});
+    running_daemon d(args);
     for (const char* sub : {"other", "d1", "d2"}) REQUIRE(::mkdir((t / sub).c_str(), 0700) == 0);
     const std::string other = t / "other/hostexec";
     fs::copy_file(hostexec_binary(), other);
@@ -414,7 +456,7 @@ TEST_CASE("the loop guard holds when another hostexec's shim is next in PATH", "
     CHECK_FALSE(looping);
     auto r = p.finish(20s);
     CHECK(r.code() == 0);
-    CHECK(r.out.find("\nPATH=" + path + "\n") != std::string::npos);
+    CHECK(r.out.find("\nPATH=/usr/bin:/bin\n") != std::string::npos);
     CHECK(r.out.find("PFD_SHIM=") == std::string::npos);
 }
 

@@ -35,6 +35,16 @@ struct exec_request {
     bool tty = false;
     bool detach = false;
     std::string client;
+    /// The file to run when it is not argv[0] (a shim keeps the caller's
+    /// argv[0], a path or not, and names the program here).
+    std::string program;
+    /// The client says it runs in a container of this kind ("podman",
+    /// "toolbox", "flatpak", ...): its environment is not the host's.
+    std::string container;
+    /// Names of `env` a client in a container asks to keep over the host's
+    /// environment (hostexec --env, --env-forward), beside [container]
+    /// env_forward.
+    std::vector<std::string> env_forward;
 };
 
 /// Deliver a signal to the command's process group (sent while it runs).
@@ -153,6 +163,8 @@ struct ps_entry {
     pid_t peer_pid = 0;
     std::vector<std::string> argv; ///< byte strings
     std::uint64_t age_ms = 0;
+    /// Where the client lives: "host" or a container's kind ("podman", ...).
+    std::string origin = "host";
 };
 struct ps_event {
     std::vector<ps_entry> sessions;

@@ -26,6 +26,7 @@ struct server_options {
     limits_section limits;
     exec_section exec;
     policy_section policy;
+    container_section container;
     /// The pfd-session program that leads the session of a command run with
     /// a terminal (job control needs a parent inside that session). Empty:
     /// such commands lead their session themselves and Ctrl-Z cannot stop them.

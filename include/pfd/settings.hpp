@@ -63,8 +63,10 @@ struct exec_section {
 /// [policy]: who may run what, with which environment.
 struct policy_section {
     std::vector<uid_t> allow_uids; ///< served besides the daemon's own uid and root
-    /// argv[0] patterns (fnmatch, against the name as given and its last
-    /// component): only allowed ones run (empty: all), denied ones never.
+    /// Patterns (fnmatch, FNM_PATHNAME) for the file a command runs, looked
+    /// up first: with a '/' against its resolved path, without against its
+    /// name, which an allow-list takes only from root's directories
+    /// (docs/security.md). Only allowed ones run (empty: all), denied ones never.
     std::vector<std::string> allow_commands, deny_commands;
     /// The command's environment, from the client's: only names matching
     /// env_forward pass (empty: all), names matching env_clean are dropped,
@@ -73,6 +75,21 @@ struct policy_section {
     std::vector<std::string> env_forward, env_clean, env_deny, env_set;
 
     bool operator==(const policy_section&) const = default;
+};
+
+/// [container]: what a command gets when its client lives in a container
+/// (another mount namespace, or it says so): the container's PATH, library
+/// paths and sandbox variables mean nothing on the host.
+struct container_section {
+    /// true ("host"): the daemon's own environment (the host session's, as
+    /// flatpak-spawn --host gives it) with the client's values of
+    /// env_forward laid over it; false ("client"): the client's, whole.
+    bool host_environment = true;
+    /// Patterns of names whose client values win; hostexec --env and
+    /// --env-forward add names per call.
+    std::vector<std::string> env_forward{"TERM", "COLORTERM", "NO_COLOR", "LANG", "LANGUAGE", "LC_*"};
+
+    bool operator==(const container_section&) const = default;
 };
 
 } // namespace pfd
