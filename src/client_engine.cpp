@@ -162,18 +162,30 @@ bool daemon_connection::read_some()
 {
     char buf[4096];
     for (;;) {
-        ssize_t n = ::read(sock_.get(), buf, sizeof buf);
-        if (n > 0) {
-            reader_.append({buf, static_cast<std::size_t>(n)});
-            return true;
+        received r;
+        try {
+            // Descriptors come only with a `terminal` event; room for a few
+            // more, which a daemon has no reason to send, is harmless.
+            r = recv_with_fds(sock_.get(), buf, received_, 4, false);
+        } catch (const std::system_error& e) {
+            // A daemon that refused us may reset the connection right after
+            // its error line; what was already delivered has been read by then.
+            if (e.code().value() == ECONNRESET) return false;
+            throw std::system_error(e.code(), "read from daemon");
         }
-        if (n == 0) return false;
-        if (errno == EINTR) continue;
-        // A daemon that refused us may reset the connection right after its
-        // error line; what was already delivered has been read by then.
-        if (errno == ECONNRESET) return false;
-        throw_errno("read from daemon");
+        if (r.eof) return false;
+        if (r.would_block) throw_errno("read from daemon", EAGAIN);
+        reader_.append({buf, r.bytes});
+        return true;
     }
+}
+
+unique_fd daemon_connection::take_descriptor()
+{
+    if (received_.empty()) return unique_fd();
+    unique_fd fd = std::move(received_.front());
+    received_.erase(received_.begin());
+    return fd;
 }
 
 std::optional<event> daemon_connection::next_event(std::string* raw)

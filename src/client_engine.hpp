@@ -101,6 +101,8 @@ public:
     std::optional<event> buffered_event(std::string* raw = nullptr) { return reader_.next_any(raw); }
     /// One read (blocks unless data is there); false at end of stream.
     bool read_some();
+    /// The oldest descriptor the daemon sent (with a `terminal` event), if any.
+    unique_fd take_descriptor();
 
     /// A control op: sends it and returns the first answer. A refusal is
     /// thrown as protocol_error; hanging up without an answer as
@@ -111,6 +113,7 @@ private:
     std::string path_;
     unique_fd sock_;
     event_reader reader_;
+    std::vector<unique_fd> received_;
 };
 
 /// While alive, `forward` and `report` signals wait in a signalfd instead of

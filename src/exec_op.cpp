@@ -1,6 +1,7 @@
 // `exec` of a process: start it, relay the client's signals and job
 // control, report how it ended.
 
+#include "pty.hpp"
 #include "session_ops.hpp"
 #include "spawner.hpp"
 
@@ -10,9 +11,12 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <fcntl.h>
 #include <sys/wait.h>
 
 #include <csignal>
+
+#include <fmt/format.h>
 
 namespace pfd {
 
@@ -101,6 +105,52 @@ spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const s
     return spec;
 }
 
+/// The command's terminal, opened here so that it is one the host can name:
+/// the client's size and modes, or the kernel's without echo (its input is
+/// no terminal). Throws std::system_error.
+pty_pair open_terminal(const exec_request& req)
+{
+    winsize size{req.rows, req.cols, 0, 0};
+    std::optional<termios> modes;
+    if (req.modes) modes = termios_of(*req.modes);
+    pty_pair pty = open_pty(modes ? &*modes : nullptr, req.rows || req.cols ? &size : nullptr);
+    termios t{};
+    if (!req.modes && ::tcgetattr(pty.slave.get(), &t) == 0) {
+        t.c_lflag &= static_cast<tcflag_t>(~(ECHO | ECHONL));
+        ::tcsetattr(pty.slave.get(), TCSANOW, &t);
+    }
+    return pty;
+}
+
+/// Makes the terminal's slave the command's 0, 1 and 2 and sends its master
+/// to the client with `head` (the `accepted` line) and a `terminal` event.
+asio::awaitable<bool> hand_out_terminal(session& s, exec_request& req, std::vector<unique_fd>& fds, std::uint64_t id,
+                                        std::string head)
+{
+    pty_pair pty;
+    std::string failure;
+    try {
+        pty = open_terminal(req);
+        for (int target : {0, 1, 2}) {
+            unique_fd copy(::fcntl(pty.slave.get(), F_DUPFD_CLOEXEC, 0));
+            if (!copy) throw_errno("fcntl");
+            fds.push_back(std::move(copy));
+            req.fds.push_back(target);
+        }
+    } catch (const std::system_error& e) {
+        failure = head + encode_event(error_event{errc::spawn_failed,
+                                                  fmt::format("cannot open a pseudo-terminal: {}", e.what())});
+    }
+    if (!failure.empty()) {
+        s.registry().remove(id);
+        co_await s.emit(std::move(failure));
+        co_return false;
+    }
+    std::string line = head + encode_event(terminal_event{id, pty.path});
+    co_await s.emit(std::move(line), pty.master.get());
+    co_return true;
+}
+
 } // namespace
 
 exited_event make_exited(std::uint64_t id, session::clock::time_point started, const exit_status& status)
@@ -119,6 +169,11 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
 {
     admission admitted = admit(s, req, fds);
     std::string head = encode_event(accepted_event{admitted.id});
+    if (req.tty) {
+        bool handed = co_await hand_out_terminal(s, req, fds, admitted.id, std::move(head));
+        if (!handed) co_return;
+        head.clear(); // sent with the terminal
+    }
     if (admitted.applet_fn) {
         co_await run_applet(s, *admitted.applet_fn, std::move(req), std::move(fds), admitted.id, std::move(head));
         co_return;

@@ -93,8 +93,8 @@ exec_request request_for(const hostexec_options& o)
 }
 
 /// Every descriptor a local exec would hand on, at the same number (with
-/// --no-inherit-fds only 0-2 of them), 0-2 as the pty's slave with a
-/// terminal, then --forward-fd. Descriptors of hostexec's own are
+/// --no-inherit-fds only 0-2 of them; with a terminal, 0-2 are the daemon's
+/// pty), then --forward-fd. Descriptors of hostexec's own are
 /// close-on-exec: never passed, even when a number names one.
 std::map<int, int> descriptor_plan(const hostexec_options& o, const terminal_session* terminal)
 {
@@ -102,9 +102,10 @@ std::map<int, int> descriptor_plan(const hostexec_options& o, const terminal_ses
     std::vector<int> inherited = inheritable_descriptors();
     for (int fd : inherited)
         if (!o.no_inherit_fds || fd <= 2) fds[fd] = fd;
-    if (terminal)
-        for (int fd = 0; fd <= 2; ++fd) fds[fd] = terminal->pty.slave.get();
+    if (terminal) // the daemon's terminal is 0, 1 and 2
+        for (int fd = 0; fd <= 2; ++fd) fds.erase(fd);
     for (int fd : o.forward_fds) {
+        if (terminal && fd <= 2) continue;
         if (std::find(inherited.begin(), inherited.end(), fd) == inherited.end())
             throw failure{125, fmt::format("--forward-fd={}: {}", fd, std::strerror(EBADF))};
         fds[fd] = fd;
@@ -168,6 +169,7 @@ int run(const hostexec_options& o)
     std::optional<terminal_session> terminal;
     if (wants_tty(o, ctx.cfg)) terminal.emplace();
     plan.request.tty = terminal.has_value();
+    if (terminal) terminal->describe(plan.request);
     plan.attach(descriptor_plan(o, terminal ? &*terminal : nullptr), directory.get());
 
     daemon_connection conn = reach_daemon(o, ctx, plan.request);
@@ -182,11 +184,10 @@ int run(const hostexec_options& o)
         throw failure{125, fmt::format("cannot send the request to '{}': {}", conn.path(), e.what())};
     }
     if (o.json) session->echo = stderr;
-    if (terminal) terminal->start();
 
     auto resumed = [&] {
         if (terminal) {
-            terminal->raw->resume();
+            terminal->resume();
             terminal->resize();
         }
         conn.send_signal(SIGCONT);
@@ -201,10 +202,15 @@ int run(const hostexec_options& o)
             if (caught->signo == SIGWINCH && terminal) terminal->resize();
             if (caught->signo == SIGCONT) resumed();
         } else if (std::holds_alternative<exec_run::connection_lost>(next)) {
-            if (terminal) terminal->relay->drain(50);
+            if (terminal) terminal->drain();
             throw failure{125, "lost the connection to the daemon before the command ended"};
         } else {
             event& ev = std::get<event>(next);
+            if (std::holds_alternative<terminal_event>(ev) && terminal) {
+                unique_fd master = conn.take_descriptor();
+                if (!master) throw failure{125, "the daemon sent a terminal event without the terminal"};
+                terminal->attach(std::move(master));
+            }
             if (std::holds_alternative<started_event>(ev) && o.detach) {
                 fmt::print("{}\n", std::get<started_event>(ev).id);
                 return 0;
@@ -215,13 +221,13 @@ int run(const hostexec_options& o)
                 // (pfd-session) reports the command's stop as SIGSTOP;
                 // Ctrl-Z is what stopped it.
                 int signo = terminal && stopped->signo == SIGSTOP ? SIGTSTP : stopped->signo;
-                if (terminal) terminal->raw->suspend();
+                if (terminal) terminal->suspend();
                 stop_self(signo);
                 resumed();
             }
             if (auto* exited = std::get_if<exited_event>(&ev)) {
                 if (terminal) {
-                    terminal->relay->drain(50);
+                    terminal->drain();
                     terminal.reset(); // local modes restored before we go
                 }
                 if (exited->code) return *exited->code;

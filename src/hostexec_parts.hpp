@@ -30,22 +30,34 @@ bool wants_tty(const hostexec_options& o, const config& cfg);
 
 /// The local side of pseudo-terminal mode: the pty, the raw local
 /// terminal and the relay between them.
+/// The command's terminal, which the daemon opens (so that the host can
+/// name it) and whose master it sends back; relayed to ours from then on.
 struct terminal_session {
-    pty_pair pty;
+    std::optional<terminal_modes> modes; ///< our terminal's, if stdin is one
+    std::optional<winsize> size;
+    unique_fd master;
     std::optional<scoped_raw_mode> raw;
     std::optional<pty_relay> relay;
     std::vector<pollfd> polled; ///< the relay's descriptors, for exec_run::next
 
-    /// Opens the pty with the local terminal's modes and size. Throws failure.
+    /// Reads the local terminal's modes and size.
     terminal_session();
 
-    /// Once the slave is handed over: raw mode locally, relay running.
-    void start();
+    /// Asks for a terminal with those modes and that size.
+    void describe(exec_request& req) const;
+    /// The daemon's master arrived: raw mode locally, relay running.
+    void attach(unique_fd pty_master);
+    bool attached() const noexcept { return relay.has_value(); }
 
-    /// The relay's descriptors to poll now.
+    /// The relay's descriptors to poll now (none before attach).
     std::vector<pollfd>& poll_set();
     /// Acts on poll_set()'s results.
     void handle_ready();
+    /// Forwards what the master still holds (the command ended).
+    void drain();
+    /// Back to our own modes around a stop.
+    void suspend();
+    void resume();
 
     /// Copies the local terminal's size to the pty.
     void resize() const;

@@ -1,5 +1,7 @@
-// hostexec's pseudo-terminal: opened here, not by the daemon, so that it is
-// this terminal that is relayed and no byte goes through the daemon.
+// hostexec's side of the command's pseudo-terminal: the daemon opens it, so
+// that it is a terminal of the host (tty, who, sudo and ps can name it), and
+// sends its master here; we relay it to our own terminal, no byte going
+// through the daemon.
 
 #include "hostexec_parts.hpp"
 
@@ -26,53 +28,66 @@ bool wants_tty(const hostexec_options& o, const config& cfg)
 
 terminal_session::terminal_session()
 {
-    termios modes{};
-    const termios* from = nullptr;
-    if (::tcgetattr(0, &modes) == 0) from = &modes;
-    auto size = terminal_size(1);
+    termios local{};
+    if (::tcgetattr(0, &local) == 0) modes = modes_of(local);
+    size = terminal_size(1);
     if (!size) size = terminal_size(0);
-    try {
-        pty = open_pty(from, size ? &*size : nullptr);
-    } catch (const std::exception& e) {
-        throw failure{125, fmt::format("cannot open a pseudo-terminal: {}", e.what())};
-    }
-    if (!from) {
-        // stdin is not a terminal (e.g. a pipe): do not echo what is piped in.
-        termios t{};
-        if (::tcgetattr(pty.slave.get(), &t) == 0) {
-            t.c_lflag &= static_cast<tcflag_t>(~(ECHO | ECHONL));
-            ::tcsetattr(pty.slave.get(), TCSANOW, &t);
-        }
+}
+
+void terminal_session::describe(exec_request& req) const
+{
+    req.modes = modes; // none: the daemon leaves echo off, input being no terminal
+    if (size) {
+        req.rows = size->ws_row;
+        req.cols = size->ws_col;
     }
 }
 
-void terminal_session::start()
+void terminal_session::attach(unique_fd pty_master)
 {
+    master = std::move(pty_master);
     termios t{};
     cc_t eof = 4; // ^D
-    if (::tcgetattr(pty.slave.get(), &t) == 0) eof = t.c_cc[VEOF];
-    pty.slave.reset(); // the command holds it now; EIO on the master then means "all closed"
+    if (::tcgetattr(master.get(), &t) == 0) eof = t.c_cc[VEOF];
+    // Non-blocking: the daemon set it on the description we share.
     raw.emplace(0);
-    relay.emplace(0, 1, pty.master.get(), eof);
+    relay.emplace(0, 1, master.get(), eof);
+    resize(); // it may have changed while the request travelled
 }
 
 std::vector<pollfd>& terminal_session::poll_set()
 {
     polled.clear();
-    relay->add_poll(polled);
+    if (relay) relay->add_poll(polled);
     return polled;
 }
 
 void terminal_session::handle_ready()
 {
-    relay->handle(polled, 0);
+    if (relay) relay->handle(polled, 0);
+}
+
+void terminal_session::drain()
+{
+    if (relay) relay->drain(50);
+}
+
+void terminal_session::suspend()
+{
+    if (raw) raw->suspend();
+}
+
+void terminal_session::resume()
+{
+    if (raw) raw->resume();
 }
 
 void terminal_session::resize() const
 {
-    auto size = terminal_size(1);
-    if (!size) size = terminal_size(0);
-    if (size) ::ioctl(pty.master.get(), TIOCSWINSZ, &*size);
+    if (!master) return;
+    auto now = terminal_size(1);
+    if (!now) now = terminal_size(0);
+    if (now) ::ioctl(master.get(), TIOCSWINSZ, &*now);
 }
 
 } // namespace pfd

@@ -29,6 +29,12 @@ struct event_encoder {
         j["pid"] = e.pid;
         return j;
     }
+    ordered_json operator()(const terminal_event& e) const
+    {
+        ordered_json j = with_id("terminal", e.id);
+        j["path"] = encode_bytes(e.path);
+        return j;
+    }
     ordered_json operator()(const exited_event& e) const
     {
         ordered_json j = with_id("exited", e.id);
@@ -189,6 +195,10 @@ constexpr event_row events[] = {
     {"started",
      [](const json& j) -> event {
          return started_event{id_of(j), j.at("pid").get<pid_t>()};
+     }},
+    {"terminal",
+     [](const json& j) -> event {
+         return terminal_event{id_of(j), decode_bytes(j.at("path"), field_name{"path", std::nullopt})};
      }},
     {"exited", parse_exited},
     {"stopped",

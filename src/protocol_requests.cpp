@@ -39,10 +39,30 @@ void check_fields(const json& j, std::initializer_list<std::string_view> allowed
     }
 }
 
+terminal_modes parse_modes(const json& t)
+{
+    if (!t.is_object()) bad("'termios' must be an object");
+    check_fields(t, {"iflag", "oflag", "cflag", "lflag", "cc"});
+    terminal_modes m;
+    auto flag = [&](const char* name) {
+        if (!t.contains(name)) bad(fmt::format("'termios' lacks '{}'", name));
+        return static_cast<std::uint32_t>(get_int(t[name], fmt::format("termios.{}", name), 0, 0xffffffffLL));
+    };
+    m.iflag = flag("iflag");
+    m.oflag = flag("oflag");
+    m.cflag = flag("cflag");
+    m.lflag = flag("lflag");
+    if (!t.contains("cc") || !t["cc"].is_array() || t["cc"].size() > 64)
+        bad("'termios.cc' must be an array of at most 64 bytes");
+    for (std::size_t i = 0; i < t["cc"].size(); ++i)
+        m.cc.push_back(static_cast<std::uint8_t>(get_int(t["cc"][i], fmt::format("termios.cc[{}]", i), 0, 255)));
+    return m;
+}
+
 request parse_exec(const json& j)
 {
-    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "detach", "client", "program",
-                     "container", "env_forward"});
+    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "winsize", "termios", "detach",
+                     "client", "program", "container", "env_forward"});
     exec_request req;
     if (!j.contains("argv")) bad("missing 'argv'");
     req.argv = decode_byte_array(j["argv"], "argv");
@@ -75,6 +95,17 @@ request parse_exec(const json& j)
         }
     }
     if (j.contains("tty")) req.tty = get_bool(j["tty"], "tty");
+    if (j.contains("winsize")) {
+        const json& w = j["winsize"];
+        if (!w.is_array() || w.size() != 2) bad("'winsize' must be [rows, columns]");
+        req.rows = static_cast<std::uint16_t>(get_int(w[0], "winsize[0]", 0, 65535));
+        req.cols = static_cast<std::uint16_t>(get_int(w[1], "winsize[1]", 0, 65535));
+    }
+    if (j.contains("termios")) req.modes = parse_modes(j["termios"]);
+    if ((j.contains("winsize") || j.contains("termios")) && !req.tty) bad("'winsize' and 'termios' need 'tty'");
+    if (req.tty)
+        for (int fd : req.fds)
+            if (fd <= 2) bad(fmt::format("descriptor {} is the terminal's with 'tty'", fd));
     if (j.contains("detach")) req.detach = get_bool(j["detach"], "detach");
     if (j.contains("client")) {
         if (!j["client"].is_string()) bad("'client' must be a string");
@@ -175,6 +206,13 @@ struct request_encoder {
         j["umask"] = req.umask;
         j["fds"] = req.fds;
         if (req.tty) j["tty"] = true;
+        if (req.rows || req.cols) j["winsize"] = {req.rows, req.cols};
+        if (req.modes)
+            j["termios"] = {{"iflag", req.modes->iflag},
+                            {"oflag", req.modes->oflag},
+                            {"cflag", req.modes->cflag},
+                            {"lflag", req.modes->lflag},
+                            {"cc", req.modes->cc}};
         if (req.detach) j["detach"] = true;
         if (!req.client.empty()) j["client"] = req.client;
         if (!req.program.empty()) j["program"] = encode_bytes(req.program);

@@ -24,7 +24,23 @@ pty_pair open_pty(const termios* modes, const winsize* size)
     if (size) ::ioctl(master.get(), TIOCSWINSZ, size);
     int flags = ::fcntl(master.get(), F_GETFL);
     ::fcntl(master.get(), F_SETFL, flags | O_NONBLOCK);
-    return {std::move(master), std::move(slave)};
+    return {std::move(master), std::move(slave), name};
+}
+
+terminal_modes modes_of(const termios& t)
+{
+    return {t.c_iflag, t.c_oflag, t.c_cflag, t.c_lflag, std::vector<std::uint8_t>(t.c_cc, t.c_cc + NCCS)};
+}
+
+termios termios_of(const terminal_modes& m)
+{
+    termios t{};
+    t.c_iflag = m.iflag;
+    t.c_oflag = m.oflag;
+    t.c_cflag = m.cflag;
+    t.c_lflag = m.lflag;
+    for (std::size_t i = 0; i < m.cc.size() && i < NCCS; ++i) t.c_cc[i] = m.cc[i];
+    return t; // the line speed is part of c_cflag (CBAUD) on Linux
 }
 
 scoped_raw_mode::scoped_raw_mode(int fd) : fd_(fd)

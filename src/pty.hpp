@@ -2,6 +2,7 @@
 // The client side of pseudo-terminal mode: hostexec opens the pty, hands the
 // slave to the command and relays between its own terminal and the master.
 
+#include "pfd/protocol.hpp"
 #include "unique_fd.hpp"
 
 #include <poll.h>
@@ -19,8 +20,13 @@ namespace pfd {
 struct pty_pair {
     unique_fd master; ///< non-blocking, close-on-exec
     unique_fd slave;  ///< close-on-exec (a received copy loses that flag)
+    std::string path; ///< the slave's name, /dev/pts/N
 };
 pty_pair open_pty(const termios* modes, const winsize* size);
+
+/// A terminal's modes for the wire, and back.
+terminal_modes modes_of(const termios& t);
+termios termios_of(const terminal_modes& m);
 
 /// Puts a terminal into raw mode for its lifetime and restores the exact
 /// modes it found on every way out; suspend()/resume() around a stop.

@@ -137,6 +137,22 @@ awaitable<void> session::emit(std::string line)
     co_await send(std::move(line));
 }
 
+awaitable<void> session::emit(std::string line, int fd)
+{
+    registry_.publish(line, peer_.uid);
+    std::size_t sent = 0;
+    while (sent == 0) {
+        auto [ec] = co_await socket_.async_wait(socket_type::wait_write, as_tuple(use_awaitable));
+        if (ec) co_return;
+        try {
+            sent = send_some_with_fds(socket_.native_handle(), line, std::span<const int>(&fd, 1));
+        } catch (const std::system_error&) {
+            co_return; // the client is gone; the command hangs up with it
+        }
+    }
+    if (sent < line.size()) co_await send(line.substr(sent));
+}
+
 std::function<void()> session::on_strand(std::function<void(session&)> fn)
 {
     return [weak = weak_from_this(), fn = std::move(fn)] {

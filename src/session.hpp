@@ -62,6 +62,8 @@ public:
     asio::awaitable<void> send(std::string line);
     /// Sends an event line to this client and to every watcher.
     asio::awaitable<void> emit(std::string line);
+    /// The same, with `fd` riding along (SCM_RIGHTS) to this client only.
+    asio::awaitable<void> emit(std::string line, int fd);
 
     /// A closure callable from any thread that runs `fn` on this session's
     /// strand while the session lives (and does nothing after).

@@ -215,3 +215,27 @@ TEST_CASE("hostexec -C in a container starts no daemon there and says where to s
     struct stat st {};
     CHECK(::stat((run_dir / "pfd.sock").c_str(), &st) < 0);
 }
+
+TEST_CASE("a terminal the host can name: the daemon opens it, even for a client with its own /dev/pts",
+          "[context][tty]")
+{
+    if (auto why = bwrap_unusable()) {
+        WARN("skipped: " << *why);
+        return;
+    }
+    if (!have_program("script")) {
+        WARN("skipped: script(1) is not installed");
+        return;
+    }
+    running_daemon d;
+    // bwrap's --dev gives the sandbox a /dev/pts of its own; script(1) runs
+    // hostexec on a terminal of that instance, which the host cannot name.
+    // The command (on the host) checks that its terminal's name leads to it.
+    auto r = in_sandbox(d, {},
+                        "script -qec \"stty rows 33 cols 99; $H sh -c 'n=\\$(tty) && test -c \\$n && echo named "
+                        "\\$n' && $H stty size\" /dev/null");
+    INFO(r.out << r.err);
+    CHECK(r.code() == 0);
+    CHECK(r.out.find("named /dev/pts/") != std::string::npos);
+    CHECK(r.out.find("33 99\r\n") != std::string::npos);
+}

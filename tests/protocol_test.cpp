@@ -80,10 +80,17 @@ TEST_CASE("an exec request survives encode and parse with every field", "[protoc
     req.env = {"A=1", "LANG=C.UTF-8", "EMPTY=", "EQ=a=b", "LATIN=\xe9t\xe9", "\xe9t\xe9=named in latin-1"};
     req.cwd = "/tmp/\xe9t\xe9";
     req.umask = 0027;
-    req.fds = {0, 1, 2, 5};
+    req.cwd_fd = true;
+    req.fds = {5, 7};
     req.tty = true;
+    req.rows = 24;
+    req.cols = 80;
+    req.modes = pfd::terminal_modes{0x500, 0x5, 0xbf, 0x8a3b, {3, 28, 127, 21, 4, 0, 1, 0}};
     req.detach = true;
     req.client = "hostexec 0.1.0 (build 1234abcd)";
+    req.program = "l\xe9s";
+    req.container = "podman";
+    req.env_forward = {"TERM", "LC_\xe9"};
 
     std::string line = pfd::encode_request(req);
     REQUIRE(line.ends_with('\n'));
@@ -97,10 +104,17 @@ TEST_CASE("an exec request survives encode and parse with every field", "[protoc
     CHECK(back.env == req.env);
     CHECK(back.cwd == req.cwd);
     CHECK(back.umask == req.umask);
+    CHECK(back.cwd_fd);
     CHECK(back.fds == req.fds);
     CHECK(back.tty);
+    CHECK(back.rows == 24);
+    CHECK(back.cols == 80);
+    CHECK(back.modes == req.modes);
     CHECK(back.detach);
     CHECK(back.client == req.client);
+    CHECK(back.program == req.program);
+    CHECK(back.container == req.container);
+    CHECK(back.env_forward == req.env_forward);
 }
 
 TEST_CASE("an exec request with only the required fields gets the defaults", "[protocol]")
@@ -526,6 +540,19 @@ TEST_CASE("exec values that break the rules are bad_request", "[protocol][errors
         {"duplicate key spelled with an escape", exec_line(R"("argv":["true"],"cwd":"/","c\u0077d":"/")")},
         {"duplicate key inside the b64 object", exec_line(R"("argv":[{"b64":"YQ==","b64":"Yg=="}],"cwd":"/")")},
         {"duplicate key inside a b64 cwd", exec_line(R"("argv":["true"],"cwd":{"b64":"Lw==","b64":"Lw=="})")},
+        {"cwd_fd not a bool", exec_line(R"("argv":["true"],"cwd":"/","cwd_fd":1)")},
+        {"empty program", exec_line(R"("argv":["true"],"cwd":"/","program":"")")},
+        {"empty container", exec_line(R"("argv":["true"],"cwd":"/","container":"")")},
+        {"env_forward with a '='", exec_line(R"("argv":["true"],"cwd":"/","env_forward":["A=1"])")},
+        {"winsize without tty", exec_line(R"("argv":["true"],"cwd":"/","winsize":[24,80])")},
+        {"winsize of one number", exec_line(R"("argv":["true"],"cwd":"/","tty":true,"winsize":[24])")},
+        {"winsize too large", exec_line(R"("argv":["true"],"cwd":"/","tty":true,"winsize":[70000,80])")},
+        {"termios lacking lflag",
+         exec_line(R"("argv":["true"],"cwd":"/","tty":true,"termios":{"iflag":0,"oflag":0,"cflag":0,"cc":[]})")},
+        {"termios with a cc above 255",
+         exec_line(
+             R"("argv":["true"],"cwd":"/","tty":true,"termios":{"iflag":0,"oflag":0,"cflag":0,"lflag":0,"cc":[256]})")},
+        {"descriptor 0 with tty", exec_line(R"("argv":["true"],"cwd":"/","tty":true,"fds":[0])")},
     });
 }
 

@@ -18,6 +18,15 @@ namespace pfd {
 
 inline constexpr int protocol_version = 1;
 
+/// A terminal's modes as termios(3) has them (the kernel's constants, the
+/// same for every libc): what hostexec's own terminal is set to.
+struct terminal_modes {
+    std::uint32_t iflag = 0, oflag = 0, cflag = 0, lflag = 0;
+    std::vector<std::uint8_t> cc; ///< c_cc, indexed by VINTR, VQUIT, ...
+
+    bool operator==(const terminal_modes&) const = default;
+};
+
 /// Run argv with env in cwd; the descriptors attached to the request line land
 /// at the numbers in `fds`, in order. Strings are byte strings.
 struct exec_request {
@@ -32,7 +41,14 @@ struct exec_request {
     bool cwd_fd = false;
     mode_t umask = 022;
     std::vector<int> fds;
+    /// The daemon opens a pseudo-terminal: its slave is the command's 0, 1
+    /// and 2 and controlling terminal, its master goes back to the client
+    /// (the `terminal` event), so the terminal is one the host can name.
     bool tty = false;
+    /// With tty: the size (rows, columns; 0: unknown) and the modes to start
+    /// with (none: the kernel's, without echo).
+    std::uint16_t rows = 0, cols = 0;
+    std::optional<terminal_modes> modes;
     bool detach = false;
     std::string client;
     /// The file to run when it is not argv[0] (a shim keeps the caller's
@@ -92,6 +108,12 @@ struct accepted_event {
 struct started_event {
     std::uint64_t id = 0;
     pid_t pid = 0;
+};
+/// The command's pseudo-terminal (a `tty` exec): its name on the daemon's
+/// side; its master rides with this line (SCM_RIGHTS).
+struct terminal_event {
+    std::uint64_t id = 0;
+    std::string path;
 };
 /// How a command ended: its exit code, or the signal that killed it.
 struct exited_event {
@@ -176,9 +198,9 @@ struct other_event {
 };
 
 /// Every event of protocol version 1, plus other_event for newer ones.
-using event = std::variant<accepted_event, started_event, exited_event, stopped_event, continued_event, progress_event,
-                           error_event, pong_event, reloaded_event, restarted_event, stopping_event, watching_event,
-                           cancelling_event, cancelled_event, status_event, ps_event, other_event>;
+using event = std::variant<accepted_event, started_event, terminal_event, exited_event, stopped_event, continued_event,
+                           progress_event, error_event, pong_event, reloaded_event, restarted_event, stopping_event,
+                           watching_event, cancelling_event, cancelled_event, status_event, ps_event, other_event>;
 
 /// Encodes an event as one line, '\n' included.
 std::string encode_event(const event& ev);
