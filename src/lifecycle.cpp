@@ -184,6 +184,9 @@ std::string lock_file_for(const std::string& socket)
 bool start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
                          std::chrono::milliseconds timeout, const std::function<int(int)>& serve)
 {
+    // The lock lies beside the socket: in a directory of ours alone (made
+    // if missing), checked before anything is written there.
+    check_socket_directory(socket);
     // Serialize concurrent starts: the loser waits here until the winner's
     // daemon is ready, then finds it answering.
     unique_fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));

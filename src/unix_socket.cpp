@@ -65,8 +65,11 @@ void check_socket_directory(const std::string& path)
     std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     struct stat st {};
     std::string why;
+    // A missing last directory is made, ours and private (a socket in a
+    // directory of its own can be shared with a container alone).
+    if (::stat(dir.c_str(), &st) < 0 && errno == ENOENT) ::mkdir(dir.c_str(), 0700);
     if (::stat(dir.c_str(), &st) < 0)
-        why = std::strerror(errno);
+        why = fmt::format("not usable ({})", std::strerror(errno));
     else if (st.st_uid != ::getuid())
         why = fmt::format("owned by uid {}, not by uid {}", st.st_uid, ::getuid());
     else if (st.st_mode & (S_IWGRP | S_IWOTH))

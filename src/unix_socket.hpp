@@ -12,7 +12,8 @@ namespace pfd {
 
 /// Throws std::runtime_error unless the directory of `path` is ours and
 /// writable by nobody else (spec §5): whoever else could write there could
-/// replace the socket, or plant what lies beside it (pidfile, lock).
+/// replace the socket, or plant what lies beside it (pidfile, lock). A
+/// missing directory (the last one only) is made, mode 0700.
 void check_socket_directory(const std::string& path);
 
 /// Creates, binds (umask 077 around bind) and listens on `path` (after

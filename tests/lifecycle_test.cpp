@@ -598,6 +598,19 @@ TEST_CASE("pfd listens only in a directory of its own, and writes through no pla
     CHECK(slurp(victim) == "precious\n");
 }
 
+TEST_CASE("a socket's missing directory is made, private, for a socket of its own to share", "[lifecycle]")
+{
+    temp_dir dir;
+    std::string socket = dir / "pfd/pfd.sock";
+    auto started = run({.argv = {pfd_binary(), "start", "--socket", socket}});
+    CHECK(started.code() == 0);
+    struct stat st {};
+    REQUIRE(::stat((dir / "pfd").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+    CHECK(run({.argv = {hostexec_binary(), "--socket", socket, "true"}}).code() == 0);
+    CHECK(run({.argv = {pfd_binary(), "stop", "--socket", socket}}).code() == 0);
+}
+
 TEST_CASE("without HOME or XDG_STATE_HOME the log stays in the user's runtime directory", "[lifecycle]")
 {
     temp_dir run_dir, data;
