@@ -239,3 +239,24 @@ TEST_CASE("a terminal the host can name: the daemon opens it, even for a client 
     CHECK(r.out.find("named /dev/pts/") != std::string::npos);
     CHECK(r.out.find("33 99\r\n") != std::string::npos);
 }
+
+TEST_CASE("in a sandbox: exit codes, death by a signal, bytes both ways, process substitution", "[context]")
+{
+    if (auto why = bwrap_unusable()) {
+        WARN("skipped: " << *why);
+        return;
+    }
+    running_daemon d;
+    auto codes = in_sandbox(d, {}, "$H sh -c 'exit 42'; echo \"rc=$?\"; $H sh -c 'kill -TERM $$'; echo \"rc=$?\"");
+    CHECK(codes.out == "rc=42\nrc=143\n");
+    auto bytes = in_sandbox(d, {}, "printf 'a\\0b\\377' | $H od -An -tx1");
+    CHECK(bytes.out == " 61 00 62 ff\n");
+    if (!have_program("bash")) {
+        WARN("skipped the rest: bash is not installed");
+        return;
+    }
+    auto substituted = in_sandbox(d, {},
+                                  "exec bash -c '$0 --socket $1 diff <(echo a) <(echo b); echo \"rc=$?\"' "
+                                  "\"$0\" \"$1\"");
+    CHECK(substituted.out == "1c1\n< a\n---\n> b\nrc=1\n");
+}
