@@ -19,7 +19,7 @@ struct peer_origin {
     std::string name() const { return container ? kind : "host"; }
 };
 
-/// The kernel's answer for the peer of `sock` (pid `pid` by SO_PEERCRED):
+/// The kernel's answer for the peer of `sock`, whose pid SO_PEERCRED gave:
 /// another mount namespace, or another pid namespace (pid 0), is a
 /// container, the same mount namespace is not. `stated`, what the client
 /// said of itself (the request's `container`), names the kind, and decides
