@@ -1,5 +1,7 @@
 #include "client_engine.hpp"
 
+#include "env_entry.hpp"
+
 #include "unix_socket.hpp"
 
 #include <dirent.h>
@@ -65,13 +67,12 @@ mode_t current_umask() noexcept
 
 std::vector<std::string> current_environment()
 {
-    auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
     std::vector<std::string> env;
     for (char** e = environ; e && *e; ++e) {
         std::string_view entry = *e;
         auto eq = entry.find('=');
         if (eq == std::string_view::npos || eq == 0) continue;
-        bool seen = std::any_of(env.begin(), env.end(), [&](auto& x) { return name_of(x) == name_of(entry); });
+        bool seen = std::any_of(env.begin(), env.end(), [&](auto& x) { return env_name(x) == env_name(entry); });
         if (!seen) env.emplace_back(entry);
     }
     return env;

@@ -1,5 +1,7 @@
 #include "container_environment.hpp"
 
+#include "env_entry.hpp"
+
 #include <fnmatch.h>
 #include <unistd.h>
 
@@ -9,11 +11,6 @@ namespace pfd {
 
 namespace {
 
-std::string_view name_of(std::string_view entry)
-{
-    return entry.substr(0, entry.find('='));
-}
-
 /// The daemon's environment as it started: the host session's (systemd's
 /// user manager, or the shell that ran `pfd start`). Read once, before any
 /// thread could change it; the daemon's own hand-over variables left out.
@@ -22,7 +19,7 @@ const std::vector<std::string>& daemon_environment()
     static const std::vector<std::string> env = [] {
         std::vector<std::string> out;
         for (char** e = environ; e && *e; ++e) {
-            std::string_view name = name_of(*e);
+            std::string_view name = env_name(*e);
             if (!name.starts_with("PFD_READY") && name != "PFD_PREDECESSOR") out.emplace_back(*e);
         }
         return out;
@@ -44,9 +41,9 @@ std::vector<std::string> environment_for(const container_section& rules, const p
     };
     std::vector<std::string> env = daemon_environment();
     for (auto& entry : client_env) {
-        std::string_view name = name_of(entry);
+        std::string_view name = env_name(entry);
         if (!forwarded(name)) continue;
-        std::erase_if(env, [&](const std::string& e) { return name_of(e) == name; });
+        std::erase_if(env, [&](const std::string& e) { return env_name(e) == name; });
         env.push_back(std::move(entry));
     }
     return env;

@@ -5,6 +5,7 @@
 
 #include "client_engine.hpp"
 #include "container_here.hpp"
+#include "env_entry.hpp"
 #include "context.hpp"
 #include "hostexec_parts.hpp"
 #include "shim.hpp"
@@ -27,11 +28,6 @@ namespace pfd {
 
 namespace {
 
-std::string_view name_of(std::string_view entry)
-{
-    return entry.substr(0, entry.find('='));
-}
-
 /// The command's environment: ours (one entry per name, the first, as getenv
 /// sees it) or none with --clear-env, then --unset-env, then --env.
 std::vector<std::string> command_environment(const hostexec_options& o)
@@ -39,11 +35,11 @@ std::vector<std::string> command_environment(const hostexec_options& o)
     std::vector<std::string> env;
     if (!o.clear_env) env = current_environment();
     auto remove = [&](std::string_view name) {
-        std::erase_if(env, [&](const std::string& e) { return name_of(e) == name; });
+        std::erase_if(env, [&](const std::string& e) { return env_name(e) == name; });
     };
     for (auto& name : o.unset_env) remove(name);
     for (auto& entry : o.set_env) {
-        remove(name_of(entry));
+        remove(env_name(entry));
         env.push_back(entry);
     }
     if (!o.shim.empty()) {
@@ -51,7 +47,7 @@ std::vector<std::string> command_environment(const hostexec_options& o)
         env.push_back(fmt::format("{}={}", shim_guard_variable, o.shim));
         // The program must not find this shim when it looks itself up.
         for (auto& e : env)
-            if (name_of(e) == "PATH") e = "PATH=" + path_without_shims(e.substr(5), o.shim, self_executable());
+            if (env_name(e) == "PATH") e = "PATH=" + path_without_shims(e.substr(5), o.shim, self_executable());
     }
     return env;
 }
@@ -61,7 +57,7 @@ std::vector<std::string> command_environment(const hostexec_options& o)
 std::vector<std::string> forwarded_names(const hostexec_options& o)
 {
     std::vector<std::string> names = o.env_forward;
-    for (auto& entry : o.set_env) names.emplace_back(name_of(entry));
+    for (auto& entry : o.set_env) names.emplace_back(env_name(entry));
     if (!o.shim.empty()) names.emplace_back(shim_guard_variable);
     return names;
 }

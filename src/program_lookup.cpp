@@ -56,6 +56,17 @@ std::string path_of(const std::vector<std::string>& env)
 
 } // namespace
 
+std::vector<std::string> path_entries(const std::string& path)
+{
+    std::vector<std::string> dirs;
+    for (std::size_t start = 0;;) {
+        auto colon = path.find(':', start);
+        dirs.push_back(path.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+        if (colon == std::string::npos) return dirs;
+        start = colon + 1;
+    }
+}
+
 found_program find_program(const std::string& name, const std::vector<std::string>& env, const std::string& cwd)
 {
     if (name.find('/') != std::string::npos) {
@@ -75,11 +86,7 @@ found_program find_program(const std::string& name, const std::vector<std::strin
         }
     }
     bool refused = false;
-    std::string path = path_of(env);
-    for (std::size_t start = 0;;) {
-        auto colon = path.find(':', start);
-        // An empty element means the current directory, as for execvp.
-        std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    for (auto& dir : path_entries(path_of(env))) {
         found_program found{join(dir, name), absolute_from(join(dir, name), cwd)};
         int error = 0;
         switch (probe(found.absolute, error)) {
@@ -91,8 +98,6 @@ found_program find_program(const std::string& name, const std::vector<std::strin
         case probe_result::absent:
             break;
         }
-        if (colon == std::string::npos) break;
-        start = colon + 1;
     }
     if (refused) throw spawn_error(errc::not_executable, EACCES, fmt::format("'{}': {}", name, std::strerror(EACCES)));
     throw spawn_error(errc::not_found, ENOENT, fmt::format("'{}': command not found", name));

@@ -22,6 +22,10 @@ struct found_program {
 /// bad_cwd when a relative name meets a working directory that does not exist.
 found_program find_program(const std::string& name, const std::vector<std::string>& env, const std::string& cwd);
 
+/// The directories of a PATH value, in order; an empty one ("a::b", a
+/// leading or trailing ':') means the current directory, as for execvp.
+std::vector<std::string> path_entries(const std::string& path);
+
 /// `path` with every symlink, "." and ".." resolved; empty when it cannot be.
 std::string resolved_path(const std::string& path);
 

@@ -1,5 +1,7 @@
 #include "shim.hpp"
 
+#include "program_lookup.hpp"
+
 #include "pfd/error.hpp"
 
 #include <sys/stat.h>
@@ -65,18 +67,6 @@ bool runnable(const std::string& candidate)
     return ::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0;
 }
 
-/// Calls `each(dir)` for every element of a PATH value ("" for an empty one).
-template <typename F>
-void for_each_dir(const std::string& path, F&& each)
-{
-    for (std::size_t start = 0;;) {
-        auto colon = path.find(':', start);
-        if (!each(path.substr(start, colon == std::string::npos ? std::string::npos : colon - start))) return;
-        if (colon == std::string::npos) return;
-        start = colon + 1;
-    }
-}
-
 std::string in_dir(const std::string& dir, const std::string& name)
 {
     return (dir.empty() ? "." : dir) + "/" + name;
@@ -86,27 +76,23 @@ std::string in_dir(const std::string& dir, const std::string& name)
 
 std::optional<std::string> find_real_program(const std::string& name, const std::string& path, const std::string& self)
 {
-    std::optional<std::string> found;
-    for_each_dir(path, [&](const std::string& dir) {
+    for (auto& dir : path_entries(path)) {
         std::string candidate = in_dir(dir, name);
-        if (runnable(candidate) && !is_hostexec(candidate, self)) found = candidate;
-        return !found;
-    });
-    return found;
+        if (runnable(candidate) && !is_hostexec(candidate, self)) return candidate;
+    }
+    return std::nullopt;
 }
 
 std::string path_without_shims(const std::string& path, const std::string& name, const std::string& self)
 {
     std::string kept;
     bool first = true;
-    for_each_dir(path, [&](const std::string& dir) {
+    for (auto& dir : path_entries(path)) {
         std::string candidate = in_dir(dir, name);
-        if (!(runnable(candidate) && is_hostexec(candidate, self))) {
-            kept += (first ? "" : ":") + dir;
-            first = false;
-        }
-        return true;
-    });
+        if (runnable(candidate) && is_hostexec(candidate, self)) continue;
+        kept += (first ? "" : ":") + dir;
+        first = false;
+    }
     return kept;
 }
 

@@ -26,7 +26,6 @@ using namespace pfd::test;
 
 namespace {
 
-
 } // namespace
 
 TEST_CASE("discovery: flag, then PFD_SOCKET, then local, project and runtime in order", "[discovery]")
@@ -120,12 +119,6 @@ bool state_is_zombie(pid_t pid)
     std::string stat((std::istreambuf_iterator<char>(f)), {});
     auto close = stat.rfind(')');
     return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
-}
-
-bool exists(const std::string& path)
-{
-    struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
 }
 
 TEST_CASE("hostexec -C starts the daemon once; pfd stop removes socket and pidfile", "[lifecycle]")

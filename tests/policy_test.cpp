@@ -15,12 +15,6 @@ using namespace pfd::test;
 
 namespace {
 
-bool exists(const std::string& path)
-{
-    struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
-}
-
 /// A directory like a cloned repository or a shared one: not root's alone,
 /// even when the tests run as root (a root-owned tree counts as root's word).
 struct attacker_dir {

@@ -46,12 +46,6 @@ struct user_env {
     void write(const std::string& text) const { std::ofstream(file()) << text; }
 };
 
-bool exists(const std::string& path)
-{
-    struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
-}
-
 /// What a hostile .pfd.toml asks for: start "a daemon" that is the
 /// attacker's command, as soon as any hostexec runs there.
 std::string hostile(const std::string& marker)

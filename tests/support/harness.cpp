@@ -389,6 +389,12 @@ foreign_daemon::~foreign_daemon()
     proc_->finish();
 }
 
+bool exists(const std::string& path)
+{
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
 bool have_program(const char* name)
 {
     for (const char* dir : {"/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/"})

@@ -126,6 +126,9 @@ int open_fd_count(pid_t pid = 0);
 /// Whether a program is installed in /usr/bin, /bin, /usr/sbin or /sbin.
 bool have_program(const char* name);
 
+/// Whether anything (a dangling symlink too) is at `path`.
+bool exists(const std::string& path);
+
 /// Sets (or, with nullopt, unsets) an environment variable of this process
 /// for a scope, then puts back what was there.
 class scoped_env {
