@@ -67,7 +67,7 @@ awaitable<void> run_watch(session& s)
     std::optional<uid_t> only;
     if (!s.peer_is_owner()) only = s.peer().uid; // another allowed uid: its own sessions only
     auto w = s.registry().subscribe(s.waker(), s.on_strand([](session& self) { self.socket().cancel(); }),
-                                    s.options().limits.watchers, only);
+                                    s.options().limits.watchers, s.options().limits.watch_backlog, only);
     if (!w)
         throw protocol_error(errc::limit,
                              fmt::format("{} watchers already ([limits] watchers)", s.options().limits.watchers));

@@ -1,7 +1,9 @@
 #include "pfd/server.hpp"
 
+#include "connection_slots.hpp"
 #include "listening_socket.hpp"
 #include "log.hpp"
+#include "request_budget.hpp"
 #include "session.hpp"
 #include "session_registry.hpp"
 #include "daemon_status.hpp"
@@ -25,9 +27,11 @@
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +60,12 @@ struct server::impl {
     asio::strand<asio::io_context::executor_type> control{io.get_executor()};
     asio::steady_timer drained{control};
     session_registry registry;
+    connection_slots slots;
+    request_budget budget;
+    /// Held for the moment the daemon runs out of descriptors: let go, it
+    /// lets one waiting client be accepted and told why before it is closed,
+    /// instead of the queue filling with clients that wait for nothing.
+    unique_fd reserve{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
     daemon_state state = daemon_state::serving; ///< changed on `control` only
     std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
@@ -172,8 +182,10 @@ struct server::impl {
         for (;;) {
             auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), as_tuple(use_awaitable));
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+            if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+                if (refuse_without_descriptors()) continue;
+            }
             if (ec) {
-                // EMFILE and friends: the queue keeps the client waiting; breathe and retry.
                 if (ec != last_accept_error) log(log_level::warn, "accept: {} (retrying)", ec.message());
                 last_accept_error = ec;
                 asio::steady_timer pause(io, std::chrono::milliseconds(50));
@@ -181,12 +193,64 @@ struct server::impl {
                 continue;
             }
             last_accept_error = {};
-            auto ex = socket.get_executor();
-            auto s = std::make_shared<session>(std::move(socket), current(), registry, hooks);
-            asio::co_spawn(ex, session::serve(std::move(s)), [](std::exception_ptr e) {
-                if (e) log(log_level::error, "a session ended abnormally");
-            });
+            admit(std::move(socket));
         }
+    }
+
+    /// Who connected is known from the kernel before a byte is read: a uid
+    /// that may not use the daemon, or one beyond the connection limits, is
+    /// answered and closed at once.
+    void admit(stream::socket socket)
+    {
+        peer_credentials peer;
+        try {
+            peer = peer_of(socket.native_handle());
+        } catch (const std::system_error&) {
+            return; // gone already
+        }
+        auto options = current();
+        if (!peer_allowed(*options, peer.uid))
+            return refuse(socket.native_handle(), errc::denied, fmt::format("uid {} may not use this daemon", peer.uid));
+        std::string why;
+        auto slot = slots.take(peer.uid, options->limits.connections, options->limits.connections_per_uid, why);
+        if (!slot) return refuse(socket.native_handle(), errc::limit, why);
+        auto ex = socket.get_executor();
+        auto s = std::make_shared<session>(std::move(socket), std::move(options), registry, hooks, peer,
+                                           std::move(*slot), budget);
+        asio::co_spawn(ex, session::serve(std::move(s)), [](std::exception_ptr e) {
+            if (e) log(log_level::error, "a session ended abnormally");
+        });
+    }
+
+    static bool peer_allowed(const server_options& options, uid_t uid)
+    {
+        auto& allowed = options.policy.allow_uids;
+        return uid == ::getuid() || uid == 0 || std::find(allowed.begin(), allowed.end(), uid) != allowed.end();
+    }
+
+    /// The error line, if the socket's empty buffer takes it, then the end.
+    /// The client reads it even after its own send failed (EPIPE): it was
+    /// queued before the close.
+    static void refuse(int fd, errc code, std::string message)
+    {
+        std::string line = encode_event(error_event{code, std::move(message)});
+        [[maybe_unused]] auto n = ::send(fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+
+    /// EMFILE: the reserve descriptor makes room to accept one client and
+    /// tell it so. False when even that fails (then the loop pauses).
+    bool refuse_without_descriptors()
+    {
+        if (!reserve) return false;
+        reserve.reset();
+        // The acceptor is non-blocking (run()): no waiting client, EAGAIN.
+        unique_fd client{::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC)};
+        int error = client ? 0 : errno;
+        if (client)
+            refuse(client.get(), errc::limit, "the daemon has no descriptors left (EMFILE); try again later");
+        client.reset();
+        reserve = unique_fd{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
+        return error == 0 || error == EAGAIN || error == EWOULDBLOCK;
     }
 
     /// Waits until no command runs or `grace` has passed.
@@ -293,6 +357,7 @@ void server::run()
     s.predecessor = predecessor_from_environment();
     s.listener.emplace(s.options.socket_path);
     s.acceptor.assign(stream(), s.listener->take_fd().release());
+    s.acceptor.non_blocking(true);
     s.registry.on_empty([&s] {
         asio::post(s.control, [&s] {
             if (s.state != daemon_state::serving) s.drained.cancel();

@@ -23,9 +23,11 @@ using asio::experimental::as_tuple;
 using namespace asio::experimental::awaitable_operators;
 
 session::session(socket_type socket, std::shared_ptr<const server_options> options, session_registry& registry,
-                 const daemon_hooks& hooks)
-    : socket_(std::move(socket)), options_(std::move(options)), registry_(registry), hooks_(hooks),
-      lines_(options_->limits.request_bytes), notifier_(socket_.get_executor())
+                 const daemon_hooks& hooks, peer_credentials peer, connection_slots::slot slot,
+                 request_budget& budget)
+    : socket_(std::move(socket)), options_(std::move(options)), registry_(registry), hooks_(hooks), peer_(peer),
+      slot_(std::move(slot)), budget_pool_(budget), lines_(options_->limits.request_bytes),
+      notifier_(socket_.get_executor())
 {
 }
 
@@ -33,7 +35,11 @@ awaitable<void> session::serve(std::shared_ptr<session> self)
 {
     std::optional<error_event> failed;
     try {
-        self->peer_ = peer_of(self->socket_.native_handle());
+        // Given way to a larger unfinished request: the read in progress
+        // ends (and reports why), an op already running is left alone.
+        self->budget_ = self->budget_pool_.join(self->on_strand([](session& s) {
+            if (s.reading_request_) s.socket_.cancel();
+        }));
         co_await self->handle();
     } catch (const protocol_error& e) {
         failed = error_event{e.code(), e.what()};
@@ -55,10 +61,6 @@ awaitable<void> session::handle()
     if (auto* error = std::get_if<error_event>(&got)) throw protocol_error(error->code, error->message);
     auto* message = std::get_if<request_message>(&got);
     if (!message) co_return; // closed before saying anything
-    // Refused only once the request is read (within the request timeout):
-    // closing on unread data would make the client's send fail with EPIPE
-    // before it could read why.
-    if (!peer_allowed()) throw protocol_error(errc::denied, fmt::format("uid {} may not use this daemon", peer_.uid));
     request req = parse_request(message->line);
     auto op = dispatch(*this, std::move(req), std::move(message->fds));
     co_await std::move(op);
@@ -69,21 +71,28 @@ bool session::peer_is_owner() const
     return peer_.uid == ::getuid() || peer_.uid == 0;
 }
 
-bool session::peer_allowed() const
-{
-    auto& allowed = options().policy.allow_uids;
-    return peer_.uid == ::getuid() || peer_.uid == 0 ||
-           std::find(allowed.begin(), allowed.end(), peer_.uid) != allowed.end();
-}
-
 awaitable<void> session::watchdog()
 {
     notifier_.expires_after(options().limits.request_timeout);
     co_await notifier_.async_wait(as_tuple(use_awaitable));
 }
 
+namespace {
+
+/// The answer to a request that gave way to the budget (request_budget.hpp).
+error_event gave_way(const limits_section& limits)
+{
+    return error_event{errc::limit,
+                       fmt::format("the daemon holds as much for unfinished requests as it may ([limits] "
+                                   "buffered_bytes {}, buffered_fds {}) and this one held the most; try again later",
+                                   limits.buffered_bytes, limits.buffered_fds)};
+}
+
+} // namespace
+
 awaitable<session::read_result> session::read_request()
 {
+    const limits_section& limits = options().limits;
     // Failures are values, not exceptions: `||` waits for the first
     // success, and a thrown error would wait out the watchdog.
     request_message msg;
@@ -96,6 +105,7 @@ awaitable<session::read_result> session::read_request()
                 errc::too_large, fmt::format("request line longer than {} bytes", options().limits.request_bytes)}};
         if (auto line = lines_.next_line()) {
             msg.line = std::move(*line);
+            request_done();
             co_return read_result{std::move(msg)};
         }
         // The limit is per request, not per read: a line may come in several
@@ -109,6 +119,7 @@ awaitable<session::read_result> session::read_request()
             r = recv_with_fds(socket_.native_handle(), buf, msg.fds, room, true);
             if (r.would_block) {
                 auto [ec] = co_await socket_.async_wait(socket_type::wait_read, as_tuple(use_awaitable));
+                if (budget_.evicted()) co_return read_result{gave_way(options().limits)};
                 if (ec) co_return read_result{};
                 continue;
             }
@@ -123,7 +134,16 @@ awaitable<session::read_result> session::read_request()
                 error_event{errc::limit, fmt::format("more than {} descriptors attached", options().limits.fds)}};
         if (r.eof) co_return read_result{};
         lines_.append({buf, r.bytes});
+        if (!budget_.hold(lines_.capacity(), msg.fds.size(), {limits.buffered_bytes, limits.buffered_fds}))
+            co_return read_result{gave_way(limits)};
     }
+}
+
+void session::request_done()
+{
+    reading_request_ = false;
+    lines_.shrink();
+    budget_.release();
 }
 
 awaitable<void> session::send(std::string line)

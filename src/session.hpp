@@ -6,6 +6,8 @@
 
 #include "pfd/protocol.hpp"
 #include "pfd/server.hpp"
+#include "connection_slots.hpp"
+#include "request_budget.hpp"
 #include "session_registry.hpp"
 #include "unique_fd.hpp"
 #include "unix_socket.hpp"
@@ -39,9 +41,11 @@ public:
     using socket_type = asio::local::stream_protocol::socket;
     using clock = std::chrono::steady_clock;
 
-    /// `options` is the configuration as it was when the client connected.
+    /// `options` is the configuration as it was when the client connected,
+    /// `peer` who connected (already allowed), `slot` its place among the
+    /// open connections, `budget` what unfinished requests may hold.
     session(socket_type socket, std::shared_ptr<const server_options> options, session_registry& registry,
-            const daemon_hooks& hooks);
+            const daemon_hooks& hooks, peer_credentials peer, connection_slots::slot slot, request_budget& budget);
 
     /// Serves the connection to its end, on the socket's (strand) executor.
     /// Never throws: a failure becomes an `error` event for this client only.
@@ -100,7 +104,8 @@ private:
     asio::awaitable<void> handle();
     asio::awaitable<read_result> read_request();
     asio::awaitable<void> watchdog();
-    bool peer_allowed() const;
+    /// Gives the request's buffer back and stops counting it in the budget.
+    void request_done();
 
     socket_type socket_;
     std::shared_ptr<const server_options> options_;
@@ -108,6 +113,11 @@ private:
     const daemon_hooks& hooks_;
     clock::time_point connected_ = clock::now();
     peer_credentials peer_;
+    connection_slots::slot slot_;
+    // Before lines_: given back after the buffer it counts is freed.
+    request_budget& budget_pool_;
+    request_budget::share budget_;
+    bool reading_request_ = true; ///< on the strand: eviction may cancel the read
     line_buffer lines_;
     asio::steady_timer notifier_;
     bool woken_ = false;

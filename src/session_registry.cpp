@@ -156,6 +156,7 @@ namespace pfd {
 std::shared_ptr<session_registry::watcher> session_registry::subscribe(std::function<void()> wake,
                                                                        std::function<void()> drop,
                                                                        std::size_t max_watchers,
+                                                                       std::size_t backlog_bytes,
                                                                        std::optional<uid_t> only_uid)
 {
     std::lock_guard lock(watchers_mutex_);
@@ -164,6 +165,7 @@ std::shared_ptr<session_registry::watcher> session_registry::subscribe(std::func
     w->wake_ = std::move(wake);
     w->drop_ = std::move(drop);
     w->only_uid_ = only_uid;
+    w->max_bytes_ = backlog_bytes;
     watchers_.push_back(w);
     watcher_count_ = watchers_.size();
     return w;
@@ -180,6 +182,7 @@ std::optional<std::deque<std::string>> session_registry::watcher::take()
 {
     std::lock_guard lock(mutex_);
     if (dropped_) return std::nullopt;
+    bytes_ = 0;
     return std::exchange(lines_, {});
 }
 
@@ -193,11 +196,12 @@ void session_registry::publish(const std::string& line, uid_t peer_uid)
             if (w->only_uid_ && *w->only_uid_ != peer_uid) continue;
             std::lock_guard wl(w->mutex_);
             if (w->dropped_) continue;
-            if (w->lines_.size() >= watch_backlog) {
+            if (w->bytes_ + line.size() > w->max_bytes_) {
                 w->dropped_ = true;
                 w->lines_.clear();
                 calls.push_back(w->drop_);
             } else {
+                w->bytes_ += line.size();
                 w->lines_.push_back(line);
                 calls.push_back(w->wake_);
             }

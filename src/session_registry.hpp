@@ -63,9 +63,9 @@ public:
     /// The peer uid of session `id`, if it runs.
     std::optional<uid_t> owner_of(std::uint64_t id) const;
 
-    /// A `watch` subscriber: event lines queued for it, bounded. A watcher
-    /// that falls `watch_backlog` lines behind is dropped so that nobody
-    /// else waits for it.
+    /// A `watch` subscriber: event lines queued for it, bounded in bytes. A
+    /// watcher that falls that far behind is dropped so that nobody else
+    /// waits for it.
     class watcher {
     public:
         /// The lines queued since the last call; nothing once dropped.
@@ -75,25 +75,23 @@ public:
         friend class session_registry;
         std::mutex mutex_;
         std::deque<std::string> lines_;
+        std::size_t bytes_ = 0, max_bytes_ = 0;
         bool dropped_ = false;
         std::function<void()> wake_, drop_;
         std::optional<uid_t> only_uid_; ///< sees only the sessions of this peer uid
     };
 
     /// Subscribes to every event of every session: `wake` is called when
-    /// lines are queued, `drop` once when the watcher falls too far behind
+    /// lines are queued, `drop` once when more than `backlog_bytes` wait
     /// (both from any thread). With `only_uid`, it sees the events of that
     /// peer uid's sessions only. nullptr beyond `max_watchers`.
     std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::function<void()> drop, std::size_t max_watchers,
-                                       std::optional<uid_t> only_uid = std::nullopt);
+                                       std::size_t backlog_bytes, std::optional<uid_t> only_uid = std::nullopt);
     void unsubscribe(const std::shared_ptr<watcher>& w);
 
     /// Pushes an event line of a session of `peer_uid` to every watcher
     /// that may see it (cheap when there is none).
     void publish(const std::string& line, uid_t peer_uid);
-
-    /// How many lines a watcher may fall behind.
-    std::size_t watch_backlog = 1024;
 
     /// Pokes every session (on SIGCHLD: some child stopped, continued or exited).
     void poke_all() const;

@@ -122,6 +122,13 @@ std::optional<std::string> line_buffer::next_line()
     return line;
 }
 
+void line_buffer::shrink()
+{
+    data_.erase(0, start_);
+    start_ = 0;
+    data_.shrink_to_fit();
+}
+
 bool line_buffer::overflowed() const noexcept
 {
     auto nl = data_.find('\n', start_);

@@ -58,6 +58,12 @@ public:
     /// Bytes buffered after the last complete line.
     std::size_t pending() const noexcept { return data_.size() - start_; }
 
+    /// Bytes of memory the buffer holds (what a budget counts).
+    std::size_t capacity() const noexcept { return data_.capacity(); }
+
+    /// Gives back the memory a long line took, keeping what is pending.
+    void shrink();
+
 private:
     std::string data_;
     std::size_t start_ = 0;

@@ -1,0 +1,49 @@
+#pragma once
+// How many connections the daemon holds open, in total and per client uid
+// ([limits] connections, connections_per_uid). A connection beyond either is
+// answered `limit` and closed as soon as it is accepted: the accept queue is
+// never left to fill up with clients that wait for nothing.
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace pfd {
+
+class connection_slots {
+public:
+    /// One open connection's place; given back when destroyed.
+    class slot {
+    public:
+        slot() = default;
+        slot(slot&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)), uid_(other.uid_) {}
+        slot& operator=(slot&&) = delete;
+        ~slot();
+
+    private:
+        friend class connection_slots;
+        slot(connection_slots* owner, uid_t uid) : owner_(owner), uid_(uid) {}
+        connection_slots* owner_ = nullptr;
+        uid_t uid_ = 0;
+    };
+
+    /// A place for a connection of `uid` (0 limits: none), or why there is
+    /// none, naming the [limits] key.
+    std::optional<slot> take(uid_t uid, std::size_t max_total, std::size_t max_per_uid, std::string& why);
+
+    std::size_t open() const;
+
+private:
+    void give_back(uid_t uid) noexcept;
+
+    mutable std::mutex mutex_;
+    std::size_t total_ = 0;
+    std::map<uid_t, std::size_t> per_uid_;
+};
+
+} // namespace pfd
