@@ -1,6 +1,7 @@
 // [policy] and [limits] for an exec, before anything runs.
 
 #include "container_environment.hpp"
+#include "quote.hpp"
 #include "program_lookup.hpp"
 #include "session_ops.hpp"
 
@@ -99,7 +100,7 @@ std::vector<std::string> command_environment(const server_options& o, std::vecto
         std::string name = e.substr(0, e.find('='));
         if (any_match(o.policy.env_deny, name))
             throw protocol_error(errc::denied,
-                                 fmt::format("environment variable '{}' is refused here ([policy])", name));
+                                 fmt::format("environment variable {} is refused here ([policy])", quote(name)));
         // The daemon's own activation protocol never reaches commands.
         if (name == "LISTEN_PID" || name == "LISTEN_FDS" || name == "LISTEN_FDNAMES" || name == "NOTIFY_SOCKET")
             continue;
@@ -128,9 +129,9 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
     a.directory = take_working_directory(req.cwd, req.cwd_fd, attached);
     if (auto it = o.applets.find(req.argv[0]); it != o.applets.end()) a.applet_fn = &it->second;
     if (!a.applet_fn && !o.run_commands)
-        throw protocol_error(errc::not_found, fmt::format("no applet '{}' here", req.argv[0]));
+        throw protocol_error(errc::not_found, fmt::format("no applet {} here", quote(req.argv[0])));
     if (a.applet_fn && !applet_allowed(o.policy, req.argv[0]))
-        throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
+        throw protocol_error(errc::denied, fmt::format("{} is not allowed here ([policy])", quote(req.argv[0])));
     peer_origin origin = origin_of(s.socket().native_handle(), s.peer().pid, req.container);
     req.env = command_environment(o, environment_for(o.container, origin, std::move(req.env), req.env_forward));
     set_pwd(req.env, a.directory);
@@ -144,7 +145,7 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
             a.not_started = error_event{e.code(), e.what()};
         }
         if (!a.not_started && !command_allowed(o.policy, a.program))
-            throw protocol_error(errc::denied, fmt::format("'{}' is not allowed here ([policy])", req.argv[0]));
+            throw protocol_error(errc::denied, fmt::format("{} is not allowed here ([policy])", quote(req.argv[0])));
     }
     a.id = s.registry().next_id();
     auto& peer = s.peer();

@@ -1,4 +1,5 @@
 #include "json_fields.hpp"
+#include "quote.hpp"
 
 #include "byte_string.hpp"
 
@@ -38,9 +39,9 @@ json parse_object(std::string_view line)
     try {
         j = json::parse(line.begin(), line.end(), check);
     } catch (const json::parse_error& e) {
-        bad(fmt::format("malformed JSON: {}", e.what()));
+        bad(fmt::format("malformed JSON: {}", clipped(e.what(), 2 * quoted_max)));
     }
-    if (!duplicate.empty()) bad(fmt::format("duplicate key '{}'", duplicate));
+    if (!duplicate.empty()) bad(fmt::format("duplicate key {}", quote(duplicate)));
     if (!j.is_object()) bad("a message must be a JSON object");
     return j;
 }

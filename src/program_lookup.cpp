@@ -1,4 +1,5 @@
 #include "program_lookup.hpp"
+#include "quote.hpp"
 
 #include "spawner.hpp"
 
@@ -76,13 +77,13 @@ found_program find_program(const std::string& name, const std::vector<std::strin
         case probe_result::runs:
             return found;
         case probe_result::refused:
-            throw spawn_error(errc::not_executable, EACCES, fmt::format("'{}': {}", name, std::strerror(EACCES)));
+            throw spawn_error(errc::not_executable, EACCES, fmt::format("{}: {}", quote(name), std::strerror(EACCES)));
         case probe_result::absent:
             struct stat st {};
             if (!name.starts_with('/') && ::stat(cwd.c_str(), &st) < 0)
                 throw spawn_error(errc::bad_cwd, errno,
-                                  fmt::format("cannot change directory to '{}': {}", cwd, std::strerror(errno)));
-            throw spawn_error(errc::not_found, error, fmt::format("'{}': {}", name, std::strerror(error)));
+                                  fmt::format("cannot change directory to {}: {}", quote(cwd), std::strerror(errno)));
+            throw spawn_error(errc::not_found, error, fmt::format("{}: {}", quote(name), std::strerror(error)));
         }
     }
     bool refused = false;
@@ -99,7 +100,7 @@ found_program find_program(const std::string& name, const std::vector<std::strin
             break;
         }
     }
-    if (refused) throw spawn_error(errc::not_executable, EACCES, fmt::format("'{}': {}", name, std::strerror(EACCES)));
+    if (refused) throw spawn_error(errc::not_executable, EACCES, fmt::format("{}: {}", quote(name), std::strerror(EACCES)));
     throw spawn_error(errc::not_found, ENOENT, fmt::format("'{}': command not found", name));
 }
 

@@ -2,6 +2,7 @@
 // clients). Decoding is lenient with what a newer daemon may add.
 
 #include "pfd/protocol.hpp"
+#include "quote.hpp"
 
 #include "json_fields.hpp"
 #include "signals.hpp"
@@ -65,7 +66,8 @@ struct event_encoder {
     }
     ordered_json operator()(const error_event& e) const
     {
-        return {{"event", "error"}, {"code", to_string(e.code)}, {"message", e.message}};
+        // A backstop: messages quote client strings through quote() already.
+        return {{"event", "error"}, {"code", to_string(e.code)}, {"message", clipped(e.message, 16 * quoted_max)}};
     }
     ordered_json operator()(const pong_event&) const { return {{"event", "pong"}}; }
     ordered_json operator()(const reloaded_event&) const { return {{"event", "reloaded"}}; }
@@ -236,7 +238,7 @@ event parse_event(std::string_view line)
     try {
         j = json::parse(line.begin(), line.end());
     } catch (const json::parse_error& e) {
-        throw protocol_error(errc::bad_request, fmt::format("malformed event: {}", e.what()));
+        throw protocol_error(errc::bad_request, fmt::format("malformed event: {}", clipped(e.what(), 2 * quoted_max)));
     }
     if (!j.is_object() || !j.contains("event") || !j["event"].is_string())
         throw protocol_error(errc::bad_request, "not an event");
@@ -246,7 +248,7 @@ event parse_event(std::string_view line)
         try {
             return row.parse(j);
         } catch (const json::exception& e) {
-            throw protocol_error(errc::bad_request, fmt::format("malformed '{}' event: {}", name, e.what()));
+            throw protocol_error(errc::bad_request, fmt::format("malformed {} event: {}", quote(name), clipped(e.what(), 2 * quoted_max)));
         }
     }
     return other_event{name};

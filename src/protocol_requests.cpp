@@ -2,6 +2,7 @@
 // clients).
 
 #include "pfd/protocol.hpp"
+#include "quote.hpp"
 
 #include "json_fields.hpp"
 #include "signals.hpp"
@@ -27,7 +28,7 @@ void check_version(const json& j, bool required)
     if (it->get<std::int64_t>() != protocol_version)
         throw protocol_error(
             errc::version_mismatch,
-            fmt::format("protocol version {} is not supported (this daemon speaks {})", it->dump(), protocol_version));
+            fmt::format("protocol version {} is not supported (this daemon speaks {})", clipped(it->dump(), 32), protocol_version));
 }
 
 void check_fields(const json& j, std::initializer_list<std::string_view> allowed)
@@ -35,7 +36,7 @@ void check_fields(const json& j, std::initializer_list<std::string_view> allowed
     for (auto& [key, value] : j.items()) {
         bool ok = false;
         for (auto a : allowed) ok = ok || key == a;
-        if (!ok) bad(fmt::format("unknown field '{}'", key));
+        if (!ok) bad(fmt::format("unknown field {}", quote(key)));
     }
 }
 
@@ -73,15 +74,15 @@ request parse_exec(const json& j)
         std::set<std::string_view> names;
         for (auto& entry : req.env) {
             auto eq = entry.find('=');
-            if (eq == std::string::npos) bad(fmt::format("env entry '{}' has no '='", entry));
-            if (eq == 0) bad(fmt::format("env entry '{}' has an empty name", entry));
+            if (eq == std::string::npos) bad(fmt::format("env entry {} has no '='", quote(entry)));
+            if (eq == 0) bad(fmt::format("env entry {} has an empty name", quote(entry)));
             if (!names.insert(std::string_view(entry).substr(0, eq)).second)
-                bad(fmt::format("env variable '{}' is given twice", entry.substr(0, eq)));
+                bad(fmt::format("env variable {} is given twice", quote(entry.substr(0, eq))));
         }
     }
     if (!j.contains("cwd")) bad("missing 'cwd'");
     req.cwd = decode_bytes(j["cwd"], field_name{"cwd", std::nullopt});
-    if (req.cwd.empty() || req.cwd[0] != '/') bad(fmt::format("'cwd' must be an absolute path, not '{}'", req.cwd));
+    if (req.cwd.empty() || req.cwd[0] != '/') bad(fmt::format("'cwd' must be an absolute path, not {}", quote(req.cwd)));
     if (j.contains("cwd_fd")) req.cwd_fd = get_bool(j["cwd_fd"], "cwd_fd");
     if (j.contains("umask")) req.umask = static_cast<mode_t>(get_int(j["umask"], "umask", 0, 0777));
     if (j.contains("fds")) {
@@ -124,7 +125,7 @@ request parse_exec(const json& j)
         req.env_forward = decode_byte_array(j["env_forward"], "env_forward");
         for (auto& name : req.env_forward)
             if (name.empty() || name.find('=') != std::string::npos)
-                bad(fmt::format("'env_forward' needs variable names, not '{}'", name));
+                bad(fmt::format("'env_forward' needs variable names, not {}", quote(name)));
     }
     return req;
 }
@@ -141,7 +142,7 @@ signal_request parse_signal(const json& j)
         signo = signal_from_name(std::to_string(s.get<std::int64_t>()));
     else
         bad("'signal' must be a name or a number");
-    if (!signo) bad(fmt::format("'{}' is not a signal", s.is_string() ? s.get<std::string>() : s.dump()));
+    if (!signo) bad(fmt::format("{} is not a signal", quote(s.is_string() ? s.get<std::string>() : s.dump())));
     return signal_request{*signo};
 }
 
@@ -252,7 +253,7 @@ request parse_request(std::string_view line)
     std::string op = op_of(j);
     for (auto& row : ops)
         if (row.name == op) return row.parse(j);
-    bad(fmt::format("unknown op '{}'", op));
+    bad(fmt::format("unknown op {}", quote(op)));
 }
 
 signal_request parse_control(std::string_view line)
@@ -260,7 +261,7 @@ signal_request parse_control(std::string_view line)
     json j = parse_object(line);
     check_version(j, false);
     std::string op = op_of(j);
-    if (op != "signal") bad(fmt::format("op '{}' is not allowed while a command runs", op));
+    if (op != "signal") bad(fmt::format("op {} is not allowed while a command runs", quote(op)));
     return parse_signal(j);
 }
 

@@ -1,4 +1,5 @@
 #include "spawner.hpp"
+#include "quote.hpp"
 
 #include "program_lookup.hpp"
 
@@ -143,9 +144,9 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
     std::string why = std::strerror(r.error);
     switch (r.where) {
     case stage::chdir:
-        throw spawn_error(errc::bad_cwd, r.error, fmt::format("cannot change directory to '{}': {}", spec.cwd, why));
+        throw spawn_error(errc::bad_cwd, r.error, fmt::format("cannot change directory to {}: {}", quote(spec.cwd), why));
     case stage::setup:
-        throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot set up '{}': {}", cmd, why));
+        throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot set up {}: {}", quote(cmd), why));
     case stage::exec:
         break;
     }
@@ -153,13 +154,13 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
     case ENOENT:
     case ENOTDIR:
         if (cmd.find('/') == std::string::npos)
-            throw spawn_error(errc::not_found, r.error, fmt::format("'{}': command not found", cmd));
-        throw spawn_error(errc::not_found, r.error, fmt::format("'{}': {}", cmd, why));
+            throw spawn_error(errc::not_found, r.error, fmt::format("{}: command not found", quote(cmd)));
+        throw spawn_error(errc::not_found, r.error, fmt::format("{}: {}", quote(cmd), why));
     case EACCES:
     case EPERM:
     case ENOEXEC:
     case EISDIR:
-        throw spawn_error(errc::not_executable, r.error, fmt::format("'{}': {}", cmd, why));
+        throw spawn_error(errc::not_executable, r.error, fmt::format("{}: {}", quote(cmd), why));
     default:
         throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot execute '{}': {}", cmd, why));
     }

@@ -1,4 +1,5 @@
 #include "working_directory.hpp"
+#include "quote.hpp"
 
 #include "pfd/error.hpp"
 
@@ -50,7 +51,7 @@ working_directory take_working_directory(std::string path, bool sent_as_descript
     struct stat st {};
     if (::fstat(dir.fd.get(), &st) < 0 || !S_ISDIR(st.st_mode))
         throw protocol_error(errc::bad_cwd,
-                             fmt::format("the directory descriptor sent for '{}' is not a directory", dir.path));
+                             fmt::format("the directory descriptor sent for {} is not a directory", quote(dir.path)));
     return dir;
 }
 

@@ -106,7 +106,9 @@ TEST_CASE("pfd cancel: SIGTERM, then SIGKILL after the grace, acknowledged; the 
 
 TEST_CASE("pfd watch pushes every event of every session; a watcher that never reads is dropped", "[control]")
 {
-    running_daemon d;
+    temp_dir conf; // a small backlog: the sleeper falls that far behind soon
+    std::ofstream(conf / "c.toml") << "[limits]\nwatch_backlog = 16384\n";
+    running_daemon d({"--config", conf / "c.toml"});
     auto watcher = connect_raw(d.socket());
     std::string op = "{\"pfd\":1,\"op\":\"watch\"}\n";
     REQUIRE(::write(watcher.get(), op.data(), op.size()) == static_cast<ssize_t>(op.size()));

@@ -1,4 +1,4 @@
-#include "quoted.hpp"
+#include "quote.hpp"
 
 namespace pfd {
 
@@ -13,7 +13,7 @@ std::string clipped(std::string_view s, std::size_t max)
     return out;
 }
 
-std::string quoted(std::string_view s, std::size_t max)
+std::string quote(std::string_view s, std::size_t max)
 {
     return "'" + clipped(s, max) + "'";
 }

@@ -17,6 +17,6 @@ inline constexpr std::size_t quoted_max = 256;
 std::string clipped(std::string_view s, std::size_t max = quoted_max);
 
 /// clipped(s) in single quotes: 'argv0'.
-std::string quoted(std::string_view s, std::size_t max = quoted_max);
+std::string quote(std::string_view s, std::size_t max = quoted_max);
 
 } // namespace pfd
