@@ -255,6 +255,14 @@ std::span<const config_key> config_keys() noexcept
     return keys;
 }
 
+config load_config_text(std::string_view text, const std::string& name)
+{
+    config cfg;
+    std::string content(text);
+    apply(name, parse(name, &content), cfg);
+    return cfg;
+}
+
 std::string project_name(const project_file& file)
 {
     toml::table root = parse(file.path, &file.content);
