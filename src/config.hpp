@@ -56,6 +56,11 @@ struct project_file;
 config load_config(const std::vector<std::string>& files, const std::string& required = {},
                    const project_file* project = nullptr);
 
+/// Reads one file's text as if it were the file `name` (named in messages):
+/// load_config's parser and checks without the file system. Throws
+/// config_error. The fuzzer's entry (fuzz/config.cpp).
+config load_config_text(std::string_view text, const std::string& name);
+
 /// The project a .pfd.toml names: its `project` key, else its directory's
 /// name. Throws config_error for a file that is no TOML.
 std::string project_name(const project_file& file);

@@ -38,7 +38,8 @@ json parse_object(std::string_view line)
     json j;
     try {
         j = json::parse(line.begin(), line.end(), check);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+        // parse_error, and out_of_range for a number beyond a double (1e400).
         bad(fmt::format("malformed JSON: {}", clipped(e.what(), 2 * quoted_max)));
     }
     if (!duplicate.empty()) bad(fmt::format("duplicate key {}", quote(duplicate)));

@@ -237,7 +237,8 @@ event parse_event(std::string_view line)
     json j;
     try {
         j = json::parse(line.begin(), line.end());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+        // parse_error, and out_of_range for a number beyond a double (1e400).
         throw protocol_error(errc::bad_request, fmt::format("malformed event: {}", clipped(e.what(), 2 * quoted_max)));
     }
     if (!j.is_object() || !j.contains("event") || !j["event"].is_string())

@@ -121,6 +121,10 @@ TEST_CASE("errors name the file, the line and the key", "[config]")
         {"[daemon]\nlog_level = \"loud\"\n", ":2: 'daemon.log_level' must be"},
         {"[daemon]\npidfile = \"relative.pid\"\n", ":2: 'daemon.pidfile' must be an absolute path"},
         {"[policy]\nenv_set = [\"NOVALUE\"]\n", ":2: 'policy.env_set': 'NOVALUE' is not NAME=VALUE"},
+        // toml++ 3.3.0 asserted on these (fuzz/regressions/config/).
+        {"[\n", ":1: "},
+        {"[[[1]]]\n", ":1: "},
+        {"[=\n", ":1: "},
     };
     for (auto& c : cases) {
         auto file = write(dir, "bad.toml", c.text);

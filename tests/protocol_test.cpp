@@ -441,6 +441,7 @@ TEST_CASE("malformed lines are bad_request", "[protocol][errors]")
         {"trailing garbage", R"({"pfd":1,"op":"ping"} x)"},
         {"two objects", R"({"pfd":1,"op":"ping"}{"pfd":1,"op":"ping"})"},
         {"single quotes", "{'pfd':1,'op':'ping'}"},
+        {"a number beyond a double", R"({"pfd":1,"op":"cancel","id":1e400})"},
         {"non-UTF-8 byte in a string", "{\"pfd\":1,\"op\":\"exec\",\"argv\":[\"\xe9t\xe9\"],\"cwd\":\"/\"}"},
         {"overlong UTF-8 in a string", "{\"pfd\":1,\"op\":\"exec\",\"argv\":[\"\xc0\xaf\"],\"cwd\":\"/\"}"},
         {"non-UTF-8 byte in a key", "{\"pfd\":1,\"op\":\"exec\",\"\xe9\":1}"},
@@ -678,7 +679,8 @@ TEST_CASE("parse_event is lenient with newer daemons and strict with non-events"
     {
         for (std::string_view line : {""sv, "{"sv, "[]"sv, "{}"sv, R"({"event":1})"sv, R"({"id":1})"sv,
                                       R"({"event":"accepted"})"sv, R"({"event":"started","id":1})"sv,
-                                      R"({"event":"exited","id":1})"sv, R"({"event":"accepted","id":"x"})"sv}) {
+                                      R"({"event":"exited","id":1})"sv, R"({"event":"accepted","id":"x"})"sv,
+                                      R"({"event":"exited","id":1,"code":0,"duration_ms":1e400})"sv}) {
             INFO(line);
             try {
                 pfd::parse_event(line);

@@ -1,0 +1,116 @@
+// Fuzz target: the request decoder (include/pfd/protocol.hpp), what the
+// daemon does with every line a client sends.
+//
+// Properties, for any line L:
+// - parse_request(L) and parse_control(L) either succeed or throw
+//   protocol_error with bad_request or version_mismatch; any other exception
+//   escapes and libFuzzer reports it;
+// - an accepted line was valid UTF-8 (JSON strings are checked, raw bytes
+//   outside them are syntax errors);
+// - round trip: encode_request(parse(L)) is one line of valid UTF-8 that
+//   parses again to the same request, field by field, and encodes to the
+//   same bytes (the encoding is a fixed point);
+// - the error the daemon would answer with (an `error` event quoting the
+//   message, which may quote the client's bytes) is one valid UTF-8 line
+//   that a client parses back to the same code and message.
+
+#include "byte_string.hpp"
+#include "check.hpp"
+#include "pfd/protocol.hpp"
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+namespace {
+
+using namespace pfd;
+
+bool same(const exec_request& a, const exec_request& b)
+{
+    return a.argv == b.argv && a.env == b.env && a.cwd == b.cwd && a.cwd_fd == b.cwd_fd && a.umask == b.umask &&
+           a.fds == b.fds && a.tty == b.tty && a.rows == b.rows && a.cols == b.cols && a.modes == b.modes &&
+           a.detach == b.detach && a.client == b.client && a.program == b.program && a.container == b.container &&
+           a.env_forward == b.env_forward;
+}
+
+bool same(const request& a, const request& b)
+{
+    if (a.index() != b.index()) return false;
+    if (auto* e = std::get_if<exec_request>(&a)) return same(*e, std::get<exec_request>(b));
+    if (auto* s = std::get_if<signal_request>(&a)) return s->signo == std::get<signal_request>(b).signo;
+    if (auto* c = std::get_if<cancel_request>(&a)) return c->id == std::get<cancel_request>(b).id;
+    return true; // the ops without fields
+}
+
+/// One line, '\n' at its end and nowhere else, valid UTF-8.
+void check_line(const std::string& line)
+{
+    PFD_FUZZ_CHECK(!line.empty() && line.back() == '\n');
+    PFD_FUZZ_CHECK(line.find('\n') == line.size() - 1);
+    PFD_FUZZ_CHECK(is_valid_utf8(line));
+}
+
+std::string_view body(const std::string& line)
+{
+    return std::string_view(line).substr(0, line.size() - 1);
+}
+
+/// What the daemon answers a refused line with, as a client reads it.
+void check_refusal(const protocol_error& e)
+{
+    PFD_FUZZ_CHECK(e.code() == errc::bad_request || e.code() == errc::version_mismatch);
+    PFD_FUZZ_CHECK(*e.what() != '\0');
+    std::string answer = encode_event(error_event{e.code(), e.what()});
+    check_line(answer);
+    event ev = parse_event(body(answer));
+    auto* err = std::get_if<error_event>(&ev);
+    PFD_FUZZ_CHECK(err && err->code == e.code());
+    if (is_valid_utf8(e.what())) PFD_FUZZ_CHECK(err->message == e.what());
+}
+
+void check_request(std::string_view line)
+{
+    request req;
+    try {
+        req = parse_request(line);
+    } catch (const protocol_error& e) {
+        check_refusal(e);
+        return;
+    }
+    PFD_FUZZ_CHECK(is_valid_utf8(line));
+    std::string encoded = encode_request(req);
+    check_line(encoded);
+    // A signal is encoded for the control line, where "pfd" is not repeated.
+    request again = std::holds_alternative<signal_request>(req) ? request(parse_control(body(encoded)))
+                                                                 : parse_request(body(encoded));
+    PFD_FUZZ_CHECK(same(req, again));
+    PFD_FUZZ_CHECK(op_name(req) == op_name(again));
+    PFD_FUZZ_CHECK(encode_request(again) == encoded);
+}
+
+void check_control(std::string_view line)
+{
+    signal_request sig;
+    try {
+        sig = parse_control(line);
+    } catch (const protocol_error& e) {
+        check_refusal(e);
+        return;
+    }
+    PFD_FUZZ_CHECK(is_valid_utf8(line));
+    PFD_FUZZ_CHECK(sig.signo > 0);
+    std::string encoded = encode_request(sig);
+    check_line(encoded);
+    PFD_FUZZ_CHECK(parse_control(body(encoded)).signo == sig.signo);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    std::string_view line = pfd::fuzz::as_text(data, size);
+    check_request(line);
+    check_control(line);
+    return 0;
+}
