@@ -135,16 +135,16 @@ void daemon_connection::send(const request& req, std::span<const int> fds)
     try {
         send_with_fds(sock_.get(), encode_request(req), fds);
     } catch (const std::system_error&) {
-        // The daemon may have refused us before reading everything: its
-        // reason, if it sent one, is more useful than EPIPE (thrown by
-        // next_event as protocol_error).
+        // The daemon may have refused us before reading everything (it
+        // checks who we are at once): its reason, if it sent one, is more
+        // useful than EPIPE. Buffered, it is the next event, read (and
+        // echoed, and thrown) as any other.
         try {
-            while (next_event()) {
+            while (read_some()) {
             }
-        } catch (const protocol_error&) {
-            throw;
         } catch (const std::exception&) {
         }
+        if (reader_.has_pending()) return;
         throw;
     }
 }

@@ -67,6 +67,8 @@ public:
     /// The next whole line, uninterpreted (a watcher's stream holds other
     /// sessions' errors, which are not ours to throw).
     std::optional<std::string> next_line() { return lines_.next_line(); }
+    /// Whether bytes are buffered that no event has been made of yet.
+    bool has_pending() const noexcept { return lines_.pending() > 0; }
 
 private:
     line_buffer lines_{1 << 20};
@@ -82,8 +84,8 @@ public:
     const std::string& path() const noexcept { return path_; }
 
     /// Sends `req` with `fds` attached. When the daemon hung up before
-    /// taking it all, its reason (the error event it sent) is thrown if it
-    /// gave one, else std::system_error.
+    /// taking it all, what it said (its error event) is the next event;
+    /// when it said nothing, std::system_error.
     void send(const request& req, std::span<const int> fds = {});
 
     /// Asks the command's process group to take `signo`. False when the

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <utility>
 
 namespace pfd {
 
@@ -116,9 +117,36 @@ struct event_encoder {
     ordered_json operator()(const other_event& e) const { return {{"event", e.name}}; }
 };
 
+/// An integer of type T, whole and in range, or the event is malformed:
+/// nlohmann's get<int>() of a float casts it, which is undefined
+/// behaviour out of range (found by fuzz/event.cpp).
+template <typename T>
+T int_value(const json& v, std::string_view name)
+{
+    if (v.is_number_unsigned()) {
+        if (auto u = v.get<std::uint64_t>(); std::in_range<T>(u)) return static_cast<T>(u);
+    } else if (v.is_number_integer()) {
+        if (auto i = v.get<std::int64_t>(); std::in_range<T>(i)) return static_cast<T>(i);
+    }
+    throw protocol_error(errc::bad_request, fmt::format("'{}' must be an integer in range", name));
+}
+
+template <typename T>
+T int_field(const json& j, const char* name)
+{
+    return int_value<T>(j.at(name), name);
+}
+
+template <typename T>
+T int_field(const json& j, const char* name, T fallback)
+{
+    auto it = j.find(name);
+    return it == j.end() ? fallback : int_value<T>(*it, name);
+}
+
 std::uint64_t id_of(const json& j)
 {
-    return j.at("id").get<std::uint64_t>();
+    return int_field<std::uint64_t>(j, "id");
 }
 
 event parse_exited(const json& j)
@@ -126,19 +154,19 @@ event parse_exited(const json& j)
     exited_event e;
     e.id = id_of(j);
     if (j.contains("code")) {
-        e.code = j["code"].get<int>();
+        e.code = int_field<int>(j, "code");
     } else {
-        e.signo = j.at("signo").get<int>();
+        e.signo = int_field<int>(j, "signo");
         e.core = j.value("core", false);
     }
-    e.duration_ms = j.value("duration_ms", std::uint64_t{0});
+    e.duration_ms = int_field<std::uint64_t>(j, "duration_ms", std::uint64_t{0});
     return e;
 }
 
 event parse_progress(const json& j)
 {
     progress_event e{id_of(j), j.value("message", std::string{}), {}};
-    if (j.contains("percent")) e.percent = j["percent"].get<int>();
+    if (j.contains("percent")) e.percent = int_field<int>(j, "percent");
     return e;
 }
 
@@ -157,16 +185,16 @@ event parse_cancelling(const json& j)
 event parse_status(const json& j)
 {
     status_event e;
-    e.pid = j.value("pid", pid_t{0});
+    e.pid = int_field<pid_t>(j, "pid", pid_t{0});
     e.socket = j.value("socket", std::string{});
-    e.uptime_ms = j.value("uptime_ms", std::uint64_t{0});
+    e.uptime_ms = int_field<std::uint64_t>(j, "uptime_ms", std::uint64_t{0});
     e.version = j.value("version", std::string{});
     e.build = j.value("build", std::string{});
-    e.running = j.value("running", std::uint64_t{0});
-    e.served = j.value("served", std::uint64_t{0});
-    e.latency_mean_us = j.value("latency_mean_us", std::uint64_t{0});
-    e.latency_p99_us = j.value("latency_p99_us", std::uint64_t{0});
-    e.rss_kib = j.value("rss_kib", std::uint64_t{0});
+    e.running = int_field<std::uint64_t>(j, "running", std::uint64_t{0});
+    e.served = int_field<std::uint64_t>(j, "served", std::uint64_t{0});
+    e.latency_mean_us = int_field<std::uint64_t>(j, "latency_mean_us", std::uint64_t{0});
+    e.latency_p99_us = int_field<std::uint64_t>(j, "latency_p99_us", std::uint64_t{0});
+    e.rss_kib = int_field<std::uint64_t>(j, "rss_kib", std::uint64_t{0});
     return e;
 }
 
@@ -176,11 +204,11 @@ event parse_ps(const json& j)
     for (auto& s : j.at("sessions")) {
         ps_entry p;
         p.id = id_of(s);
-        p.pid = s.at("pid").get<pid_t>();
-        p.peer_uid = s.at("peer_uid").get<uid_t>();
-        p.peer_pid = s.at("peer_pid").get<pid_t>();
+        p.pid = int_field<pid_t>(s, "pid");
+        p.peer_uid = int_field<uid_t>(s, "peer_uid");
+        p.peer_pid = int_field<pid_t>(s, "peer_pid");
         p.argv = decode_byte_array(s.at("argv"), "argv");
-        p.age_ms = s.at("age_ms").get<std::uint64_t>();
+        p.age_ms = int_field<std::uint64_t>(s, "age_ms");
         if (auto o = s.find("origin"); o != s.end() && o->is_string()) p.origin = o->get<std::string>();
         out.sessions.push_back(std::move(p));
     }
@@ -196,7 +224,7 @@ constexpr event_row events[] = {
     {"accepted", [](const json& j) -> event { return accepted_event{id_of(j)}; }},
     {"started",
      [](const json& j) -> event {
-         return started_event{id_of(j), j.at("pid").get<pid_t>()};
+         return started_event{id_of(j), int_field<pid_t>(j, "pid")};
      }},
     {"terminal",
      [](const json& j) -> event {
@@ -205,7 +233,7 @@ constexpr event_row events[] = {
     {"exited", parse_exited},
     {"stopped",
      [](const json& j) -> event {
-         return stopped_event{id_of(j), j.at("signo").get<int>()};
+         return stopped_event{id_of(j), int_field<int>(j, "signo")};
      }},
     {"continued", [](const json& j) -> event { return continued_event{id_of(j)}; }},
     {"progress", parse_progress},
@@ -213,7 +241,7 @@ constexpr event_row events[] = {
     {"pong", [](const json&) -> event { return pong_event{}; }},
     {"reloaded", [](const json&) -> event { return reloaded_event{}; }},
     {"restarted", [](const json&) -> event { return restarted_event{}; }},
-    {"stopping", [](const json& j) -> event { return stopping_event{j.value("pid", pid_t{0})}; }},
+    {"stopping", [](const json& j) -> event { return stopping_event{int_field<pid_t>(j, "pid", pid_t{0})}; }},
     {"watching", [](const json&) -> event { return watching_event{}; }},
     {"cancelling", parse_cancelling},
     {"cancelled",
