@@ -101,7 +101,7 @@ found_program find_program(const std::string& name, const std::vector<std::strin
         }
     }
     if (refused) throw spawn_error(errc::not_executable, EACCES, fmt::format("{}: {}", quote(name), std::strerror(EACCES)));
-    throw spawn_error(errc::not_found, ENOENT, fmt::format("'{}': command not found", name));
+    throw spawn_error(errc::not_found, ENOENT, fmt::format("{}: command not found", quote(name)));
 }
 
 std::string resolved_path(const std::string& path)

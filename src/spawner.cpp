@@ -162,7 +162,7 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
     case EISDIR:
         throw spawn_error(errc::not_executable, r.error, fmt::format("{}: {}", quote(cmd), why));
     default:
-        throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot execute '{}': {}", cmd, why));
+        throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot execute {}: {}", quote(cmd), why));
     }
 }
 

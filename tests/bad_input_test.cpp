@@ -777,19 +777,24 @@ TEST_CASE("descriptor exhaustion (EMFILE) neither kills nor wedges the daemon", 
         CHECK(alive(s.d.pid()));
     }
 
-    SECTION("with no descriptor left, clients wait and are served once some are free")
+    SECTION("with no descriptor left, clients are told so at once and served once some are free")
     {
-        // These stay in the listen queue: accept() fails with EMFILE.
+        // accept() fails with EMFILE: the daemon lets go of a reserve
+        // descriptor to accept each waiting client, answers and closes it,
+        // rather than leaving the queue to fill with clients waiting for nothing.
         for (int i = 0; i < 8; ++i) hogs.push_back(connect_raw(s.d.socket()));
         REQUIRE(eventually([&] { return s.d.open_fds() == nofile; }));
-        spawn_options o;
-        o.argv = s.d.hostexec({"echo", "ok"});
-        o.cwd = "/";
-        process waiting(std::move(o));
+        auto refused = run({.argv = s.d.hostexec({"echo", "ok"}), .cwd = "/"});
+        INFO("stderr: " << refused.err);
+        CHECK_FALSE(refused.timed_out);
+        CHECK(refused.code() == 125);
+        CHECK(refused.out.empty());
+        CHECK(refused.err == "hostexec: the daemon has no descriptors left (EMFILE); try again later\n");
         CHECK(alive(s.d.pid()));
 
         hogs.clear();
-        auto r = waiting.finish();
+        REQUIRE(eventually([&] { return s.d.open_fds() <= nofile - 8; }));
+        auto r = run({.argv = s.d.hostexec({"echo", "ok"}), .cwd = "/"});
         INFO("stderr: " << r.err);
         CHECK_FALSE(r.timed_out);
         CHECK(r.code() == 0);

@@ -475,6 +475,14 @@ int running_daemon::open_fds() const
     return open_fd_count(pid());
 }
 
+long running_daemon::resident_kib() const
+{
+    std::ifstream status("/proc/" + std::to_string(pid()) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+    return -1;
+}
+
 int running_daemon::zombies() const
 {
     return count_children(pid(), [](const std::string& state) { return state == "Z"; });

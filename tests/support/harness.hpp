@@ -167,6 +167,8 @@ public:
 
     /// Number of descriptors the daemon holds now.
     int open_fds() const;
+    /// The daemon's resident memory now, in KiB (VmRSS).
+    long resident_kib() const;
     /// The daemon's children that are zombies.
     int zombies() const;
     /// The daemon's children, any state.
