@@ -10,6 +10,7 @@
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -53,9 +54,12 @@ awaitable<exited_event> exchange(stream::socket& s, const client& daemon, exec_p
     bool attached = plan.attached.empty();
     bool refused = false;
     try {
-        while (!rest.empty()) {
-            std::size_t n =
-                send_some_with_fds(s.native_handle(), rest, attached ? std::span<const int>{} : plan.attached);
+        // The descriptors ride on the first bytes (a new connection's empty
+        // buffer takes them at once); the rest goes by async_write, which,
+        // unlike a wait, cannot miss the socket becoming writable when another
+        // thread of the caller's io_context saw it first.
+        while (!attached) {
+            std::size_t n = send_some_with_fds(s.native_handle(), rest, plan.attached);
             if (n == 0) {
                 co_await s.async_wait(stream::socket::wait_write, use_awaitable);
                 continue;
@@ -63,6 +67,8 @@ awaitable<exited_event> exchange(stream::socket& s, const client& daemon, exec_p
             attached = true;
             rest.remove_prefix(n);
         }
+        auto [ec, n] = co_await asio::async_write(s, asio::buffer(rest), asio::experimental::as_tuple(use_awaitable));
+        if (ec) refused = true;
     } catch (const std::system_error&) {
         refused = true; // the daemon may have said why before it closed
     }

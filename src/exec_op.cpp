@@ -55,31 +55,43 @@ struct running_command {
     }
 };
 
-/// Waits for the command to end and reaps it. It leaves the registry while
+/// The command's end, reaped, if it has ended. It leaves the registry while
 /// still a zombie, so nobody signals a pid that could have been reused.
-awaitable<exit_status> command_exit(running_command& cmd)
+std::optional<exit_status> reap_if_ended(running_command& cmd)
 {
-    co_await cmd.pidfd.async_wait(asio::posix::stream_descriptor::wait_read, use_awaitable);
+    siginfo_t info{};
+    if (::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd.native_handle()), &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+        info.si_pid == 0)
+        return std::nullopt;
     cmd.registry.remove(cmd.id);
     cmd.reaped = true;
-    co_return reap(cmd.pidfd.native_handle());
+    return reap(cmd.pidfd.native_handle());
 }
 
-/// Reports the command stopping and continuing (job control) so the client
-/// can stop with it. Woken on every SIGCHLD of the daemon.
-awaitable<void> job_control_reporter(session& s, running_command& cmd)
+/// Waits for the command to end and reaps it; with `report`, tells the
+/// client each time it stops or continues (job control) on the way. The
+/// pidfd's readiness is the quick news of the end, the daemon's SIGCHLD
+/// (which pokes every session) the sure one: asio's wait on a descriptor
+/// misses an edge that another thread's epoll_wait took before the wait
+/// was queued, and the client would wait for an end that came.
+awaitable<exit_status> command_exit(session& s, running_command& cmd, bool report)
 {
-    while (co_await s.notified()) {
+    for (;;) {
+        if (auto status = reap_if_ended(cmd)) co_return *status;
         siginfo_t info{};
-        if (cmd.reaped ||
-            ::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd.native_handle()), &info, WSTOPPED | WCONTINUED | WNOHANG) <
-                0 ||
-            info.si_pid == 0)
-            continue;
-        if (info.si_code == CLD_STOPPED || info.si_code == CLD_TRAPPED)
-            co_await s.emit(encode_event(stopped_event{cmd.id, info.si_status}));
-        else if (info.si_code == CLD_CONTINUED)
-            co_await s.emit(encode_event(continued_event{cmd.id}));
+        while (report &&
+               ::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd.native_handle()), &info,
+                        WSTOPPED | WCONTINUED | WNOHANG) == 0 &&
+               info.si_pid != 0) {
+            if (info.si_code == CLD_STOPPED || info.si_code == CLD_TRAPPED)
+                co_await s.emit(encode_event(stopped_event{cmd.id, info.si_status}));
+            else if (info.si_code == CLD_CONTINUED)
+                co_await s.emit(encode_event(continued_event{cmd.id}));
+            info = {};
+        }
+        co_await (cmd.pidfd.async_wait(asio::posix::stream_descriptor::wait_read,
+                                       asio::experimental::as_tuple(use_awaitable)) ||
+                  s.notified());
     }
 }
 
@@ -205,11 +217,11 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
     co_await s.emit(head + encode_event(started_event{cmd.id, cmd.pid}));
     if (detach) {
         s.close();
-        co_await command_exit(cmd);
+        co_await command_exit(s, cmd, false);
         co_return;
     }
     std::function<void(int)> deliver = [&cmd](int signo) { cmd.signal_group(signo); };
-    auto first = co_await (command_exit(cmd) || s.read_control(deliver) || job_control_reporter(s, cmd));
+    auto first = co_await (command_exit(s, cmd, true) || s.read_control(deliver));
     if (first.index() == 0) {
         co_await s.emit(encode_event(make_exited(cmd.id, cmd.started, std::get<0>(first))));
         co_return;
@@ -221,7 +233,7 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
         cmd.signal_group(hangup);
         cmd.signal_group(SIGCONT);
     }
-    co_await command_exit(cmd);
+    co_await command_exit(s, cmd, false);
 }
 
 } // namespace pfd

@@ -118,7 +118,7 @@ awaitable<session::read_result> session::read_request()
             // arrives with the connection, and an epoll round trip costs more.
             r = recv_with_fds(socket_.native_handle(), buf, msg.fds, room, true);
             if (r.would_block) {
-                auto [ec] = co_await socket_.async_wait(socket_type::wait_read, as_tuple(use_awaitable));
+                auto ec = co_await readable();
                 if (budget_.evicted()) co_return read_result{gave_way(options().limits)};
                 if (ec) co_return read_result{};
                 continue;
@@ -160,15 +160,18 @@ awaitable<void> session::emit(std::string line)
 awaitable<void> session::emit(std::string line, int fd)
 {
     registry_.publish(line, peer_.uid);
+    // Sent first, waited for only when the buffer is full (it hardly ever
+    // is: this is the connection's first answer or close to it).
     std::size_t sent = 0;
-    while (sent == 0) {
-        auto [ec] = co_await socket_.async_wait(socket_type::wait_write, as_tuple(use_awaitable));
-        if (ec) co_return;
+    for (;;) {
         try {
             sent = send_some_with_fds(socket_.native_handle(), line, std::span<const int>(&fd, 1));
         } catch (const std::system_error&) {
             co_return; // the client is gone; the command hangs up with it
         }
+        if (sent > 0) break;
+        auto [ec] = co_await socket_.async_wait(socket_type::wait_write, as_tuple(use_awaitable));
+        if (ec) co_return;
     }
     if (sent < line.size()) co_await send(line.substr(sent));
 }
@@ -221,8 +224,7 @@ awaitable<session::client_end> session::read_control(const std::function<void(in
             }
         }
         if (lines_.overflowed()) co_return client_end::bad_line;
-        auto [ec] = co_await socket_.async_wait(socket_type::wait_read, as_tuple(use_awaitable));
-        if (ec) co_return client_end::gone;
+        if (auto ec = co_await readable()) co_return client_end::gone;
         received r;
         try {
             r = recv_with_fds(socket_.native_handle(), buf, stray, 0, true);
@@ -237,7 +239,20 @@ awaitable<session::client_end> session::read_control(const std::function<void(in
 
 awaitable<void> session::peer_closed()
 {
-    co_await socket_.async_wait(socket_type::wait_read, as_tuple(use_awaitable));
+    co_await readable();
+}
+
+awaitable<asio::error_code> session::readable()
+{
+    // Not async_wait(wait_read): with several threads, asio's wait ops miss
+    // an edge another thread's epoll_wait took before the wait was queued
+    // (the client then waits for nothing). A receive is tried at once when
+    // such an edge was seen; peeking one byte leaves it for recvmsg.
+    char byte;
+    auto [ec, n] =
+        co_await socket_.async_receive(asio::buffer(&byte, 1), socket_type::message_peek, as_tuple(use_awaitable));
+    if (ec == asio::error::eof) co_return asio::error_code{}; // readable: the end
+    co_return ec;
 }
 
 void session::close() noexcept

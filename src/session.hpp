@@ -104,6 +104,9 @@ private:
     asio::awaitable<void> handle();
     asio::awaitable<read_result> read_request();
     asio::awaitable<void> watchdog();
+    /// Waits until the socket has bytes or its end to read; the error when
+    /// the wait was cancelled or the connection failed.
+    asio::awaitable<asio::error_code> readable();
     /// Gives the request's buffer back and stops counting it in the budget.
     void request_done();
 
