@@ -9,11 +9,12 @@
 // it died of signal N. Static (the podman container has only busybox), and it
 // speaks the protocol itself (ps, cancel, watch) so it needs no pfd inside.
 //
-//   soak_driver NAME LOOPS SECONDS SOCKET HOSTEXEC PROBE LOGDIR TOKEN
+//   soak_driver NAME LOOPS SECONDS SOCKET HOSTEXEC PROBE LOGDIR TOKEN [OPS]
 //
 // PROBE is the host's path of tests/helpers/probe (the command runs on the
 // host). TOKEN is put in every command's argv and in its environment
-// (PFD_SOAK_MARK), so the test finds anything left behind.
+// (PFD_SOAK_MARK), so the test finds anything left behind. OPS ("true,big")
+// keeps only those operations of the mix.
 #include "../helpers/pattern.hpp"
 
 #include <fcntl.h>
@@ -43,6 +44,7 @@ using clock_type = std::chrono::steady_clock;
 
 struct config {
     std::string name, socket, hostexec, probe, logdir, token;
+    std::string only; ///< operations to run, "a,b,c" (empty: all)
     int loops = 32;
     int seconds = 45;
 };
@@ -117,7 +119,7 @@ struct client {
         argv.insert(argv.end(), command.begin(), command.end());
         pid = fork();
         if (pid == 0) {
-            int null = open("/dev/null", O_RDONLY);
+            int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
             dup2(null, 0);
             dup2(o[1], 1);
             dup2(e[1], 2);
@@ -286,7 +288,7 @@ public:
     int run()
     {
         long long end = now_us() + cfg.seconds * 1000000LL;
-        while (now_us() < end) one();
+        while (now_us() < end) one(end);
         dprintf(log_, "end ops=%d\n", n_);
         close(log_);
         return 0;
@@ -296,25 +298,38 @@ private:
     std::string next_tag() { return "soak-" + cfg.token + "-" + cfg.name + "-l" + std::to_string(index_) + "-n" + std::to_string(n_++); }
     int pick(int bound) { return std::uniform_int_distribution<int>(0, bound - 1)(rng_); }
 
-    void one()
+    void one(long long end)
     {
         // Loops 0 and 1 also keep watchers that stall (at most 16 at once, under
         // [limits] watchers = 64).
-        int r = pick(index_ < 2 ? 110 : 100);
+        static const struct {
+            int below;
+            const char* op;
+        } mix[] = {{22, "true"},  {40, "exit"},  {46, "notfound"}, {54, "sigterm"}, {60, "big"},
+                   {64, "bigmix"}, {76, "ctrlc"}, {88, "cancel"},   {100, "kill9"}, {110, "watch"}};
+        std::string op;
+        for (int tries = 0; op.empty() && tries < 1000; ++tries) {
+            int r = pick(index_ < 2 ? 110 : 100);
+            for (auto& m : mix)
+                if (r < m.below) {
+                    if (cfg.only.empty() || ("," + cfg.only + ",").find(std::string(",") + m.op + ",") != std::string::npos)
+                        op = m.op;
+                    break;
+                }
+        }
+        if (op.empty()) op = "true";
         std::string tag = next_tag();
         record rec;
-        if (r < 22) rec = simple("true", {"true", tag}, 0);
-        else if (r < 40) {
+        if (op == "true") rec = simple("true", {"true", tag}, 0);
+        else if (op == "exit") {
             int code = pick(126);
             rec = simple("exit", {"sh", "-c", "exit " + std::to_string(code), tag}, code);
-        } else if (r < 46) rec = simple("notfound", {"soak-no-such-command-" + tag}, 127);
-        else if (r < 54) rec = simple("sigterm", {"sh", "-c", "kill -TERM $$", tag}, 143);
-        else if (r < 60) rec = output("big", tag, 10000000, 0);
-        else if (r < 64) rec = output("bigmix", tag, 6000000, 4000000);
-        else if (r < 76) rec = interrupted("ctrlc", tag);
-        else if (r < 88) rec = interrupted("cancel", tag);
-        else if (r < 100) rec = interrupted("kill9", tag);
-        else rec = watcher(tag);
+        } else if (op == "notfound") rec = simple("notfound", {"soak-no-such-command-" + tag}, 127);
+        else if (op == "sigterm") rec = simple("sigterm", {"sh", "-c", "kill -TERM $$", tag}, 143);
+        else if (op == "big") rec = output("big", tag, 10000000, 0);
+        else if (op == "bigmix") rec = output("bigmix", tag, 6000000, 4000000);
+        else if (op == "watch") rec = watcher(tag, end);
+        else rec = interrupted(op, tag);
         rec.tag = tag;
         std::string line = "op=" + rec.op + " tag=" + rec.tag + " exp=" + std::to_string(rec.expected) +
                            " got=" + std::to_string(rec.got) + " us=" + std::to_string(rec.us) +
@@ -425,10 +440,11 @@ private:
         return rec;
     }
 
-    /// A watcher that reads its first line, then nothing for 2-6 s, then
+    /// A watcher that reads its first line, then nothing for 2-6 s (loop 0:
+    /// 25-35 s), then
     /// drains what is left (bounded): the daemon must drop it or keep up, and
     /// never block anybody else. "dropped" says whether the daemon closed it.
-    record watcher(const std::string& tag)
+    record watcher(const std::string& tag, long long end_us)
     {
         record rec{.op = "watch", .expected = 0};
         long long t0 = now_us();
@@ -445,7 +461,12 @@ private:
         rec.ok = first.find("\"watching\"") != std::string::npos;
         rec.got = rec.ok ? 0 : 1;
         if (rec.ok) {
-            usleep(static_cast<useconds_t>(2000000 + pick(4000) * 1000));
+            // Loop 0 stalls long enough for the daemon's backlog (the kernel's
+            // buffer, then 1024 events) to fill; loop 1 only briefly.
+            // Never past the loop's end by more than 2 s.
+            int stall_ms = index_ == 0 ? 25000 + pick(10000) : 2000 + pick(4000);
+            stall_ms = std::min(stall_ms, std::max(2000, left_ms(end_us)));
+            usleep(static_cast<useconds_t>(stall_ms) * 1000);
             std::uint64_t bytes = buf.size();
             bool eof = false;
             long long until = now_us() + 3000000LL;
@@ -488,8 +509,8 @@ private:
 
 int main(int argc, char** argv)
 {
-    if (argc != 9) {
-        std::fprintf(stderr, "usage: soak_driver NAME LOOPS SECONDS SOCKET HOSTEXEC PROBE LOGDIR TOKEN\n");
+    if (argc != 9 && argc != 10) {
+        std::fprintf(stderr, "usage: soak_driver NAME LOOPS SECONDS SOCKET HOSTEXEC PROBE LOGDIR TOKEN [OPS]\n");
         return 2;
     }
     cfg.name = argv[1];
@@ -500,6 +521,7 @@ int main(int argc, char** argv)
     cfg.probe = argv[6];
     cfg.logdir = argv[7];
     cfg.token = argv[8];
+    if (argc == 10) cfg.only = argv[9];
     signal(SIGPIPE, SIG_IGN);
     std::vector<pid_t> loops;
     for (int i = 0; i < cfg.loops; ++i) {

@@ -32,6 +32,10 @@ SECONDS = int(os.environ.get("PFD_SOAK_SECONDS", "45"))
 LOOPS = int(os.environ.get("PFD_SOAK_LOOPS", "32"))
 CONTAINERS = 8
 RSS_MARGIN_KIB = int(os.environ.get("PFD_SOAK_RSS_MARGIN_KIB", str(8 * 1024)))
+# Extra `pfd serve` arguments, e.g. "--threads 4" (empty: the defaults).
+DAEMON_ARGS = os.environ.get("PFD_SOAK_DAEMON_ARGS", "").split()
+# Only these operations of the mix, e.g. "true,exit,big" (empty: all).
+ONLY = os.environ.get("PFD_SOAK_OPS", "")
 SHORT_OPS = ("true", "exit")
 
 checks = 0
@@ -101,6 +105,36 @@ def fd_count(pid):
         return len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return -1
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process (not its children's), in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in rest[11:13]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def ping_ms(sock_path):
+    """One ping round trip (connect, request, answer) in ms, None on failure."""
+    import socket
+    t0 = time.monotonic()
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(60)
+            s.connect(sock_path)
+            s.sendall(b'{"pfd":1,"op":"ping"}\n')
+            data = b""
+            while b"\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return None
+                data += chunk
+        return (time.monotonic() - t0) * 1000 if b"pong" in data else None
+    except OSError:
+        return None
 
 
 def fd_list(pid):
@@ -244,7 +278,7 @@ def run_soak(T, B, run_as, user, report_path, containers, podman, state):
     r, w = os.pipe()
     log = open(f"{T}/daemon.log", "wb")
     daemon = subprocess.Popen(run_as + [f"PFD_SOAK_MARK={token}", f"{B}/pfd", "serve", "--socket", sock,
-                                        "--ready-fd", str(w)],
+                                        "--ready-fd", str(w), *DAEMON_ARGS],
                               pass_fds=(w,), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                               start_new_session=True)
     state["daemon"] = daemon
@@ -301,7 +335,8 @@ def run_soak(T, B, run_as, user, report_path, containers, podman, state):
     def command(i, kind):
         name = f"c{i}"
         tail = [name, str(LOOPS), str(SECONDS)]
-        rest = [f"{B}/hostexec", f"{B}/probe", f"{T}/logs", token]
+        only = [ONLY] if ONLY else []
+        rest = [f"{B}/hostexec", f"{B}/probe", f"{T}/logs", token, *only]
         if kind.startswith("unshare"):
             mapping = ["--map-root-user"] if kind == "unshare-root" else ["--map-current-user", "--keep-caps"]
             return run_as + ["unshare", "--user", *mapping, "--pid", "--fork", "--mount", "--mount-proc",
@@ -316,7 +351,7 @@ def run_soak(T, B, run_as, user, report_path, containers, podman, state):
         return podman + ["run", "--rm", "--network=none", "--userns=keep-id", "--name", f"pfd-soak-{name}",
                          "-v", f"{T}/run:/run/pfd", "-v", f"{B}:/soak/bin:ro", "-v", f"{T}/logs:/soak/logs",
                          "--rootfs", f"{T}/rootfs", "/soak/bin/soak_driver", *tail, "/run/pfd/pfd.sock",
-                         "/soak/bin/hostexec", f"{B}/probe", "/soak/logs", token]
+                         "/soak/bin/hostexec", f"{B}/probe", "/soak/logs", token, *only]
 
     print("containers: " + " ".join(f"c{i}={k}" for i, k in enumerate(kinds)))
     start = time.monotonic()
@@ -325,15 +360,28 @@ def run_soak(T, B, run_as, user, report_path, containers, podman, state):
         containers.append(subprocess.Popen(command(i, kind), stdin=subprocess.DEVNULL, stdout=out,
                                            stderr=subprocess.STDOUT, start_new_session=True))
 
-    # Under the soak: the daemon's peaks.
+    # Under the soak: the daemon's peaks, and a ping from the host now and
+    # then (its round trip is the wait to be accepted, with no process start).
     peak = {"rss": 0, "fds": 0, "children": 0}
+    pings, failed_pings = [], 0
+    cpu0 = cpu_seconds(dpid)
     bound = start + SECONDS + 300
+    next_ping = start + 2
     while any(p.poll() is None for p in containers) and time.monotonic() < bound:
         peak["rss"] = max(peak["rss"], rss_kib(dpid))
         peak["fds"] = max(peak["fds"], fd_count(dpid))
         peak["children"] = max(peak["children"], len(children_of(dpid)))
+        if time.monotonic() >= next_ping and time.monotonic() < start + SECONDS:
+            ms = ping_ms(sock)
+            if ms is None:
+                failed_pings += 1
+            else:
+                pings.append(ms)
+            next_ping = time.monotonic() + 1
         time.sleep(0.25)
     wall = time.monotonic() - start
+    cpu = cpu_seconds(dpid) - cpu0
+    check("every ping under the soak was answered", failed_pings == 0, f"{failed_pings} failed")
     for i, p in enumerate(containers):
         if not check(f"container c{i} ({kinds[i]}) ends within {SECONDS + 300} s", p.poll() is not None):
             os.killpg(p.pid, signal.SIGKILL)
@@ -400,7 +448,8 @@ def run_soak(T, B, run_as, user, report_path, containers, podman, state):
         st = {}
 
     figures = [
-        f"soak: {CONTAINERS} containers ({', '.join(f'{k} {kinds.count(k)}' for k in dict.fromkeys(kinds))}),"
+        f"soak: daemon `pfd serve {' '.join(DAEMON_ARGS) or '(defaults)'}`,"
+        f"{' operations ' + ONLY + ',' if ONLY else ''} {CONTAINERS} containers ({', '.join(f'{k} {kinds.count(k)}' for k in dict.fromkeys(kinds))}),"
         f" {LOOPS} loops each, {SECONDS} s (wall {wall:.1f} s)",
         f"operations: {ops} ({ops / wall:.1f}/s); errors: {len(errors)}",
         "per operation: " + ", ".join(f"{k} {v}" for k, v in sorted(per_op.items())),
@@ -411,6 +460,10 @@ def run_soak(T, B, run_as, user, report_path, containers, podman, state):
         f" p99 {percentile(short_us, 99) / 1000:.1f} ms, max {max(short_us or [0]) / 1000:.1f} ms",
         f"daemon's own figure (connection to start, last 1024): p99 {st.get('latency_p99_us', '?')} us,"
         f" served {st.get('served', '?')}",
+        f"ping from the host under the soak (connect to pong): {len(pings)}, p50 {percentile(pings, 50):.1f} ms,"
+        f" max {max(pings or [0]):.1f} ms",
+        f"daemon CPU over the soak: {cpu:.1f} s ({cpu / wall * 100:.0f}% of one core,"
+        f" {cpu * 1000 / max(1, ops):.2f} ms per operation); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         f"stalled watchers: {watch['dropped']} dropped by the daemon, {watch['kept']} kept up with",
         f"RSS: {cold_rss} KiB cold, {base['rss']} KiB baseline, {peak['rss']} KiB peak, {after_rss} KiB after",
         f"descriptors: {base['fds']} baseline, {peak['fds']} peak, {fd_count(dpid)} after;"
