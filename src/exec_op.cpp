@@ -112,6 +112,9 @@ spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const s
     spec.umask = req.umask;
     spec.new_session = req.tty;
     spec.nofile = original_nofile_limit();
+    // The daemon killed outright (SIGKILL, OOM): its commands are hung up
+    // as when their client goes, not left running with nobody to report to.
+    spec.parent_death_signal = options.exec.hangup_signal;
     spec.env = std::move(req.env); // already through the policy (admit)
     for (std::size_t i = 0; i < fds.size(); ++i) spec.fds.emplace_back(fds[i].get(), req.fds[i]);
     return spec;

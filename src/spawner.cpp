@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +46,8 @@ struct prepared {
     int floor = 3;            // above every source and target
     bool new_session = false;
     std::optional<rlimit> nofile;
+    int death_signal = 0;
+    pid_t parent = -1;
     int report_fd = -1;
 };
 
@@ -70,6 +73,10 @@ PFD_CHILD_CODE int child_main(void* arg)
         if (s != SIGKILL && s != SIGSTOP) ::sigaction(s, &dfl, nullptr);
 
     if (p.new_session ? ::setsid() < 0 : ::setpgid(0, 0) < 0) fail(p.report_fd, stage::setup, errno);
+    // Held blocked until execve like every signal; if the daemon is already
+    // gone (killed between clone and here), nobody would send it.
+    if (p.death_signal && ::prctl(PR_SET_PDEATHSIG, p.death_signal) < 0) fail(p.report_fd, stage::setup, errno);
+    if (p.death_signal && ::getppid() != p.parent) ::_exit(128 + p.death_signal);
     ::umask(p.umask);
     // Before the descriptors move: the directory's may be closed or reused.
     if ((p.cwd_fd >= 0 ? ::fchdir(p.cwd_fd) : ::chdir(p.cwd)) < 0) fail(p.report_fd, stage::chdir, errno);
@@ -136,6 +143,8 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
     p.floor = top + 1;
     p.new_session = spec.new_session;
     p.nofile = spec.nofile;
+    p.death_signal = spec.parent_death_signal;
+    p.parent = ::getpid();
 }
 
 [[noreturn]] void throw_failure(const spawn_spec& spec, failure_report r)

@@ -40,6 +40,9 @@ struct spawn_spec {
     bool new_session = false;
     /// Soft/hard RLIMIT_NOFILE for the child (the daemon may have raised its own).
     std::optional<rlimit> nofile;
+    /// Sent to the child when the thread that started it dies (the daemon
+    /// killed outright, prctl PR_SET_PDEATHSIG); 0: none.
+    int parent_death_signal = 0;
 };
 
 /// Why a spawn failed, with the protocol code it maps to.

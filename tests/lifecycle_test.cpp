@@ -664,3 +664,43 @@ TEST_CASE("one successor at a time; a retiring daemon obeys SIGTERM", "[lifecycl
     CHECK(status_pid(u) != second);
     CHECK(u.pfd({"stop"}).code() == 0);
 }
+
+TEST_CASE("a daemon killed outright: its clients end with 125, its commands are hung up, -C starts afresh",
+          "[lifecycle]")
+{
+    user_env u;
+    REQUIRE(run({.argv = {hostexec_binary(), "-C", "true"}, .env = u.env()}).code() == 0);
+    pid_t killed = std::stoi(slurp(u.run / "pfd.pid"));
+    temp_dir out;
+    // Mid-load: clients whose commands run; one command says when it is hung up.
+    std::vector<process> clients;
+    for (int i = 0; i < 4; ++i)
+        clients.emplace_back(
+            spawn_options{.argv = {hostexec_binary(), "sh", "-c", "echo up; exec sleep 1000"}, .env = u.env()});
+    clients.emplace_back(spawn_options{
+        .argv = {hostexec_binary(), "sh", "-c",
+                 "trap 'echo hup > " + out / "hup" + "; exit 3' HUP; echo up; while :; do sleep 0.05; done"},
+        .env = u.env()});
+    for (auto& c : clients) REQUIRE(c.read_stdout_until("up\n") == "up\n");
+
+    REQUIRE(::kill(killed, SIGKILL) == 0);
+    // Each client's output pipe reaches its end only once the command that
+    // holds it is gone too: no command is left running for nobody.
+    for (auto& c : clients) {
+        auto r = c.finish(20s);
+        INFO("stderr: " << r.err);
+        CHECK_FALSE(r.timed_out);
+        CHECK(r.code() == 125);
+        CHECK(r.err == "hostexec: lost the connection to the daemon before the command ended\n");
+    }
+    CHECK(eventually([&] { return slurp(out / "hup") == "hup\n"; }));
+
+    // The socket and pidfile it left are replaced by the next daemon.
+    CHECK(exists(u.run / "pfd.sock"));
+    auto fresh = run({.argv = {hostexec_binary(), "-C", "echo", "fresh"}, .env = u.env()});
+    INFO("stderr: " << fresh.err);
+    CHECK(fresh.code() == 0);
+    CHECK(fresh.out == "fresh\n");
+    CHECK(std::stoi(slurp(u.run / "pfd.pid")) != killed);
+    CHECK(u.pfd({"stop"}).code() == 0);
+}
