@@ -5,6 +5,7 @@
 #include "pfd/async_client.hpp"
 #include "pfd/client.hpp"
 #include "pfd/server.hpp"
+#include "wire.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,6 +17,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -508,4 +510,101 @@ TEST_CASE("the library client honours [discovery] trust_daemon_uids, as hostexec
     });
     io.run();
     CHECK(async_out == "reached\n");
+}
+
+TEST_CASE("four threads, many connections at once: applets, watchers, ps, cancels and refusals", "[library][applet]")
+{
+    // The daemon's shared paths (session registry, watchers, connection
+    // slots, the request budget) under concurrency, with applets so that no
+    // process is started: what ThreadSanitizer can follow (scripts/test).
+    applet_daemon d({{"count",
+                      [](pfd::applet_context& ctx) {
+                          for (int i = 1; i <= 5; ++i) ctx.progress("step " + std::to_string(i), i * 20);
+                          return 7;
+                      }},
+                     {"wait", [](pfd::applet_context& ctx) { return wait_for_stop(ctx); }}},
+                    [](pfd::server_options& o) {
+                        o.daemon.threads = 4;
+                        o.limits.buffered_bytes = 256 << 10;
+                    });
+    std::string watch = "{\"pfd\":1,\"op\":\"watch\"}\n";
+    auto watcher = connect_raw(d.socket());
+    auto stalled = connect_raw(d.socket()); // subscribes and never reads
+    for (int fd : {watcher.get(), stalled.get()})
+        REQUIRE(::write(fd, watch.data(), watch.size()) == static_cast<ssize_t>(watch.size()));
+    REQUIRE(read_line(watcher.get()) == "{\"event\":\"watching\"}\n");
+
+    std::atomic<int> wrong{0}, counted{0}, cancelled{0}, refused{0};
+    // No Catch2 macro in the workers (it is not thread-safe): they count.
+    auto ask_quietly = [&](const std::string& request, int lines) {
+        auto fd = connect_raw(d.socket());
+        if (::write(fd.get(), request.data(), request.size()) != static_cast<ssize_t>(request.size())) ++wrong;
+        for (int i = 0; i < lines; ++i)
+            if (read_line(fd.get()).empty()) ++wrong;
+    };
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 6; ++w)
+        workers.emplace_back([&] {
+            pfd::client daemon(d.socket());
+            for (int i = 0; i < 15; ++i) {
+                event_log log;
+                auto end = daemon.run({.argv = {"count"}, .fds = std::map<int, int>{}}, log.options());
+                bool right = end.code == 7 && log.names() == "accepted started progress progress progress "
+                                                              "progress progress exited";
+                (right ? counted : wrong)++;
+            }
+        });
+    workers.emplace_back([&] { // starts applets that wait, and cancels them from another connection
+        pfd::client daemon(d.socket());
+        for (int i = 0; i < 10; ++i) {
+            event_log log;
+            pfd::captured r;
+            std::thread runner([&] { r = daemon.run_capture({.argv = {"wait"}}, log.options()); });
+            if (!eventually([&] { return log.pid != 0; })) ++wrong;
+            ask_quietly("{\"pfd\":1,\"op\":\"ps\"}\n", 1);
+            ask_quietly("{\"pfd\":1,\"op\":\"cancel\",\"id\":" + std::to_string(log.id) + "}\n", 2);
+            runner.join();
+            (r.exit.code == 128 + SIGTERM ? cancelled : wrong)++;
+        }
+    });
+    workers.emplace_back([&] { // partial lines that outgrow the shared budget
+        for (int i = 0; i < 10; ++i) {
+            std::vector<pfd::unique_fd> hogs;
+            std::string part = "{\"pfd\":1,\"op\":\"exec\",\"argv\":[\"" + std::string(100000, 'a');
+            for (int h = 0; h < 4; ++h) {
+                hogs.push_back(connect_raw(d.socket()));
+                try {
+                    pfd::send_with_fds(hogs.back().get(), part);
+                } catch (const std::system_error&) {
+                }
+            }
+            for (auto& h : hogs)
+                if (auto answer = read_to_eof(h.get(), 200ms); answer && answer->find("\"limit\"") != std::string::npos)
+                    ++refused;
+        }
+    });
+    for (auto& t : workers) t.join();
+    CHECK(wrong == 0);
+    CHECK(counted == 90);
+    CHECK(cancelled == 10);
+    CHECK(refused > 0);
+    // The reading watcher saw every end.
+    std::string seen;
+    auto exits = [&] {
+        std::size_t n = 0;
+        for (auto at = seen.find("\"event\":\"exited\""); at != std::string::npos;
+             at = seen.find("\"event\":\"exited\"", at + 1))
+            ++n;
+        return n;
+    };
+    CHECK(eventually([&] {
+        char buf[65536];
+        pollfd p{watcher.get(), POLLIN, 0};
+        while (::poll(&p, 1, 0) == 1) {
+            auto n = ::read(watcher.get(), buf, sizeof buf);
+            if (n <= 0) break;
+            seen.append(buf, static_cast<std::size_t>(n));
+        }
+        return exits() >= 100;
+    }));
 }
