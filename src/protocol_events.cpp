@@ -262,6 +262,8 @@ std::string encode_event(const event& ev)
 
 event parse_event(std::string_view line)
 {
+    if (line.find('\0') != std::string_view::npos) // nlohmann would stop there
+        throw protocol_error(errc::bad_request, "an event must not contain a NUL byte");
     json j;
     try {
         j = json::parse(line.begin(), line.end());

@@ -512,6 +512,7 @@ TEST_CASE("exec values that break the rules are bad_request", "[protocol][errors
         {"empty argv[0]", exec_line(R"("argv":[""],"cwd":"/")")},
         {"empty argv[0] given as b64", exec_line(R"("argv":[{"b64":""}],"cwd":"/")")},
         {"NUL inside argv[0]", exec_line(R"("argv":["tr\u0000ue"],"cwd":"/")")},
+        {"a raw NUL after the object, then anything", exec_line(R"("argv":["true"],"cwd":"/")") + std::string("\0\xfd x", 4)},
         {"NUL inside a later argv", exec_line(R"("argv":["echo","a\u0000b"],"cwd":"/")")},
         {"NUL inside a b64 argv", exec_line(R"("argv":["echo",{"b64":"YQBi"}],"cwd":"/")")},
         {"NUL inside an env entry", exec_line(R"("argv":["true"],"env":["A=x\u0000y"],"cwd":"/")")},

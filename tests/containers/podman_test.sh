@@ -71,15 +71,16 @@ begin "SIGINT to the container ends the host command, and nothing is left runnin
 # --init: catatonit is pid 1 and hands the signal to hostexec (a pid 1
 # without a handler would ignore it). A signal to `podman run` itself is not
 # forwarded reliably (podman 4.3 stops the container with SIGTERM instead).
-"${RUN[@]}" --init --name pfdt-sig --rootfs "$R" hostexec sleep 300 </dev/null >"$T/sig.out" 2>&1 &
+# A duration of its own: other tests (the soak) run sleeps as the same user.
+"${RUN[@]}" --init --name pfdt-sig --rootfs "$R" hostexec sleep 3017 </dev/null >"$T/sig.out" 2>&1 &
 podman_run=$!
-for _ in $(seq 200); do pgrep -u "$U" -x sleep >/dev/null && break; sleep 0.05; done
+for _ in $(seq 200); do pgrep -u "$U" -fx 'sleep 3017' >/dev/null && break; sleep 0.05; done
 "${PODMAN[@]}" kill -s INT pfdt-sig >/dev/null
 wait "$podman_run"
 # hostexec forwards SIGINT; sleep dies of it; hostexec dies of it too.
 check "hostexec ended as the command did" "130" "$?"
 left=
-for _ in $(seq 100); do left=$(pgrep -u "$U" -x sleep); [ -z "$left" ] && break; sleep 0.05; done
+for _ in $(seq 100); do left=$(pgrep -u "$U" -fx 'sleep 3017'); [ -z "$left" ] && break; sleep 0.05; done
 check "no host command left" "" "$left"
 end
 
