@@ -131,10 +131,15 @@ TEST_CASE("pfd watch pushes every event of every session; a watcher that never r
     CHECK(read_line(watcher.get()).find("\"code\":\"not_found\"") != std::string::npos);
 
     // Flood the sleeping watcher: it falls behind and is dropped, while the
-    // reading one and every client go on.
+    // reading one and every client go on. Refusals are the cheapest events
+    // (no process on either side), with a long name to make them weigh.
     std::string drained;
-    for (int i = 0; i < 700; ++i) {
-        REQUIRE(d.run({"true"}).code() == 0);
+    std::string flood = exec_line(R"("argv":["pfd-no-such-)" + std::string(240, 'x') + R"("],"cwd":"/")") + "\n";
+    constexpr int floods = 1500;
+    for (int i = 0; i < floods; ++i) {
+        auto sock = connect_raw(d.socket());
+        REQUIRE(::write(sock.get(), flood.data(), flood.size()) == static_cast<ssize_t>(flood.size()));
+        REQUIRE(read_to_eof(sock.get()).value_or("").find("\"code\":\"not_found\"") != std::string::npos);
         char buf[65536];
         while (true) {
             pollfd p{watcher.get(), POLLIN, 0};
@@ -144,6 +149,7 @@ TEST_CASE("pfd watch pushes every event of every session; a watcher that never r
             drained.append(buf, static_cast<std::size_t>(n));
         }
     }
+    REQUIRE(d.run({"true"}).code() == 0);
     // The dropped watcher's connection ends: read what was sent, then EOF.
     bool closed = eventually([&] {
         char buf[65536];
@@ -156,11 +162,12 @@ TEST_CASE("pfd watch pushes every event of every session; a watcher that never r
     });
     CHECK(closed);
     drained += read_all(watcher.get(), 200ms);
-    std::size_t exits = 0;
-    for (auto at = drained.find("\"event\":\"exited\""); at != std::string::npos;
-         at = drained.find("\"event\":\"exited\"", at + 1))
-        ++exits;
-    CHECK(exits == 700);
+    std::size_t refusals = 0;
+    for (auto at = drained.find("\"code\":\"not_found\""); at != std::string::npos;
+         at = drained.find("\"code\":\"not_found\"", at + 1))
+        ++refusals;
+    CHECK(refusals == floods);
+    CHECK(drained.find("\"event\":\"exited\"") != std::string::npos);
 }
 
 TEST_CASE("pfd verbs the daemon refuses exit non-zero with the daemon's message", "[control]")
