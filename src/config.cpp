@@ -44,8 +44,11 @@ public:
     T integer(std::int64_t lo, std::int64_t hi, const toml::node* n = nullptr) const
     {
         const toml::node& node = n ? *n : node_;
+        // Only an integer node is read: toml++'s value<int64_t>() of a float
+        // casts it, undefined beyond the range (found by fuzz/config).
+        if (!node.is_integer()) fail(" must be an integer", &node);
         auto v = node.value<std::int64_t>();
-        if (!node.is_integer() || !v) fail(" must be an integer", &node);
+        if (!v) fail(" must be an integer", &node);
         if (*v < lo || *v > hi) fail(fmt::format(" must be between {} and {}", lo, hi), &node);
         return static_cast<T>(*v);
     }

@@ -109,6 +109,9 @@ TEST_CASE("errors name the file, the line and the key", "[config]")
         {"threads = 3\n", ":1: unknown key 'threads' outside any [section]"},
         {"daemon = 3\n", ":1: 'daemon' must be a table"},
         {"[daemon]\nthreads = \"four\"\n", ":2: 'daemon.threads' must be an integer"},
+        // A float where an integer goes was cast (undefined beyond the range; fuzz/config).
+        {"[limits]\nfds = 2.01e122\n", ":2: 'limits.fds' must be an integer"},
+        {"[limits]\nfds = 3.0\n", ":2: 'limits.fds' must be an integer"},
         {"[limits]\n\nfds = 999\n", ":3: 'limits.fds' must be between 0 and 253"},
         {"[exec]\nno_tty = \"xdg-open\"\n", ":2: 'exec.no_tty' must be an array of strings"},
         {"[exec]\nno_tty = [1]\n", ":2: 'exec.no_tty' must be an array of strings"},
