@@ -119,7 +119,7 @@ awaitable<session::read_result> session::read_request()
             r = recv_with_fds(socket_.native_handle(), buf, msg.fds, room, true);
             if (r.would_block) {
                 auto ec = co_await readable();
-                if (budget_.evicted()) co_return read_result{gave_way(options().limits)};
+                if (budget_.evicted()) co_return read_result{gave_way(limits)};
                 if (ec) co_return read_result{};
                 continue;
             }

@@ -124,6 +124,8 @@ std::optional<std::string> line_buffer::next_line()
 
 void line_buffer::shrink()
 {
+    // Only a long line's memory is worth a copy: this runs on every request.
+    if (data_.capacity() <= 64 * 1024) return;
     data_.erase(0, start_);
     start_ = 0;
     data_.shrink_to_fit();

@@ -61,7 +61,7 @@ public:
     /// Bytes of memory the buffer holds (what a budget counts).
     std::size_t capacity() const noexcept { return data_.capacity(); }
 
-    /// Gives back the memory a long line took, keeping what is pending.
+    /// Gives back the memory a long line took (over 64 KiB), keeping what is pending.
     void shrink();
 
 private:
