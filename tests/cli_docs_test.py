@@ -127,6 +127,34 @@ printed = help_all.union(*verb_help.values())
 missing = man_all - printed - (set() if reworked else PENDING)
 check(not missing, f"every option in pfd(1) is printed by a --help (missing: {describe(missing)})")
 
+# The bash completion offers each verb the options pfd(1) gives it (the zsh
+# and fish ones are checked against it by tests/completions_test.sh).
+bash_completion = next((f for f in ["/usr/share/bash-completion/bash_completion", "/etc/bash_completion"]
+                        if os.access(f, os.R_OK)), None)
+
+
+def bash_offers(script, command, line):
+    shell = f"""source {bash_completion}; source {os.path.join(src, "completions", script)}
+COMP_LINE="{line}"; COMP_POINT=${{#COMP_LINE}}; read -ra COMP_WORDS <<<"$COMP_LINE"; COMP_WORDS+=(--)
+COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); COMP_LINE+=" --"; COMP_POINT=${{#COMP_LINE}}
+_{command} {command} -- 2>/dev/null; printf '%s\\n' "${{COMPREPLY[@]}}" """
+    out = subprocess.run(["bash", "--norc", "--noprofile", "-c", shell], capture_output=True, text=True).stdout
+    return {o.rstrip("=") for o in out.split()}
+
+
+def long_only(opts):
+    return {o for o in opts if o.startswith("--")}
+
+
+if not bash_completion:
+    print("note  bash-completion is not installed: the completions' options are not compared")
+else:
+    for verb in VERBS:
+        expected = long_only(verb_options.get(verb, set()) | (common if verb in DAEMON_VERBS else set())) | {"--help"}
+        offered = bash_offers("pfd.bash", "pfd", f"pfd {verb}")
+        check(offered == expected, f"bash completes `pfd {verb} --` with its pfd(1) options "
+                                   f"(missing: {describe(expected - offered)}; extra: {describe(offered - expected)})")
+
 # ---- hostexec(1) -------------------------------------------------------------
 
 man = man_structure(os.path.join(src, "man/hostexec.1.scd"))
@@ -138,6 +166,11 @@ missing = help_opts - man_opts
 check(not missing, f"every option of `hostexec --help` is in hostexec(1) OPTIONS (missing: {describe(missing)})")
 missing = man_opts - help_opts - (set() if reworked else PENDING)
 check(not missing, f"every option in hostexec(1) is in `hostexec --help` (missing: {describe(missing)})")
+if bash_completion:
+    offered = bash_offers("hostexec.bash", "hostexec", "hostexec") - {"--"}
+    expected = long_only(man_opts)
+    check(offered == expected, f"bash completes `hostexec --` with the hostexec(1) options "
+                               f"(missing: {describe(expected - offered)}; extra: {describe(offered - expected)})")
 
 # ---- pfd.toml(5) -------------------------------------------------------------
 
