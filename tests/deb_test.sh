@@ -159,18 +159,24 @@ flock -s 9   # runs share the cache; a new one waits for them
 # ---- build ------------------------------------------------------------------
 
 mkdir "$work/src" "$work/src/pfd"
-(cd "$src" && git ls-files -z | tar --null -T - -cf -) | tar -C "$work/src/pfd" -xf -
-(
-  cd "$work/src/pfd"
-  version=$(dpkg-parsechangelog -S Version)
-  meson_version=$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" meson.build | head -n 1)
-  [ "$version" = "$meson_version" ] || fail "debian/changelog's version $version is not meson.build's $meson_version"
-  stamp "dpkg-buildpackage -us -uc -b (pfd $version, parallel=$(nproc))"
-  t0=$SECONDS
-  DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1 \
-    || { tail -n 40 "$work/build.log"; fail "dpkg-buildpackage failed (log above)"; }
-  stamp "built in $((SECONDS - t0)) s"
-)
+if [ -n "${PFD_DEB_TEST_PREBUILT:-}" ]; then
+  # For work on this test only: the .debs and .changes of an earlier build.
+  stamp "no build: the packages in $PFD_DEB_TEST_PREBUILT"
+  cp "$PFD_DEB_TEST_PREBUILT"/*.deb "$PFD_DEB_TEST_PREBUILT"/*.changes "$PFD_DEB_TEST_PREBUILT"/*.buildinfo "$work/src/"
+else
+  (cd "$src" && git ls-files -z | tar --null -T - -cf -) | tar -C "$work/src/pfd" -xf -
+  (
+    cd "$work/src/pfd"
+    version=$(dpkg-parsechangelog -S Version)
+    meson_version=$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" meson.build | head -n 1)
+    [ "$version" = "$meson_version" ] || fail "debian/changelog's version $version is not meson.build's $meson_version"
+    stamp "dpkg-buildpackage -us -uc -b (pfd $version, parallel=$(nproc))"
+    t0=$SECONDS
+    DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1 \
+      || { tail -n 40 "$work/build.log"; fail "dpkg-buildpackage failed (log above)"; }
+    stamp "built in $((SECONDS - t0)) s"
+  )
+fi
 changes=$(ls "$work"/src/pfd_*.changes)
 debs=("$work"/src/pfd_*.deb "$work"/src/libpfd-dev_*.deb)
 for deb in "${debs[@]}"; do
@@ -200,7 +206,9 @@ mkdir -p "$root/tmp/debs"
 cp "${debs[@]}" "$root/tmp/debs/"
 chmod -R a+rX "$root/tmp/debs"
 
-install_debs() { in_root "$root" apt-get install -y -q --no-install-recommends /tmp/debs/pfd_*.deb /tmp/debs/libpfd-dev_*.deb; }
+install_debs() {
+  in_root "$root" apt-get install -y -q --no-install-recommends "/tmp/debs/$(basename "${debs[0]}")" "/tmp/debs/$(basename "${debs[1]}")"
+}
 stamp "apt-get install ./pfd_*.deb ./libpfd-dev_*.deb in the throw-away root"
 if ! install_debs >"$work/install.log" 2>&1; then
   # The cached package lists may name versions the archive has replaced.
@@ -263,9 +271,9 @@ stamp "building democli and async_add against libpfd-dev"
 as_user 'cd src && flags=$(pkg-config --cflags --libs pfd) && echo "  pkg-config --cflags --libs pfd: $flags" &&
   g++ -std=c++20 -O1 democli.cpp $flags -o democli && g++ -std=c++20 -O1 async_add.cpp $flags -o async_add' \
   || fail "building against libpfd-dev failed"
-check "democli add 1 2 3 (libpfd-dev)" "6" 'DEMOCLI_SOCKET=/tmp/democli.sock src/democli add 1 2 3'
+check "democli add 1 2 3 (libpfd-dev)" "6" 'DEMOCLI_SOCKET=$XDG_RUNTIME_DIR/democli.sock src/democli add 1 2 3'
 check "async_add against democli (libpfd-dev, Asio)" $'out=42\nerr=' \
-  'src/async_add /tmp/democli.sock 40 2; DEMOCLI_SOCKET=/tmp/democli.sock src/democli stop >/dev/null'
+  'src/async_add $XDG_RUNTIME_DIR/democli.sock 40 2; DEMOCLI_SOCKET=$XDG_RUNTIME_DIR/democli.sock src/democli stop >/dev/null'
 
 check "pfd stop" "" 'pfd stop >/dev/null'
 
