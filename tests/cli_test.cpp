@@ -23,9 +23,12 @@ struct user_env {
     temp_dir run, config, state, data, work;
     std::vector<std::string> env() const
     {
-        return {"XDG_RUNTIME_DIR=" + run.path(), "XDG_CONFIG_HOME=" + config.path(),
-                "XDG_STATE_HOME=" + state.path(), "XDG_DATA_HOME=" + data.path(),
-                "PFD_SOCKET",                     "PFD_PROJECT"};
+        return {"XDG_RUNTIME_DIR=" + run.path(),
+                "XDG_CONFIG_HOME=" + config.path(),
+                "XDG_STATE_HOME=" + state.path(),
+                "XDG_DATA_HOME=" + data.path(),
+                "PFD_SOCKET",
+                "PFD_PROJECT"};
     }
     result pfd(std::vector<std::string> args) const
     {
@@ -127,8 +130,10 @@ TEST_CASE("every verb's --help, -h and 'help VERB' list its options on stdout an
 TEST_CASE("pfd install-units --help creates nothing", "[cli]")
 {
     user_env u;
-    for (auto form : {std::vector<std::string>{"install-units", "--help"}, {"install-units", "-h"},
-                      {"help", "install-units"}, {"install-units", "--bogus"}}) {
+    for (auto form : {std::vector<std::string>{"install-units", "--help"},
+                      {"install-units", "-h"},
+                      {"help", "install-units"},
+                      {"install-units", "--bogus"}}) {
         u.pfd(form);
         CHECK(entries(u.work.path()).empty());
         CHECK(entries(u.config.path()).empty());
@@ -191,9 +196,10 @@ TEST_CASE("did you mean: a misspelled verb, option or config key", "[cli]")
     CHECK(h.code() == 125);
     CHECK(h.err == "hostexec: unknown option '--sokcet'; did you mean '--socket'?\n"
                    "Try 'hostexec --help' for more information.\n");
-    CHECK(u.hostexec({"--detahc", "true"}).err.starts_with("hostexec: unknown option '--detahc'; did you mean '--detach'?\n"));
+    CHECK(u.hostexec({"--detahc", "true"})
+              .err.starts_with("hostexec: unknown option '--detahc'; did you mean '--detach'?\n"));
     CHECK(u.hostexec({"--qwertyuiop", "true"}).err == "hostexec: unknown option '--qwertyuiop'\n"
-                                                       "Try 'hostexec --help' for more information.\n");
+                                                      "Try 'hostexec --help' for more information.\n");
 
     auto file = u.write_config("[daemon]\nthread = 2\n");
     auto check = u.pfd({"serve", "--socket", u.run / "s.sock", "--check-config"});
@@ -274,8 +280,8 @@ TEST_CASE("the commonest mistakes get messages that say what to do", "[cli]")
                                 "'pfd start', or for good with 'systemctl --user enable --now pfd.socket'"));
         auto status = u.pfd({"status"});
         CHECK(status.code() == 3);
-        CHECK(status.out == "pfd: no daemon runs on '" + (u.run / "pfd.sock") +
-                                "' (the default: $XDG_RUNTIME_DIR/pfd.sock)\n");
+        CHECK(status.out ==
+              "pfd: no daemon runs on '" + (u.run / "pfd.sock") + "' (the default: $XDG_RUNTIME_DIR/pfd.sock)\n");
         auto ps = u.pfd({"ps"});
         CHECK(ps.code() == 1);
         CHECK(ps.err == "pfd: no daemon runs on '" + (u.run / "pfd.sock") +
