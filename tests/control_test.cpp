@@ -99,7 +99,7 @@ TEST_CASE("pfd cancel: SIGTERM, then SIGKILL after the grace, acknowledged; the 
     {
         auto r = pfd_verb(d, {"cancel", "999999"});
         CHECK(r.code() == 1);
-        CHECK(r.err == "pfd: no running session 999999\n");
+        CHECK(r.err == "pfd: no session 999999; 'pfd ps' lists the running ones\n");
     }
     CHECK(eventually([&] { return d.children() == 0; }));
 }
@@ -180,7 +180,7 @@ TEST_CASE("pfd verbs the daemon refuses exit non-zero with the daemon's message"
         auto r = pfd_verb(d, {"cancel", "999999"});
         CHECK(r.code() == 1);
         CHECK(r.out.empty());
-        CHECK(r.err == "pfd: no running session 999999\n");
+        CHECK(r.err == "pfd: no session 999999; 'pfd ps' lists the running ones\n");
     }
     SECTION("watch beyond [limits] watchers")
     {
