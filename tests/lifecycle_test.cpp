@@ -300,7 +300,9 @@ TEST_CASE("hostexec refuses a daemon that runs as another user", "[lifecycle][ro
     ::mkdir((conf / "pfd").c_str(), 0700);
     std::ofstream(conf / "pfd/config.toml") << "[discovery]\ntrust_daemon_uids = [65534]\n";
     auto trusted = run({.argv = {hostexec_binary(), "--socket", socket, "echo", "trusted"},
-                        .env = {"XDG_CONFIG_HOME=" + conf.path()}});
+                        .env = {"XDG_CONFIG_HOME=" + conf.path()},
+                        .cwd = "/"}); // the daemon's uid may not enter the test's directory
+    INFO("stderr: " << trusted.err);
     CHECK(trusted.out == "trusted\n");
 }
 
