@@ -1,6 +1,7 @@
 #include "systemd.hpp"
 
 #include "pfd/error.hpp"
+#include "systemd_units.hpp"
 #include "unique_fd.hpp"
 
 #include <fcntl.h>
@@ -69,6 +70,19 @@ std::string unit_word(std::string_view word)
     return out + "\"";
 }
 
+/// `text` with every mention of the executable replaced by `word`.
+std::string with_executable(std::string_view text, std::string_view word)
+{
+    std::string out;
+    for (;;) {
+        auto at = text.find(units::executable_placeholder);
+        out += text.substr(0, at);
+        if (at == std::string_view::npos) return out;
+        out += word;
+        text.remove_prefix(at + units::executable_placeholder.size());
+    }
+}
+
 } // namespace
 
 std::string install_user_units(const std::string& pfd_path, std::string unit_dir)
@@ -84,30 +98,13 @@ std::string install_user_units(const std::string& pfd_path, std::string unit_dir
             throw std::runtime_error("neither XDG_CONFIG_HOME nor HOME is set");
     }
     std::filesystem::create_directories(unit_dir);
-    auto write = [&](const std::string& name, const std::string& text) {
+    auto write = [&](const std::string& name, std::string_view text) {
         std::ofstream f(unit_dir + "/" + name);
         f << text;
         if (!f) throw std::runtime_error(fmt::format("cannot write '{}/{}'", unit_dir, name));
     };
-    write("pfd.socket", "[Unit]\n"
-                        "Description=pfd: run commands in this user's context, at once (socket)\n\n"
-                        "[Socket]\n"
-                        "ListenStream=%t/pfd.sock\n"
-                        "SocketMode=0600\n\n"
-                        "[Install]\n"
-                        "WantedBy=sockets.target\n");
-    write("pfd.service", fmt::format("[Unit]\n"
-                                     "Description=pfd: run commands in this user's context, at once\n"
-                                     "Requires=pfd.socket\n\n"
-                                     "[Service]\n"
-                                     "Type=notify\n"
-                                     // A successor after `pfd restart` says READY=1 and MAINPID= itself.
-                                     "NotifyAccess=all\n"
-                                     "ExecStart={} serve --socket %t/pfd.sock\n"
-                                     "KillMode=mixed\n\n"
-                                     "[Install]\n"
-                                     "WantedBy=default.target\n",
-                                     unit_word(pfd_path)));
+    write("pfd.socket", units::socket_template);
+    write("pfd.service", with_executable(units::service_template, unit_word(pfd_path)));
     return unit_dir;
 }
 

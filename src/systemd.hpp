@@ -19,7 +19,8 @@ std::optional<int> activated_socket();
 void notify_systemd(std::string_view state) noexcept;
 
 /// Writes pfd.socket and pfd.service for `pfd_path` into `unit_dir`
-/// (default $XDG_CONFIG_HOME/systemd/user); returns the directory.
+/// (default $XDG_CONFIG_HOME/systemd/user); returns the directory. They are
+/// the units `meson install` installs (data/pfd.*.in), but for the path.
 std::string install_user_units(const std::string& pfd_path, std::string unit_dir = {});
 
 } // namespace pfd

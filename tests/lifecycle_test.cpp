@@ -282,6 +282,16 @@ TEST_CASE("pfd install-units writes a user socket and service with the right pat
     CHECK(service_text.find("Type=notify") != std::string::npos);
     auto pfd_real = std::filesystem::canonical(pfd_binary()).string();
     CHECK(service_text.find("ExecStart=" + pfd_real + " serve --socket %t/pfd.sock") != std::string::npos);
+    CHECK(service_text.find("ExecReload=" + pfd_real + " reload --socket %t/pfd.sock") != std::string::npos);
+
+    // The units meson install installs, from the same templates: their text
+    // with this binary's path.
+    std::string data = std::string(PFD_SOURCE_DIR) + "/data/";
+    CHECK(socket_text == slurp(data + "pfd.socket.in"));
+    std::string service_template = slurp(data + "pfd.service.in");
+    for (auto at = service_template.find("@PFD@"); at != std::string::npos; at = service_template.find("@PFD@"))
+        service_template.replace(at, 5, pfd_real);
+    CHECK(service_text == service_template);
 }
 
 TEST_CASE("hostexec refuses a daemon that runs as another user", "[lifecycle][root]")
