@@ -11,10 +11,6 @@ verb's own options sit in its "## pfd VERB" subsection of COMMANDS; COMMON
 OPTIONS are those of every verb that finds a daemon; GENERAL OPTIONS those of
 pfd itself. On the --help side an option is any -x or --word of an option
 row (up to its description) or a synopsis line.
-
-Until `pfd VERB --help` exists (the command-line rework), the per-verb checks
-are skipped and the options that rework adds (-V, -h in the usage texts) may
-be missing from --help; once it exists, every check is strict.
 """
 import os
 import re
@@ -28,7 +24,6 @@ hostexec = os.path.abspath(os.environ["HOSTEXEC_BIN"])
 
 DAEMON_VERBS = ["serve", "start", "stop", "status", "ps", "watch", "cancel", "restart", "reload"]
 VERBS = DAEMON_VERBS + ["install-units", "trust", "help"]
-PENDING = {"-V", "-h"}  # printed by --help once the command-line rework is merged
 
 OPTION = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
 failures = []
@@ -118,15 +113,10 @@ help_all = options_in_help(usage)
 verb_help = {}
 for verb in VERBS[:-1]:  # `pfd help --help`: whatever it prints, `pfd help VERB` is checked below
     text, code, left = run([pfd, verb, "--help"])
-    if code == 0 and not left and "usage" in text.lower():
-        verb_help[verb] = options_in_help(text)
-        same, _, _ = run([pfd, "help", verb])
-        check(same == text, f"`pfd help {verb}` prints what `pfd {verb} --help` does")
-reworked = len(verb_help) == len(VERBS) - 1
-if not verb_help:
-    print("note  no `pfd VERB --help` yet: per-verb checks skipped, -V/-h may be missing from --help")
-elif not reworked:
-    print(f"note  `pfd VERB --help` only for {' '.join(verb_help)}: the others are not checked")
+    check(code == 0 and not left and "usage" in text.lower(), f"`pfd {verb} --help` prints a usage, exit 0")
+    verb_help[verb] = options_in_help(text)
+    same, _, _ = run([pfd, "help", verb])
+    check(same == text, f"`pfd help {verb}` prints what `pfd {verb} --help` does")
 
 missing = help_all - man_all
 check(not missing, f"every option of `pfd --help` is in pfd(1) (missing: {describe(missing)})")
@@ -139,7 +129,7 @@ for verb, opts in verb_help.items():
     check(not missing, f"`pfd {verb} --help` names every option pfd(1) gives it (missing: {describe(missing)})")
 
 printed = help_all.union(*verb_help.values())
-missing = man_all - printed - (set() if reworked else PENDING)
+missing = man_all - printed
 check(not missing, f"every option in pfd(1) is printed by a --help (missing: {describe(missing)})")
 
 # The bash completion offers each verb the options pfd(1) gives it (the zsh
@@ -179,7 +169,7 @@ check(code == 0, "hostexec --help exits 0")
 help_opts = options_in_help(text)
 missing = help_opts - man_opts
 check(not missing, f"every option of `hostexec --help` is in hostexec(1) OPTIONS (missing: {describe(missing)})")
-missing = man_opts - help_opts - (set() if reworked else PENDING)
+missing = man_opts - help_opts
 check(not missing, f"every option in hostexec(1) is in `hostexec --help` (missing: {describe(missing)})")
 if bash_completion:
     offered = bash_offers("hostexec.bash", "hostexec", "hostexec") - {"--"}
