@@ -73,7 +73,10 @@ _hostexec()
     --env | --unset-env)
         [[ $cur == *=* ]] && return
         COMPREPLY=($(compgen -e -- "$cur"))
-        [[ $prev == --env ]] && compopt -o nospace && COMPREPLY=("${COMPREPLY[@]/%/=}")
+        if [[ $prev == --env ]]; then
+            COMPREPLY=("${COMPREPLY[@]/%/=}")
+            compopt -o nospace
+        fi
         return
         ;;
     --env-forward)

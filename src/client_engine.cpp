@@ -94,9 +94,10 @@ void check_daemon_uid(int sock, const std::string& path, std::span<const uid_t> 
 {
     uid_t uid = peer_of(sock).uid;
     if (uid == ::getuid() || uid == 0 || std::find(trusted.begin(), trusted.end(), uid) != trusted.end()) return;
-    throw std::runtime_error(fmt::format("the daemon on '{}' runs as uid {}, not as you; refusing to hand it "
-                                         "anything ([discovery] trust_daemon_uids)",
-                                         path, uid));
+    throw std::runtime_error(fmt::format("the daemon on '{}' runs as uid {}, not as you (uid {}); refusing to hand "
+                                         "it anything. If you trust uid {}, add it to [discovery] trust_daemon_uids "
+                                         "in your config file",
+                                         path, uid, ::getuid(), uid));
 }
 
 std::optional<event> event_reader::next_any(std::string* raw)

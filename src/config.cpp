@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include "did_you_mean.hpp"
 #include "log.hpp"
 #include "project_trust.hpp"
 #include "pfd/discovery.hpp"
@@ -221,6 +222,37 @@ bool known_section(std::string_view section)
     throw config_error(fmt::format("{}:{}: {}", file, where.begin.line, what));
 }
 
+/// What to say about `name` in [section], which has no such key: the
+/// section it belongs in, or the nearest key of this one.
+std::string unknown_key(std::string_view section, std::string_view name)
+{
+    std::string what = fmt::format("unknown key '{}' in [{}]", name, section);
+    closest_word close(name);
+    for (auto& k : keys)
+        if (k.section == section) close.consider(k.name);
+    if (!close.best().empty()) return what + fmt::format("; did you mean '{}'?", close.best());
+    for (auto& k : keys)
+        if (k.name == name) return what + fmt::format("; it belongs in [{}]", k.section);
+    return what;
+}
+
+std::string unknown_section(std::string_view section)
+{
+    std::string what = fmt::format("unknown section '{}'", section);
+    closest_word close(section);
+    for (auto& k : keys) close.consider(k.section);
+    if (!close.best().empty()) return what + fmt::format("; did you mean '{}'?", close.best());
+    return what;
+}
+
+std::string key_outside_sections(std::string_view name)
+{
+    std::string what = fmt::format("unknown key '{}' outside any [section]", name);
+    for (auto& k : keys)
+        if (k.name == name) return what + fmt::format("; it belongs in [{}]", k.section);
+    return what;
+}
+
 void apply(const std::string& file, const toml::table& root, config& cfg, bool project = false)
 {
     for (auto&& [section_key, value] : root) {
@@ -234,14 +266,14 @@ void apply(const std::string& file, const toml::table& root, config& cfg, bool p
             continue;
         }
         if (!known_section(section) && !value.is_table())
-            fail_at(file, section_key.source(), fmt::format("unknown key '{}' outside any [section]", section));
-        if (!known_section(section)) fail_at(file, section_key.source(), fmt::format("unknown section '{}'", section));
+            fail_at(file, section_key.source(), key_outside_sections(section));
+        if (!known_section(section)) fail_at(file, section_key.source(), unknown_section(section));
         const auto* table = value.as_table();
         if (!table) fail_at(file, value.source(), fmt::format("'{}' must be a table ([{}])", section, section));
         for (auto&& [name, node] : *table) {
             std::string full = section + "." + std::string(name.str());
             const config_key* key = find_key(section, name.str());
-            if (!key) fail_at(file, name.source(), fmt::format("unknown key '{}'", full));
+            if (!key) fail_at(file, name.source(), unknown_key(section, name.str()));
             if (project && !key->in_project)
                 fail_at(file, name.source(),
                         fmt::format("'{}' may be set only in /etc/pfd/config.toml or your own config file, not in a "
@@ -300,15 +332,29 @@ std::vector<std::string> default_config_files(const std::string& etc)
     return files;
 }
 
-config load_config(const std::vector<std::string>& files, const std::string& required, const project_file* project)
+config load_config(const std::vector<std::string>& files, const std::string& required, const project_file* project,
+                   std::vector<std::string>* left_out)
 {
     config cfg;
+    // A file is applied whole or not at all: to a copy, kept if it worked.
+    auto layer = [&](auto&& apply_file) {
+        if (!left_out) return apply_file(cfg);
+        config next = cfg;
+        try {
+            apply_file(next);
+            cfg = std::move(next);
+        } catch (const config_error& e) {
+            left_out->emplace_back(e.what());
+        }
+    };
     for (auto& f : files)
-        if (exists(f)) apply(f, parse(f), cfg);
-    if (project) apply(project->path, parse(project->path, &project->content), cfg, true);
+        if (exists(f)) layer([&](config& c) { apply(f, parse(f), c); });
+    if (project) layer([&](config& c) { apply(project->path, parse(project->path, &project->content), c, true); });
     if (!required.empty()) {
-        if (!exists(required)) throw config_error(fmt::format("{}: no such file", required));
-        apply(required, parse(required), cfg);
+        layer([&](config& c) {
+            if (!exists(required)) throw config_error(fmt::format("{}: no such file", required));
+            apply(required, parse(required), c);
+        });
     }
     return cfg;
 }

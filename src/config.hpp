@@ -24,7 +24,7 @@ struct config {
     container_section container;
 };
 
-/// "<file>:<line>: <what>", e.g. "/etc/pfd/config.toml:3: unknown key 'limits.fdz'".
+/// "<file>:<line>: <what>", e.g. "/etc/pfd/config.toml:3: unknown key 'fdz' in [limits]; did you mean 'fds'?".
 class config_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -52,9 +52,10 @@ struct project_file;
 
 /// Applies the files that exist in `files` in order, then `project` (a
 /// honoured .pfd.toml, see project_trust.hpp), then `required` (which must
-/// exist) if not empty. Throws config_error.
+/// exist) if not empty. Throws config_error; with `left_out`, a file with
+/// an error is left out instead, whole, and its error appended there.
 config load_config(const std::vector<std::string>& files, const std::string& required = {},
-                   const project_file* project = nullptr);
+                   const project_file* project = nullptr, std::vector<std::string>* left_out = nullptr);
 
 /// Reads one file's text as if it were the file `name` (named in messages):
 /// load_config's parser and checks without the file system. Throws

@@ -13,22 +13,36 @@
 namespace pfd {
 
 context resolve_context(const std::string& socket_flag, const std::string& project_flag, const std::string& config_file,
-                        std::string cwd)
+                        std::string cwd, config_errors on_error)
 {
     char buf[4096];
     if (cwd.empty()) cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
     auto project = honoured_project_file(cwd);
     context c;
-    c.cfg = load_config(default_config_files(), config_file, project ? &*project : nullptr);
+    bool leave_out = on_error == config_errors::leave_out;
+    c.cfg = load_config(default_config_files(), config_file, project ? &*project : nullptr,
+                        leave_out ? &c.left_out : nullptr);
     discovery_request r;
     r.socket_flag = socket_flag;
     r.project_flag = project_flag;
     r.cwd = cwd;
     r.order = c.cfg.discovery.order;
     r.config_project = c.cfg.discovery.project;
-    if (project) r.file_project = project_name(*project);
+    if (project) {
+        try {
+            r.file_project = project_name(*project);
+        } catch (const config_error&) {
+            if (!leave_out) throw; // else load_config has left it out already, saying why
+        }
+    }
     c.where = discover(r);
     return c;
+}
+
+void report_left_out(const context& ctx, std::string_view program)
+{
+    for (auto& error : ctx.left_out)
+        fmt::print(stderr, "{}: {} (that file is left out until it is fixed)\n", program, error);
 }
 
 } // namespace pfd

@@ -7,19 +7,33 @@
 #include "pfd/discovery.hpp"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace pfd {
+
+/// What a configuration file with an error does. A daemon never runs with
+/// part of its configuration: `fail`. A client leaves the file out and goes
+/// on with the others, so that a typo never locks the user out of the
+/// daemon that runs (hostexec, pfd stop, pfd status): `leave_out`.
+enum class config_errors { fail, leave_out };
 
 struct context {
     config cfg;
     discovery_result where;
+    std::vector<std::string> left_out; ///< "FILE:LINE: what" of each file left out
 };
 
 /// Loads /etc, user and project (.pfd.toml) configuration, then `config_file`,
-/// and discovers the socket. Throws config_error or std::runtime_error.
-/// `cwd` (default: the current directory) is where the project file search
-/// starts.
+/// and discovers the socket. Throws config_error (with config_errors::fail)
+/// or std::runtime_error. `cwd` (default: the current directory) is where
+/// the project file search starts.
 context resolve_context(const std::string& socket_flag, const std::string& project_flag,
-                        const std::string& config_file = {}, std::string cwd = {});
+                        const std::string& config_file = {}, std::string cwd = {},
+                        config_errors on_error = config_errors::fail);
+
+/// One line on stderr per file left out: "PROGRAM: FILE:LINE: what (that
+/// file is left out until it is fixed)".
+void report_left_out(const context& ctx, std::string_view program);
 
 } // namespace pfd

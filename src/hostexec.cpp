@@ -5,6 +5,7 @@
 
 #include "client_engine.hpp"
 #include "container_here.hpp"
+#include "daemon_unreachable.hpp"
 #include "env_entry.hpp"
 #include "context.hpp"
 #include "hostexec_parts.hpp"
@@ -124,6 +125,17 @@ unique_fd open_directory(const hostexec_options& o)
     return fd;
 }
 
+/// What to do when no daemon listens where we looked.
+std::string no_daemon_advice(const exec_request& req, const discovery_result& where)
+{
+    if (where.how == "flag" || where.how == "env")
+        return "check the path: 'pfd status' on the host shows the daemon's socket";
+    std::string advice = "start one on the host with 'pfd start', or for good with "
+                         "'systemctl --user enable --now pfd.socket'";
+    if (req.container.empty()) return advice + "; or let hostexec start one: hostexec -C ...";
+    return advice + ", and share its socket's directory with this container (docs/containers.md)";
+}
+
 /// A connection to the daemon of `ctx`; with -C or [discovery] autostart
 /// one is started when none answers, with fallback = "local" the command
 /// runs here instead.
@@ -134,10 +146,13 @@ daemon_connection reach_daemon(const hostexec_options& o, const context& ctx, co
         try {
             return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
         } catch (const std::system_error& e) {
-            bool nobody = e.code().value() == ENOENT || e.code().value() == ECONNREFUSED;
+            bool nobody = nobody_listens(e);
             if (nobody && !may_start && ctx.cfg.discovery.fallback_local) run_here(req);
-            if (!nobody || !may_start)
-                throw failure{125, fmt::format("{} (is the pfd daemon running? -C starts one)", e.what())};
+            if (!nobody || !may_start) {
+                std::string why = unreachable_reason(ctx.where, e);
+                if (!nobody) throw failure{125, why};
+                throw failure{125, fmt::format("{}\nhostexec: {}", why, no_daemon_advice(req, ctx.where))};
+            }
             if (!req.container.empty() && ctx.cfg.discovery.autostart_command.empty())
                 throw failure{125, fmt::format("no daemon on '{}', and one started here would run inside this "
                                                "container ({}), not on the host: start it on the host (pfd start, "
@@ -147,6 +162,8 @@ daemon_connection reach_daemon(const hostexec_options& o, const context& ctx, co
         }
         start_daemon(ctx.where, ctx.cfg);
         return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
+    } catch (const failure&) {
+        throw;
     } catch (const std::exception& e) {
         throw failure{125, e.what()};
     }
@@ -156,7 +173,8 @@ int run(const hostexec_options& o)
 {
     context ctx;
     try {
-        ctx = resolve_context(o.socket, o.project);
+        ctx = resolve_context(o.socket, o.project, {}, {}, config_errors::leave_out);
+        report_left_out(ctx, "hostexec");
     } catch (const std::exception& e) {
         throw failure{125, e.what()};
     }
@@ -262,14 +280,17 @@ int hostexec_main(int argc, char** argv)
         }
         return run(o);
     } catch (const usage_error& e) {
-        fmt::print(stderr, "hostexec: {}\n", e.message);
+        fmt::print(stderr, "hostexec: {}\nTry 'hostexec --help' for more information.\n", e.message);
         return 125;
     } catch (const failure& f) {
         fmt::print(stderr, "hostexec: {}\n", f.message);
         return f.status;
     } catch (const protocol_error& e) {
-        // The daemon refused or could not start the command.
-        fmt::print(stderr, "hostexec: {}\n", e.what());
+        // The daemon refused or could not start the command. Where it
+        // looked for it is the host, which a user in a container may not
+        // think of: a command that is here may be missing there.
+        bool host_side = e.code() == errc::not_found || e.code() == errc::not_executable || e.code() == errc::bad_cwd;
+        fmt::print(stderr, "hostexec: {}{}\n", e.what(), host_side ? " on the host" : "");
         return exit_status_for(e.code());
     } catch (const std::exception& e) {
         fmt::print(stderr, "hostexec: {}\n", e.what());

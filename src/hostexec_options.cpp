@@ -1,5 +1,7 @@
 #include "hostexec_options.hpp"
 
+#include "did_you_mean.hpp"
+
 #include <charconv>
 #include <optional>
 #include <string_view>
@@ -17,6 +19,28 @@ int parse_fd(std::string_view text)
     if (ec != std::errc{} || p != text.data() + text.size() || fd < 0)
         throw usage_error{fmt::format("--forward-fd needs a descriptor number, not '{}'", text)};
     return fd;
+}
+
+/// Every long option, for "did you mean".
+constexpr std::string_view long_options[] = {
+    "--tty",          "--no-tty",     "--detach",         "--env",    "--unset-env", "--clear-env", "--env-forward",
+    "--directory",    "--forward-fd", "--no-inherit-fds", "--socket", "--project",   "--create",    "--json",
+    "--install-shim", "--version",    "--help",
+};
+
+usage_error unknown_option(std::string_view spelled)
+{
+    std::string_view name = spelled.substr(0, spelled.find('='));
+    for (auto known : long_options)
+        if (known == name) return usage_error{fmt::format("option '{}' takes no value", name)};
+    std::string message = fmt::format("unknown option '{}'", name);
+    // A short option is one letter: any other is as close, so none is suggested.
+    if (name.size() > 2) {
+        closest_word close(name);
+        for (auto candidate : long_options) close.consider(candidate);
+        if (!close.best().empty()) message += fmt::format("; did you mean '{}'?", close.best());
+    }
+    return usage_error{message};
 }
 
 std::string_view base_name(std::string_view path)
@@ -51,7 +75,8 @@ const char* hostexec_usage() noexcept
            "  --json               print the daemon's events (NDJSON) on stderr\n"
            "  --install-shim DIR NAME...  make DIR/NAME symlinks to hostexec: running NAME then\n"
            "                       runs NAME through the daemon\n"
-           "  --version, --help\n\n"
+           "  -V, --version        print hostexec's version and exit\n"
+           "  -h, --help           show this help and exit\n\n"
            "Exit status: the command's; 125 if hostexec itself failed, 126 if the\n"
            "command cannot be executed, 127 if it was not found.\n";
 }
@@ -87,7 +112,7 @@ hostexec_action parse_hostexec_args(int argc, char** argv)
             return std::string(argv[++i]);
         };
         if (a == "--help" || a == "-h") return print_help{};
-        if (a == "--version") return print_version{};
+        if (a == "--version" || a == "-V") return print_version{};
         if (a == "--json") {
             o.json = true;
         } else if (a == "-t" || a == "--tty") {
@@ -137,11 +162,11 @@ hostexec_action parse_hostexec_args(int argc, char** argv)
         } else if (auto v = value_of("--forward-fd")) {
             o.forward_fds.push_back(parse_fd(*v));
         } else {
-            throw usage_error{fmt::format("unknown option '{}' (see hostexec --help)", a)};
+            throw unknown_option(a);
         }
     }
     for (; i < argc; ++i) o.command.emplace_back(argv[i]);
-    if (o.command.empty()) throw usage_error{"no command given (see hostexec --help)"};
+    if (o.command.empty()) throw usage_error{"no command given"};
     return o;
 }
 

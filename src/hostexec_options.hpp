@@ -28,7 +28,8 @@ struct hostexec_options {
     std::vector<std::string> env_forward; ///< --env-forward: names a container's command keeps
 };
 
-/// A usage error: the message to print after "hostexec: ".
+/// A usage error: the message to print after "hostexec: ", then a line
+/// pointing at --help; exit status 125, as hostexec's other failures.
 struct usage_error {
     std::string message;
 };

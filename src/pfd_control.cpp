@@ -2,6 +2,7 @@
 // engine: a refusal is the daemon's message on stderr and a non-zero exit.
 
 #include "client_engine.hpp"
+#include "daemon_unreachable.hpp"
 #include "lifecycle.hpp"
 #include "pfd_verbs.hpp"
 #include "unix_socket.hpp"
@@ -21,6 +22,18 @@ namespace {
 daemon_connection connect_to(const context& ctx)
 {
     return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
+}
+
+/// connect_to for a verb that needs the daemon: no daemon is an error that
+/// says where we looked.
+daemon_connection connect_or_explain(const context& ctx)
+{
+    try {
+        return connect_to(ctx);
+    } catch (const std::system_error& e) {
+        std::string why = unreachable_reason(ctx.where, e);
+        throw std::runtime_error(nobody_listens(e) ? why + "; 'pfd start' starts one" : why);
+    }
 }
 
 /// The answer as `Expected`; any other is an error.
@@ -48,7 +61,7 @@ std::string printable(std::string_view text)
 
 int reload(const daemon_args&, const context& ctx)
 {
-    expect<reloaded_event>(connect_to(ctx).ask(reload_request{}), "reload");
+    expect<reloaded_event>(connect_or_explain(ctx).ask(reload_request{}), "reload");
     fmt::print("pfd: configuration reloaded\n");
     return 0;
 }
@@ -69,7 +82,7 @@ int restart(const daemon_args& d, const context& ctx)
 int ps(const daemon_args& d, const context& ctx)
 {
     std::string line;
-    auto answer = expect<ps_event>(connect_to(ctx).ask(ps_request{}, &line), "ps");
+    auto answer = expect<ps_event>(connect_or_explain(ctx).ask(ps_request{}, &line), "ps");
     if (d.json) {
         fmt::print("{}\n", line);
         return 0;
@@ -86,10 +99,18 @@ int ps(const daemon_args& d, const context& ctx)
 
 int cancel(const daemon_args& d, const context& ctx)
 {
-    if (!d.cancel_id) throw cli_usage_error{"cancel needs a session id (see pfd ps)"};
-    auto conn = connect_to(ctx);
+    auto conn = connect_or_explain(ctx);
     conn.send(cancel_request{*d.cancel_id});
-    while (auto ev = conn.next_event()) {
+    for (;;) {
+        std::optional<event> ev;
+        try {
+            ev = conn.next_event();
+        } catch (const protocol_error& e) {
+            if (e.code() != errc::not_found) throw;
+            fmt::print(stderr, "pfd: no session {}; 'pfd ps' lists the running ones\n", *d.cancel_id);
+            return 1;
+        }
+        if (!ev) break;
         if (std::holds_alternative<cancelling_event>(*ev)) fmt::print("pfd: session {}: SIGTERM sent\n", *d.cancel_id);
         if (auto* cancelled = std::get_if<cancelled_event>(&*ev)) {
             fmt::print("pfd: session {}: {}\n", *d.cancel_id,
@@ -102,7 +123,7 @@ int cancel(const daemon_args& d, const context& ctx)
 
 int watch(const daemon_args&, const context& ctx)
 {
-    auto conn = connect_to(ctx);
+    auto conn = connect_or_explain(ctx);
     std::string line;
     expect<watching_event>(conn.ask(watch_request{}, &line), "watch");
     // Then every session's events as they are, errors included: not ours.
@@ -122,7 +143,7 @@ int status(const daemon_args& d, const context& ctx)
     try {
         conn.emplace(connect_to(ctx));
     } catch (const std::system_error& e) {
-        fmt::print(d.json ? stderr : stdout, "pfd: no daemon on '{}' ({})\n", ctx.where.socket, e.code().message());
+        fmt::print(d.json ? stderr : stdout, "pfd: {}\n", unreachable_reason(ctx.where, e));
         return 3; // as `systemctl status` for a unit that is not running
     }
     std::string line;
@@ -148,13 +169,17 @@ int stop(const daemon_args& d, const context& ctx)
     std::optional<daemon_connection> conn;
     try {
         conn.emplace(connect_to(ctx));
-    } catch (const std::system_error&) {
+    } catch (const std::system_error& e) {
+        if (!nobody_listens(e)) {
+            fmt::print(stderr, "pfd: {}\n", unreachable_reason(ctx.where, e));
+            return 1;
+        }
         if (auto pid = running_pid(pidfile_path(ctx))) {
             fmt::print(stderr, "pfd: nobody answers on '{}', though {} is locked (pid {}); not signalling a number\n",
                        ctx.where.socket, pidfile_path(ctx), *pid);
             return 1;
         }
-        fmt::print("pfd: no daemon on '{}'\n", ctx.where.socket);
+        fmt::print("pfd: no daemon runs on '{}'; nothing to stop\n", ctx.where.socket);
         return 0;
     }
     auto stopping = expect<stopping_event>(conn->ask(stop_request{}), "stop");

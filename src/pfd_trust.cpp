@@ -19,15 +19,15 @@ namespace {
 
 /// PATH made absolute (symlinks in directories resolved, as discovery sees
 /// them from getcwd), or the nearest .pfd.toml from here.
-std::string project_file_path(const char* given)
+std::string project_file_path(const std::optional<std::string>& given)
 {
     if (!given) {
         char here[PATH_MAX];
         auto found = find_project_file(::getcwd(here, sizeof here) ? here : "/");
-        if (!found) throw cli_usage_error{"no .pfd.toml here or above; name the file to trust"};
+        if (!found) throw cli_usage_error{"no .pfd.toml here or above; name the file", "trust"};
         return *found;
     }
-    std::string path = given;
+    const std::string& path = *given;
     auto slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     char real[PATH_MAX];
@@ -51,17 +51,16 @@ int list(const trust_store& store)
 
 } // namespace
 
-int trust(int argc, char** argv)
+int trust(const trust_args& t)
 {
-    std::string_view flag = argc > 2 ? argv[2] : "";
     trust_store store;
-    if (flag == "--list") {
-        if (argc > 3) throw cli_usage_error{"trust --list takes no argument"};
+    if (t.list && t.revoke) throw cli_usage_error{"--list and --revoke exclude each other", "trust"};
+    if (t.list) {
+        if (t.file) throw cli_usage_error{fmt::format("unexpected argument '{}' with --list", *t.file), "trust"};
         return list(store);
     }
-    if (flag == "--revoke") {
-        if (argc > 4) throw cli_usage_error{"trust --revoke takes one file at most"};
-        std::string path = project_file_path(argc > 3 ? argv[3] : nullptr);
+    if (t.revoke) {
+        std::string path = project_file_path(t.file);
         if (!store.revoke(path)) {
             fmt::print(stderr, "pfd: {} was not trusted\n", path);
             return 1;
@@ -69,9 +68,7 @@ int trust(int argc, char** argv)
         fmt::print("pfd: no longer trusted: {}\n", path);
         return 0;
     }
-    if (flag.starts_with("-")) throw cli_usage_error{fmt::format("unknown option '{}' for 'trust'", flag)};
-    if (argc > 3) throw cli_usage_error{"trust takes one file at most"};
-    std::string path = project_file_path(argc > 2 ? argv[2] : nullptr);
+    std::string path = project_file_path(t.file);
     std::string why;
     auto file = read_project_file(path, why);
     if (!file) throw std::runtime_error(fmt::format("cannot trust {}: {}", path, why));

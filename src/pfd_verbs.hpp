@@ -3,6 +3,7 @@
 // own (serve, start: pfd_daemon.cpp) and those that talk to a running one
 // (pfd_control.cpp).
 
+#include "cli_table.hpp"
 #include "context.hpp"
 
 #include <chrono>
@@ -12,17 +13,12 @@
 
 namespace pfd {
 
-/// A usage error: the message to print after "pfd: ", then the usage.
-struct cli_usage_error {
-    std::string message;
-};
-
 /// The command line of every verb but install-units.
 struct daemon_args {
     std::string verb;
     std::string socket_flag, project_flag, config_file;
     bool check_only = false;
-    bool json = false;
+    bool json = false; ///< status, ps, watch: JSON lines instead of text
     std::optional<std::uint64_t> cancel_id;
     std::optional<unsigned> threads;
     std::optional<std::chrono::milliseconds> request_timeout, stop_grace;
@@ -40,8 +36,12 @@ int ps(const daemon_args& d, const context& ctx);
 int cancel(const daemon_args& d, const context& ctx);
 int watch(const daemon_args& d, const context& ctx);
 
-/// `pfd trust [PATH] | --list | --revoke [PATH]` (pfd_trust.cpp).
-int trust(int argc, char** argv);
+/// `pfd trust [FILE] | --list | --revoke [FILE]` (pfd_trust.cpp).
+struct trust_args {
+    bool list = false, revoke = false;
+    std::optional<std::string> file;
+};
+int trust(const trust_args& t);
 
 /// The pidfile: [daemon] pidfile, else beside the socket.
 std::string pidfile_path(const context& ctx);

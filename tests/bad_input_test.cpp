@@ -221,6 +221,7 @@ result hostexec_in_root(const running_daemon& d, std::vector<std::string> args, 
     spawn_options o;
     o.argv = std::move(prefix);
     auto h = d.hostexec(std::move(args));
+    if (!o.argv.empty()) h[0] = for_other_uids(h[0]); // the prefix may switch uids
     o.argv.insert(o.argv.end(), h.begin(), h.end());
     o.cwd = "/";
     return run(std::move(o));

@@ -48,7 +48,7 @@ sock=$tmp/run/pfd.sock
 # ---- a daemon with one running session ----------------------------------------
 
 mkfifo "$tmp/ready"
-"$PFD_BIN" serve --socket "$sock" --ready-fd 3 3>"$tmp/ready" 2>"$tmp/daemon.log" &
+"$PFD_BIN" serve --socket "$sock" --ready-fd 3 --stop-grace-ms 200 3>"$tmp/ready" 2>"$tmp/daemon.log" &
 daemon=$!
 read -r -t 20 _ <"$tmp/ready" || { echo "the daemon did not get ready"; cat "$tmp/daemon.log"; exit 1; }
 "$HOSTEXEC_BIN" --socket "$sock" -T sleep 300 </dev/null >/dev/null 2>&1 &
@@ -164,7 +164,7 @@ else
   check "zsh: compinit registers pfd" _pfd "$out"
   check "zsh: compinit registers hostexec" _hostexec "$out"
   # Real completions, in an interactive zsh on a pseudo-terminal.
-  zcomp() { zsh -f "$src/tests/zsh_complete.zsh" "$src/completions" "$1"; }
+  zcomp() { ZSH_COMPDUMP=$tmp/zcompdump zsh -f "$src/tests/zsh_complete.zsh" "$src/completions" "$1"; }
   if ! out=$(zcomp "pfd sta"); then
     echo "zsh: real completions skipped: zsh/zpty did not work here"
   else

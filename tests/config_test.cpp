@@ -104,9 +104,13 @@ TEST_CASE("errors name the file, the line and the key", "[config]")
         const char* expected;
     };
     const bad cases[] = {
-        {"[limits]\nfds = 10\nfdz = 3\n", ":3: unknown key 'limits.fdz'"},
+        {"[limits]\nfds = 10\nfdz = 3\n", ":3: unknown key 'fdz' in [limits]; did you mean 'fds'?"},
+        {"[daemon]\nthread = 2\n", ":2: unknown key 'thread' in [daemon]; did you mean 'threads'?"},
+        {"[daemon]\nsessions = 2\n", ":2: unknown key 'sessions' in [daemon]; it belongs in [limits]"},
+        {"[limits]\nzzz = 2\n", ":2: unknown key 'zzz' in [limits]"},
         {"[nonsense]\n", ":1: unknown section 'nonsense'"},
-        {"threads = 3\n", ":1: unknown key 'threads' outside any [section]"},
+        {"[deamon]\n", ":1: unknown section 'deamon'; did you mean 'daemon'?"},
+        {"threads = 3\n", ":1: unknown key 'threads' outside any [section]; it belongs in [daemon]"},
         {"daemon = 3\n", ":1: 'daemon' must be a table"},
         {"[daemon]\nthreads = \"four\"\n", ":2: 'daemon.threads' must be an integer"},
         // A float where an integer goes was cast (undefined beyond the range; fuzz/config).
@@ -136,6 +140,30 @@ TEST_CASE("errors name the file, the line and the key", "[config]")
         CHECK(message.starts_with(file + ":"));
         CHECK(message.find(c.expected) != std::string::npos);
     }
+    // A word like none of the known ones gets no guess.
+    CHECK(error_of({write(dir, "far.toml", "[limits]\nzzz = 2\n")}).ends_with("unknown key 'zzz' in [limits]"));
+    CHECK(error_of({write(dir, "far.toml", "[nonsense]\n")}).ends_with("unknown section 'nonsense'"));
+}
+
+TEST_CASE("a client leaves a file with an error out, whole, and uses the others", "[config]")
+{
+    temp_dir dir;
+    auto system = write(dir, "system.toml", "[limits]\nfds = 20\n");
+    auto user = write(dir, "user.toml", "[limits]\nsessions = 7\nfdz = 3\n");
+    auto extra = write(dir, "extra.toml", "[limits]\nwatchers = 3\n");
+    std::vector<std::string> left_out;
+    auto cfg = load_config({system, user}, extra, nullptr, &left_out);
+    CHECK(cfg.limits.fds == 20);
+    CHECK(cfg.limits.watchers == 3);
+    CHECK(cfg.limits.sessions == config{}.limits.sessions); // its good key is left out too
+    REQUIRE(left_out.size() == 1);
+    CHECK(left_out[0] == user + ":3: unknown key 'fdz' in [limits]; did you mean 'fds'?");
+    // A --config FILE that is not there is left out the same way.
+    left_out.clear();
+    load_config({system}, dir / "absent.toml", nullptr, &left_out);
+    CHECK(left_out == std::vector<std::string>{(dir / "absent.toml") + ": no such file"});
+    // Without `left_out`, the first error is thrown.
+    CHECK_THROWS_AS(load_config({system, user}), config_error);
 }
 
 TEST_CASE("pfd serve --check-config validates and reports", "[config]")
@@ -149,7 +177,7 @@ TEST_CASE("pfd serve --check-config validates and reports", "[config]")
     auto broken = run({.argv = {pfd_binary(), "serve", "--socket", dir / "s", "--config", bad, "--check-config"},
                        .env = {"XDG_CONFIG_HOME=" + dir.path()}});
     CHECK(broken.code() == 1);
-    CHECK(broken.err.find(bad + ":2: unknown key 'limits.fdz'") != std::string::npos);
+    CHECK(broken.err == "pfd: " + bad + ":2: unknown key 'fdz' in [limits]; did you mean 'fds'?\n");
 }
 
 TEST_CASE("the daemon applies its configuration", "[config]")

@@ -99,7 +99,7 @@ TEST_CASE("pfd cancel: SIGTERM, then SIGKILL after the grace, acknowledged; the 
     {
         auto r = pfd_verb(d, {"cancel", "999999"});
         CHECK(r.code() == 1);
-        CHECK(r.err == "pfd: no running session 999999\n");
+        CHECK(r.err == "pfd: no session 999999; 'pfd ps' lists the running ones\n");
     }
     CHECK(eventually([&] { return d.children() == 0; }));
 }
@@ -180,7 +180,7 @@ TEST_CASE("pfd verbs the daemon refuses exit non-zero with the daemon's message"
         auto r = pfd_verb(d, {"cancel", "999999"});
         CHECK(r.code() == 1);
         CHECK(r.out.empty());
-        CHECK(r.err == "pfd: no running session 999999\n");
+        CHECK(r.err == "pfd: no session 999999; 'pfd ps' lists the running ones\n");
     }
     SECTION("watch beyond [limits] watchers")
     {
@@ -207,7 +207,7 @@ TEST_CASE("pfd verbs the daemon refuses exit non-zero with the daemon's message"
                                               {"cancel", "1"},
                                               {"reload"}}) {
             std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                             pfd_binary()};
+                                             for_other_uids(pfd_binary())};
             argv.insert(argv.end(), verb.begin(), verb.end());
             argv.insert(argv.end(), {"--socket", d.socket()});
             auto r = run({.argv = argv, .cwd = "/"});
@@ -257,12 +257,12 @@ TEST_CASE("another allowed uid sees and controls only its own sessions, never th
     std::string id = id_of(d, "s3cret");
     REQUIRE_FALSE(id.empty());
     // The other uid's own command (hostexec's options come before the command).
-    process theirs({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", hostexec_binary(),
+    process theirs({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(hostexec_binary()),
                              "--socket", d.socket(), "sh", "-c", "echo ready; read x", "their-marker"},
                     .cwd = "/"});
     REQUIRE(theirs.read_stdout_until("ready\n") == "ready\n");
 
-    auto ps = as_other({pfd_binary(), "ps", "--json"});
+    auto ps = as_other({for_other_uids(pfd_binary()), "ps", "--json"});
     CHECK(ps.code() == 0);
     CHECK(ps.out.find("s3cret") == std::string::npos);
     CHECK(ps.out.find("their-marker") != std::string::npos);
@@ -270,23 +270,23 @@ TEST_CASE("another allowed uid sees and controls only its own sessions, never th
     CHECK(owner_ps.out.find("s3cret") != std::string::npos);
     CHECK(owner_ps.out.find("their-marker") != std::string::npos);
 
-    auto cancel = as_other({pfd_binary(), "cancel", id});
+    auto cancel = as_other({for_other_uids(pfd_binary()), "cancel", id});
     CHECK(cancel.code() == 1);
     CHECK(cancel.err == "pfd: session " + id + " is another user's\n");
     for (std::string verb : {"stop", "reload", "restart"}) {
-        auto r = as_other({pfd_binary(), verb});
+        auto r = as_other({for_other_uids(pfd_binary()), verb});
         INFO(verb);
         CHECK(r.code() == 1);
         CHECK(r.err == "pfd: only uid 0 and root may " + verb + " this daemon\n");
     }
 
     // Its watch shows its own sessions' events, not the owner's.
-    process watch({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", pfd_binary(), "watch",
+    process watch({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(pfd_binary()), "watch",
                             "--socket", d.socket()},
                    .cwd = "/"});
     REQUIRE(watch.read_stdout_until("\n") == "{\"event\":\"watching\"}\n");
     REQUIRE(d.run({"echo", "owner-event"}).code() == 0);
-    auto own = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", hostexec_binary(),
+    auto own = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(hostexec_binary()),
                              "--socket", d.socket(), "true"},
                     .cwd = "/"});
     REQUIRE(own.code() == 0);

@@ -67,7 +67,7 @@ TEST_CASE("an untrusted .pfd.toml is ignored: its autostart_command never runs",
     CHECK(r.code() == 125);
     CHECK(r.err.find("pfd: ignoring " + u.file() + ": not trusted; `pfd trust " + u.file() + "` trusts it\n") !=
           std::string::npos);
-    CHECK(r.err.find("-C starts one") != std::string::npos); // as if there were no project file
+    CHECK(r.err.find("no daemon runs on") != std::string::npos); // as if there were no project file
 }
 
 TEST_CASE("even a trusted .pfd.toml may not say what the client runs or whom it trusts", "[trust]")

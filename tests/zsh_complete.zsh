@@ -5,9 +5,11 @@
 # compadd is wrapped to print what it adds, between two NUL marks that the
 # completion's pre- and post-functions print. (The approach of
 # zsh-capture-completion, reduced.)
+# $ZSH_COMPDUMP, when set, is compinit's dump file, kept for the next run.
 zmodload zsh/zpty || exit 2
+local dump=${ZSH_COMPDUMP:-${TMPDIR:-/tmp}/zcompdump.$$}
 zpty z zsh -f -i
-zpty -w z "PROMPT=; RPROMPT=; fpath=(${(q)1} \$fpath); autoload -Uz compinit; compinit -u -d ${(q)TMPDIR:-/tmp}/zcompdump.$$"
+zpty -w z "PROMPT=; RPROMPT=; fpath=(${(q)1} \$fpath); autoload -Uz compinit; compinit -u -d ${(q)dump}"
 zpty -w z 'bindkey "^I" complete-word'
 zpty -w z 'mark() { print -rn -- $'"'"'\0'"'"' }; compprefuncs=(mark); comppostfuncs=(mark exit)'
 zpty -w z 'compadd() {
@@ -22,6 +24,6 @@ for i in {1..100}; do # 10 s at most
   sleep 0.1
 done
 zpty -d z
-rm -f ${TMPDIR:-/tmp}/zcompdump.$$
+[[ -n $ZSH_COMPDUMP ]] || rm -f $dump
 [[ $all == *$'\0'*$'\0'* ]] || exit 1
 print -r -- "${${all#*$'\0'}%$'\0'*}" | tr -d '\r' | grep -v '^$'

@@ -19,7 +19,9 @@ ldd "$HOSTEXEC_BIN" >/dev/null 2>&1 && skip "this build's hostexec is not static
 T=$(mktemp -d /tmp/pfd-podman.XXXXXX)
 chmod 0755 "$T"
 chown "$U:" "$T"
-AS_U=(setpriv --reuid="$U" --regid="$U" --init-groups env -i PATH=/usr/bin:/bin HOME="$T/home"
+# In a directory the test user can enter: meson runs tests from the build
+# directory, which may be in a 0700 home.
+AS_U=(setpriv --reuid="$U" --regid="$U" --init-groups env -i -C "$T" PATH=/usr/bin:/bin HOME="$T/home"
       XDG_RUNTIME_DIR="$T/xdg" PFDT_HOST=yes)
 PODMAN=("${AS_U[@]}" podman --root "$T/storage" --runroot "$T/runroot" --tmpdir "$T/ptmp"
         --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --runtime runc --log-level=error)

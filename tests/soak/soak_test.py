@@ -223,7 +223,9 @@ def main():
     os.chmod(T, 0o755)
     if user:  # podman makes its storage directories in it
         os.chown(T, user.pw_uid, user.pw_gid)
-    env_base = ["env", "-i", "PATH=/usr/bin:/bin:/usr/sbin:/sbin", f"HOME={T}/home", f"XDG_RUNTIME_DIR={T}/xdg"]
+    # -C: meson runs tests from the build directory, which may be in a 0700
+    # home the test user cannot enter.
+    env_base = ["env", "-i", "-C", T, "PATH=/usr/bin:/bin:/usr/sbin:/sbin", f"HOME={T}/home", f"XDG_RUNTIME_DIR={T}/xdg"]
     run_as = as_user + env_base
 
     def own(path, mode):

@@ -21,6 +21,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <mutex>
 #include <thread>
 
 extern char** environ;
@@ -155,6 +156,28 @@ std::string hostexec_binary()
 std::string probe_binary()
 {
     return env_or_throw("PROBE_BIN");
+}
+
+std::string for_other_uids(const std::string& program)
+{
+    namespace fs = std::filesystem;
+    static std::mutex lock;
+    static const temp_dir shared;
+    std::lock_guard hold(lock);
+    if (::chmod(shared.path().c_str(), 0755) < 0) throw std::runtime_error("cannot open " + shared.path() + " to all");
+    auto copy = [&](const fs::path& from) {
+        auto to = fs::path(shared.path()) / from.filename();
+        if (!fs::exists(to)) {
+            fs::copy_file(from, to);
+            fs::permissions(to, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                    fs::perms::others_read | fs::perms::others_exec);
+        }
+        return to.string();
+    };
+    // pfd runs the pfd-session next to it.
+    auto session = fs::path(program).parent_path() / "pfd-session";
+    if (fs::path(program).filename() == "pfd" && fs::exists(session)) copy(session);
+    return copy(program);
 }
 
 temp_dir::temp_dir()
@@ -375,8 +398,8 @@ foreign_daemon::foreign_daemon() : socket_(dir_ / "pfd.sock")
     // The daemon listens only in a directory of its own.
     if (::chown(dir_.path().c_str(), 65534, 65534) < 0 || ::chmod(dir_.path().c_str(), 0755) < 0)
         throw std::runtime_error("cannot hand " + dir_.path() + " to uid 65534");
-    proc_.emplace(spawn_options{.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", pfd_binary(),
-                                         "serve", "--socket", socket_},
+    proc_.emplace(spawn_options{.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                         for_other_uids(pfd_binary()), "serve", "--socket", socket_},
                                 .stdin_pipe = false});
     if (!eventually([&] { return ::access(socket_.c_str(), F_OK) == 0; }))
         throw std::runtime_error("pfd serve as uid 65534 did not come up on " + socket_);
@@ -434,8 +457,10 @@ running_daemon::running_daemon(std::vector<std::string> extra_args, std::vector<
     socket_ = dir_ / "pfd.sock";
     auto [ready_r, ready_w] = make_pipe();
     spawn_options o;
+    // A prefix may run the daemon as another uid: it runs a copy that uid can reach.
+    auto pfd = prefix.empty() ? pfd_binary() : for_other_uids(pfd_binary());
     o.argv = std::move(prefix);
-    for (auto& a : std::vector<std::string>{pfd_binary(), "serve", "--socket", socket_, "--ready-fd", "3"})
+    for (auto& a : std::vector<std::string>{pfd, "serve", "--socket", socket_, "--ready-fd", "3"})
         o.argv.push_back(a);
     o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
     o.stdin_pipe = false;

@@ -25,6 +25,12 @@ std::string pfd_binary();
 std::string hostexec_binary();
 std::string probe_binary();
 
+/// `program` where every uid can run it: a copy in a world-readable
+/// temporary directory (removed at exit), pfd-session beside pfd. The
+/// checkout may sit where only its owner can reach (a clone in /root, which
+/// is 0700), so whatever a test runs as another uid is run from there.
+std::string for_other_uids(const std::string& program);
+
 /// A private directory removed with its contents at the end of the test.
 class temp_dir {
 public:

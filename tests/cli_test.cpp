@@ -1,0 +1,338 @@
+// The command line as a user meets it: every verb's help, options checked
+// per verb, usage errors of two lines, "did you mean", -V, a config typo
+// that locks nobody out, and the messages of the commonest mistakes.
+#include "did_you_mean.hpp"
+#include "support/harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace pfd::test;
+
+namespace {
+
+/// A user of their own: empty runtime, config, state and data directories
+/// and a working directory with nothing in it.
+struct user_env {
+    temp_dir run, config, state, data, work;
+    std::vector<std::string> env() const
+    {
+        return {"XDG_RUNTIME_DIR=" + run.path(),
+                "XDG_CONFIG_HOME=" + config.path(),
+                "XDG_STATE_HOME=" + state.path(),
+                "XDG_DATA_HOME=" + data.path(),
+                "PFD_SOCKET",
+                "PFD_PROJECT"};
+    }
+    result pfd(std::vector<std::string> args) const
+    {
+        args.insert(args.begin(), pfd_binary());
+        return run_in(args);
+    }
+    result hostexec(std::vector<std::string> args) const
+    {
+        args.insert(args.begin(), hostexec_binary());
+        return run_in(args);
+    }
+    result run_in(std::vector<std::string> argv) const
+    {
+        return pfd::test::run({.argv = std::move(argv), .env = env(), .cwd = work.path()});
+    }
+    /// $XDG_CONFIG_HOME/pfd/config.toml with `text`; its path.
+    std::string write_config(const std::string& text) const
+    {
+        ::mkdir((config / "pfd").c_str(), 0700);
+        std::ofstream(config / "pfd/config.toml") << text;
+        return config / "pfd/config.toml";
+    }
+};
+
+/// Names in a directory ("." and ".." aside).
+std::vector<std::string> entries(const std::string& dir)
+{
+    std::vector<std::string> names;
+    for (auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename());
+    return names;
+}
+
+std::string usage_error(const std::string& message, const std::string& verb = {})
+{
+    return "pfd: " + message + "\nTry 'pfd " + (verb.empty() ? "" : verb + " ") + "--help' for more information.\n";
+}
+
+struct verb_help {
+    std::string verb;
+    std::vector<std::string> options; ///< what its --help must list
+};
+
+// From the SPEC and docs, not from the program's table: the table must agree.
+const std::vector<std::string> finding = {"--socket PATH", "--project NAME", "--config FILE"};
+std::vector<std::string> with(std::vector<std::string> more)
+{
+    more.insert(more.begin(), finding.begin(), finding.end());
+    return more;
+}
+const verb_help verbs[] = {
+    {"serve", with({"--check-config", "--threads N", "--ready-fd N", "--request-timeout-ms N", "--stop-grace-ms N"})},
+    {"start", with({"--threads N", "--request-timeout-ms N", "--stop-grace-ms N"})},
+    {"stop", with({"--stop-grace-ms N"})},
+    {"status", with({"--json"})},
+    {"ps", with({"--json"})},
+    {"watch", with({"--json"})},
+    {"cancel", finding},
+    {"restart", with({"--threads N", "--request-timeout-ms N", "--stop-grace-ms N"})},
+    {"reload", finding},
+    {"install-units", {}},
+    {"trust", {"--list", "--revoke"}},
+    {"help", {}},
+};
+
+} // namespace
+
+TEST_CASE("every verb's --help, -h and 'help VERB' list its options on stdout and exit 0", "[cli]")
+{
+    user_env u;
+    for (auto& v : verbs) {
+        for (auto form : {std::vector<std::string>{v.verb, "--help"}, {v.verb, "-h"}, {"help", v.verb}}) {
+            INFO(form[0] << " " << form[1]);
+            auto r = u.pfd(form);
+            CHECK(r.code() == 0);
+            CHECK(r.err.empty());
+            CHECK(r.out.starts_with("Usage: pfd " + v.verb + " [OPTIONS]"));
+            for (auto& o : v.options) CHECK(r.out.find("  " + o + "  ") != std::string::npos);
+            CHECK(r.out.find("-h, --help") != std::string::npos);
+            CHECK(r.out.find("-V, --version") != std::string::npos);
+        }
+    }
+    SECTION("pfd --help, -h and help list every verb")
+    {
+        for (auto form : {std::vector<std::string>{"--help"}, {"-h"}, {"help"}}) {
+            auto r = u.pfd(form);
+            CHECK(r.code() == 0);
+            CHECK(r.out.starts_with("Usage: pfd VERB"));
+            for (auto& v : verbs) CHECK(r.out.find("\n  " + v.verb + " ") != std::string::npos);
+        }
+    }
+    SECTION("help comes first: a verb's help needs none of its arguments, even wrong ones after it")
+    {
+        CHECK(u.pfd({"cancel", "--help"}).code() == 0);
+        CHECK(u.pfd({"cancel", "--help", "not-a-number", "--bogus"}).code() == 0);
+    }
+    CHECK(entries(u.work.path()).empty());
+}
+
+TEST_CASE("pfd install-units --help creates nothing", "[cli]")
+{
+    user_env u;
+    for (auto form : {std::vector<std::string>{"install-units", "--help"},
+                      {"install-units", "-h"},
+                      {"help", "install-units"},
+                      {"install-units", "--bogus"}}) {
+        u.pfd(form);
+        CHECK(entries(u.work.path()).empty());
+        CHECK(entries(u.config.path()).empty());
+    }
+}
+
+TEST_CASE("usage errors: exit 2, one line of message and one pointing at --help, on stderr", "[cli]")
+{
+    user_env u;
+    struct bad {
+        std::vector<std::string> args;
+        std::string message, verb;
+    };
+    const bad cases[] = {
+        {{"stop", "--json"}, "'pfd stop' takes no option '--json'", "stop"},
+        {{"status", "--ready-fd", "3"}, "'pfd status' takes no option '--ready-fd'", "status"},
+        {{"ps", "--check-config"}, "'pfd ps' takes no option '--check-config'", "ps"},
+        {{"install-units", "--socket", "x"}, "'pfd install-units' takes no option '--socket'", "install-units"},
+        {{"trust", "--json"}, "'pfd trust' takes no option '--json'", "trust"},
+        {{"cancel", "1", "--threads", "2"}, "'pfd cancel' takes no option '--threads'", "cancel"},
+        {{"status", "--bogus"}, "unknown option '--bogus' for 'status'", "status"},
+        {{"status", "extra"}, "unexpected argument 'extra' for 'status'", "status"},
+        {{"status", "--socket"}, "option '--socket' needs a value (PATH)", "status"},
+        {{"status", "--json=yes"}, "option '--json' takes no value", "status"},
+        {{"serve", "--threads", "many"}, "option '--threads' must be a non-negative number, not 'many'", "serve"},
+        {{"cancel"}, "missing argument: pfd cancel ID", "cancel"},
+        {{"cancel", "x1"}, "the session ID must be a non-negative number, not 'x1'", "cancel"},
+        {{"install-units", "a", "b"}, "unexpected argument 'b' for 'install-units'", "install-units"},
+        {{"trust", "--list", "file"}, "unexpected argument 'file' with --list", "trust"},
+        {{}, "no verb given", ""},
+        {{"--socket", "x", "status"}, "'--socket' goes after a verb: pfd VERB --socket", ""},
+        {{"frobnicate"}, "unknown verb 'frobnicate'", ""},
+        {{"help", "frobnicate"}, "unknown verb 'frobnicate'", ""},
+    };
+    for (auto& c : cases) {
+        INFO(c.message);
+        auto r = u.pfd(c.args);
+        CHECK(r.code() == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err == usage_error(c.message, c.verb));
+    }
+    CHECK(entries(u.work.path()).empty());
+    CHECK(entries(u.run.path()).empty());
+}
+
+TEST_CASE("did you mean: a misspelled verb, option or config key", "[cli]")
+{
+    user_env u;
+    CHECK(u.pfd({"stauts"}).err == usage_error("unknown verb 'stauts'; did you mean 'status'?"));
+    CHECK(u.pfd({"stpo"}).err == usage_error("unknown verb 'stpo'; did you mean 'stop'?"));
+    CHECK(u.pfd({"help", "isntall-units"}).err ==
+          usage_error("unknown verb 'isntall-units'; did you mean 'install-units'?"));
+    CHECK(u.pfd({"status", "--sokcet", "x"}).err ==
+          usage_error("unknown option '--sokcet' for 'status'; did you mean '--socket'?", "status"));
+    CHECK(u.pfd({"ps", "--jsno"}).err == usage_error("unknown option '--jsno' for 'ps'; did you mean '--json'?", "ps"));
+    CHECK(u.pfd({"stop", "--stop-grace"}).err ==
+          usage_error("unknown option '--stop-grace' for 'stop'; did you mean '--stop-grace-ms'?", "stop"));
+
+    auto h = u.hostexec({"--sokcet", "x", "true"});
+    CHECK(h.code() == 125);
+    CHECK(h.err == "hostexec: unknown option '--sokcet'; did you mean '--socket'?\n"
+                   "Try 'hostexec --help' for more information.\n");
+    CHECK(u.hostexec({"--detahc", "true"})
+              .err.starts_with("hostexec: unknown option '--detahc'; did you mean '--detach'?\n"));
+    CHECK(u.hostexec({"--qwertyuiop", "true"}).err == "hostexec: unknown option '--qwertyuiop'\n"
+                                                      "Try 'hostexec --help' for more information.\n");
+
+    auto file = u.write_config("[daemon]\nthread = 2\n");
+    auto check = u.pfd({"serve", "--socket", u.run / "s.sock", "--check-config"});
+    CHECK(check.code() == 1);
+    CHECK(check.err == "pfd: " + file + ":2: unknown key 'thread' in [daemon]; did you mean 'threads'?\n");
+}
+
+TEST_CASE("did_you_mean: swaps count once, far words get no guess", "[cli]")
+{
+    CHECK(pfd::edit_distance("stauts", "status") == 1);
+    CHECK(pfd::edit_distance("kitten", "sitting") == 3);
+    CHECK(pfd::edit_distance("", "abc") == 3);
+    CHECK(pfd::edit_distance(std::string(65, 'a'), std::string(65, 'a')) > 100);
+    pfd::closest_word close("thread");
+    for (auto w : {"log_level", "threads", "pidfile"}) close.consider(w);
+    CHECK(close.best() == "threads");
+    pfd::closest_word far("zzz");
+    for (auto w : {"fds", "sessions", "watchers"}) far.consider(w);
+    CHECK(far.best().empty());
+}
+
+TEST_CASE("-V and --version print the version, for pfd and hostexec", "[cli]")
+{
+    user_env u;
+    auto v = u.pfd({"--version"});
+    CHECK(v.code() == 0);
+    CHECK(v.out.starts_with("pfd "));
+    CHECK(u.pfd({"-V"}).out == v.out);
+    CHECK(u.pfd({"status", "-V"}).out == v.out);
+    auto h = u.hostexec({"-V"});
+    CHECK(h.code() == 0);
+    CHECK(h.out == "hostexec " + v.out.substr(4));
+    CHECK(u.hostexec({"--version"}).out == h.out);
+}
+
+TEST_CASE("a config file with a typo locks nobody out; the daemon's verbs refuse it", "[cli][config]")
+{
+    user_env u;
+    running_daemon d;
+    auto file = u.write_config("[daemon]\nthread = 2\n");
+    std::string left_out = file + ":2: unknown key 'thread' in [daemon]; did you mean 'threads'? (that file is left "
+                                  "out until it is fixed)\n";
+
+    auto status = u.pfd({"status", "--socket", d.socket()});
+    CHECK(status.code() == 0);
+    CHECK(status.out.find(", pid " + std::to_string(d.pid()) + ",") != std::string::npos);
+    CHECK(status.err == "pfd: " + left_out);
+
+    auto ran = u.hostexec({"--socket", d.socket(), "echo", "ran"});
+    CHECK(ran.code() == 0);
+    CHECK(ran.out == "ran\n");
+    CHECK(ran.err == "hostexec: " + left_out);
+
+    // serve, start and restart never run with part of the configuration.
+    for (auto verb : {"serve", "start", "restart"}) {
+        INFO(verb);
+        auto refused = u.pfd({verb, "--socket", u.run / "other.sock"});
+        CHECK(refused.code() == 1);
+        CHECK(refused.err == "pfd: " + file + ":2: unknown key 'thread' in [daemon]; did you mean 'threads'?\n");
+        CHECK_FALSE(exists(u.run / "other.sock"));
+    }
+
+    auto stop = u.pfd({"stop", "--socket", d.socket()});
+    CHECK(stop.code() == 0);
+    CHECK(stop.err.starts_with("pfd: " + left_out));
+    CHECK(eventually([&] { return !exists(d.socket()); }));
+}
+
+TEST_CASE("the commonest mistakes get messages that say what to do", "[cli]")
+{
+    user_env u;
+    SECTION("no daemon: where hostexec looked, and how to start one on the host")
+    {
+        auto r = u.hostexec({"true"});
+        CHECK(r.code() == 125);
+        CHECK(r.err.starts_with("hostexec: no daemon runs on '" + (u.run / "pfd.sock") +
+                                "' (the default: $XDG_RUNTIME_DIR/pfd.sock)\nhostexec: start one on the host with "
+                                "'pfd start', or for good with 'systemctl --user enable --now pfd.socket'"));
+        auto status = u.pfd({"status"});
+        CHECK(status.code() == 3);
+        CHECK(status.out ==
+              "pfd: no daemon runs on '" + (u.run / "pfd.sock") + "' (the default: $XDG_RUNTIME_DIR/pfd.sock)\n");
+        auto ps = u.pfd({"ps"});
+        CHECK(ps.code() == 1);
+        CHECK(ps.err == "pfd: no daemon runs on '" + (u.run / "pfd.sock") +
+                            "' (the default: $XDG_RUNTIME_DIR/pfd.sock); 'pfd start' starts one\n");
+    }
+    SECTION("a --socket where nothing is")
+    {
+        auto r = u.hostexec({"--socket", u.run / "pfd.sokc", "true"});
+        CHECK(r.code() == 125);
+        CHECK(r.err == "hostexec: no socket at '" + (u.run / "pfd.sokc") +
+                           "' (given with --socket)\nhostexec: check the path: 'pfd status' on the host shows the "
+                           "daemon's socket\n");
+    }
+    SECTION("pfd stop with no daemon has nothing to do")
+    {
+        auto r = u.pfd({"stop", "--socket", u.run / "none.sock"});
+        CHECK(r.code() == 0);
+        CHECK(r.out == "pfd: no daemon runs on '" + (u.run / "none.sock") + "'; nothing to stop\n");
+    }
+    SECTION("with a daemon")
+    {
+        running_daemon d;
+        auto not_found = d.run({"pfd-no-such-command"});
+        CHECK(not_found.code() == 127);
+        CHECK(not_found.err == "hostexec: 'pfd-no-such-command': command not found on the host\n");
+        auto not_executable = d.run({"/etc/passwd"});
+        CHECK(not_executable.code() == 126);
+        CHECK(not_executable.err == "hostexec: '/etc/passwd': Permission denied on the host\n");
+        auto cancel = u.pfd({"cancel", "424242", "--socket", d.socket()});
+        CHECK(cancel.code() == 1);
+        CHECK(cancel.err == "pfd: no session 424242; 'pfd ps' lists the running ones\n");
+    }
+}
+
+TEST_CASE("a socket of another user: who may connect to it", "[cli][root]")
+{
+    if (::geteuid() != 0 || !have_program("setpriv")) {
+        WARN("skipped: needs root and setpriv to be another uid");
+        return;
+    }
+    running_daemon d; // root's, its socket 0700 in a directory others may enter
+    ::chmod(d.dir().path().c_str(), 0755);
+    temp_dir bin; // hostexec where uid 65534 can run it (a checkout may be private)
+    std::filesystem::copy_file(hostexec_binary(), bin / "hostexec");
+    ::chmod(bin.path().c_str(), 0755);
+    auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin / "hostexec", "--socket",
+                           d.socket(), "true"},
+                  .env = {"XDG_CONFIG_HOME=/nonexistent"},
+                  .cwd = "/"});
+    CHECK(r.code() == 125);
+    CHECK(r.err == "hostexec: cannot connect to '" + d.socket() +
+                       "': Permission denied; the socket is uid 0's (mode 0700) and only uid 0 may connect: run as "
+                       "that user, or start a daemon of your own (pfd start)\n");
+}
