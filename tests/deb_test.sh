@@ -53,7 +53,9 @@ if [ -z "${PFD_DEB_TEST_INNER:-}" ]; then
     rm -rf --one-file-system "$work"
   }
   trap cleanup EXIT
-  PFD_DEB_TEST_INNER=1 SRC=$src WORK=$work unshare --mount --pid --fork --propagation "$prop" "$0"
+  trap 'exit 143' TERM INT HUP   # meson's timeout: clean up all the same
+  # --kill-child: should unshare itself be killed, the PID namespace goes too.
+  PFD_DEB_TEST_INNER=1 SRC=$src WORK=$work unshare --mount --pid --fork --kill-child --propagation "$prop" "$0"
   exit $?
 fi
 
@@ -74,6 +76,8 @@ unmount_all() {
   mounts=()
 }
 trap unmount_all EXIT
+# The first process of a PID namespace ignores what it has no handler for.
+trap 'exit 143' TERM INT HUP
 mnt() { mount "$@"; mounts+=("${@: -1}"); }
 umount_from() {  # unmounts everything at or under $1, last mounted first
   local i keep=()
