@@ -114,15 +114,15 @@ void check_owner(session& s, std::string_view op)
 
 } // namespace
 
-awaitable<void> run_stop(session& s)
+awaitable<void> run_stop(session& s, std::optional<std::chrono::milliseconds> grace)
 {
     check_owner(s, "stop");
     if (!s.hooks().stop) throw protocol_error(errc::bad_request, "this daemon cannot be stopped this way");
-    // Acknowledged first: the stop closes the listener, not this connection,
-    // which the daemon keeps until it is gone: the asker waits for its end
-    // rather than for a pid number, which could be anybody's by then.
-    co_await answer(s, stopping_event{::getpid()});
-    s.hooks().stop(unique_fd(s.socket().release()));
+    // The daemon keeps this connection until it is gone, answering and
+    // telling each step on it: the asker waits for its end rather than for
+    // a pid number, which could be anybody's by then.
+    s.hooks().stop(unique_fd(s.socket().release()), grace);
+    co_return;
 }
 
 awaitable<void> run_reload(session& s)

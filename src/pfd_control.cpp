@@ -160,10 +160,45 @@ int status(const daemon_args& d, const context& ctx)
     return 0;
 }
 
+namespace {
+
+/// "1 command", "2 commands".
+std::string commands(std::uint64_t n)
+{
+    return fmt::format("{} command{}", n, n == 1 ? "" : "s");
+}
+
+/// The daemon's answer to `stop`, as a person reads it.
+void print_stopping(const stopping_event& s)
+{
+    if (!s.running || !s.grace_ms) // a daemon from before these fields
+        fmt::print("pfd: pid {} is stopping\n", s.pid);
+    else if (*s.running == 0)
+        fmt::print("pfd: pid {} is stopping; no command runs\n", s.pid);
+    else
+        fmt::print("pfd: pid {} is stopping; {} running get{} {} ms\n", s.pid, commands(*s.running),
+                   *s.running == 1 ? "s" : "", *s.grace_ms);
+}
+
+void print_stop_step(const stop_step_event& step)
+{
+    switch (step.step) {
+    case stop_step::ended:
+        fmt::print("pfd: all commands ended\n");
+        break;
+    case stop_step::term:
+        fmt::print("pfd: SIGTERM sent to {}\n", commands(step.commands));
+        break;
+    case stop_step::kill:
+        fmt::print("pfd: SIGKILL sent to {}\n", commands(step.commands));
+        break;
+    }
+}
+
+} // namespace
+
 int stop(const daemon_args& d, const context& ctx)
 {
-    auto grace = d.stop_grace.value_or(ctx.cfg.limits.stop_grace);
-    auto timeout = 2 * grace + std::chrono::seconds(5);
     // The daemon is whoever answers on its socket, asked with the `stop` op:
     // never a pid number from a file, which could be anybody's.
     std::optional<daemon_connection> conn;
@@ -182,13 +217,23 @@ int stop(const daemon_args& d, const context& ctx)
         fmt::print("pfd: no daemon runs on '{}'; nothing to stop\n", ctx.where.socket);
         return 0;
     }
-    auto stopping = expect<stopping_event>(conn->ask(stop_request{}), "stop");
-    fmt::print("pfd: pid {} is stopping\n", stopping.pid);
+    auto stopping = expect<stopping_event>(conn->ask(stop_request{d.stop_grace}), "stop");
+    print_stopping(stopping);
+    bool any_running = stopping.running.value_or(1) > 0;
     std::fflush(stdout);
-    // It keeps this connection until it is gone.
+    // Two waits of the grace at most, then SIGKILL: what is left is the
+    // daemon reaping and saying goodbye.
+    auto grace = stopping.grace_ms ? std::chrono::milliseconds(*stopping.grace_ms)
+                                   : d.stop_grace.value_or(ctx.cfg.limits.stop_grace);
+    auto timeout = 2 * grace + std::chrono::seconds(5);
+    // It tells each step on this connection, and keeps it until it is gone.
     pollfd p{conn->fd(), POLLIN, 0};
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
+        while (auto ev = conn->buffered_event())
+            if (auto* step = std::get_if<stop_step_event>(&*ev); step && (any_running || step->step != stop_step::ended))
+                print_stop_step(*step);
+        std::fflush(stdout);
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         int n = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
         if (n < 0 && errno == EINTR) continue;

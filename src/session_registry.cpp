@@ -90,14 +90,20 @@ std::size_t session_registry::size() const
     return running_.size();
 }
 
-void session_registry::signal_all(int signo) const
+std::size_t session_registry::signal_all(int signo) const
 {
     std::lock_guard lock(mutex_);
-    for (auto& [id, info] : running_)
+    std::size_t signalled = 0;
+    for (auto& [id, info] : running_) {
         if (info.deliver)
             info.deliver(signo);
         else if (info.pid > 0)
             ::kill(-info.pid, signo);
+        else
+            continue;
+        ++signalled;
+    }
+    return signalled;
 }
 
 void session_registry::poke_all() const

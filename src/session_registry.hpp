@@ -48,8 +48,8 @@ public:
     void remove(std::uint64_t id);
     std::size_t size() const;
 
-    /// Sends `signo` to the process group of every running command.
-    void signal_all(int signo) const;
+    /// Sends `signo` to the process group of every running command; how many.
+    std::size_t signal_all(int signo) const;
 
     /// Signals one session's process group; false if it has no running command.
     bool signal(std::uint64_t id, int signo) const;
@@ -92,6 +92,13 @@ public:
     /// Pushes an event line of a session of `peer_uid` to every watcher
     /// that may see it (cheap when there is none).
     void publish(const std::string& line, uid_t peer_uid);
+    /// publish(make(), peer_uid), with `make` called only when somebody
+    /// watches: what only watchers get costs nothing otherwise.
+    template <typename MakeLine>
+    void publish_to_watchers(uid_t peer_uid, MakeLine&& make)
+    {
+        if (watcher_count_.load() != 0) publish(make(), peer_uid);
+    }
 
     /// Pokes every session (on SIGCHLD: some child stopped, continued or exited).
     void poke_all() const;
