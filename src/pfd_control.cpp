@@ -5,6 +5,8 @@
 #include "daemon_unreachable.hpp"
 #include "lifecycle.hpp"
 #include "pfd_verbs.hpp"
+#include "quote.hpp"
+#include "watch_printer.hpp"
 #include "unix_socket.hpp"
 
 #include <poll.h>
@@ -42,19 +44,6 @@ Expected expect(const event& answer, std::string_view op)
 {
     if (auto* ev = std::get_if<Expected>(&answer)) return *ev;
     throw std::runtime_error(fmt::format("unexpected answer to '{}' from the daemon", op));
-}
-
-/// `text` safe to print on a terminal: control bytes (an escape sequence in
-/// a client's argv could rewrite the screen or the title) as \xNN.
-std::string printable(std::string_view text)
-{
-    std::string out;
-    for (unsigned char c : text)
-        if (c < 0x20 || c == 0x7f || c == '\\')
-            out += fmt::format("\\x{:02x}", c);
-        else
-            out += static_cast<char>(c);
-    return out;
 }
 
 } // namespace
@@ -121,14 +110,18 @@ int cancel(const daemon_args& d, const context& ctx)
     throw std::runtime_error("the daemon closed the connection before the session ended");
 }
 
-int watch(const daemon_args&, const context& ctx)
+int watch(const daemon_args& d, const context& ctx)
 {
     auto conn = connect_or_explain(ctx);
     std::string line;
     expect<watching_event>(conn.ask(watch_request{}, &line), "watch");
     // Then every session's events as they are, errors included: not ours.
+    watch_printer human;
     for (;;) {
-        fmt::print("{}\n", line);
+        if (d.json)
+            fmt::print("{}\n", line);
+        else
+            fmt::print("{}", human.format(line, std::chrono::system_clock::now()));
         std::fflush(stdout);
         if (std::ferror(stdout)) return 1;
         auto next = conn.next_line();
