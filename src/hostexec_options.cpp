@@ -166,7 +166,7 @@ hostexec_action parse_hostexec_args(int argc, char** argv)
         }
     }
     for (; i < argc; ++i) o.command.emplace_back(argv[i]);
-    if (o.command.empty()) throw usage_error{"no command given"};
+    o.login_shell = o.command.empty(); // as ssh, host-spawn and distrobox-host-exec do
     return o;
 }
 
