@@ -1,6 +1,7 @@
 // Control ops across connections: ps lists what runs, cancel ends it in two
 // acknowledged steps while its own client still gets its exit.
 #include "support/harness.hpp"
+#include "watch_printer.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -381,4 +382,38 @@ TEST_CASE("pfd watch shows each event for people; --json passes the stream on as
     CHECK(stream[11].starts_with("{\"event\":\"error\",\"code\":\"not_found\""));
     human.signal(SIGTERM);
     json.signal(SIGTERM);
+}
+
+TEST_CASE("pfd watch's rows: job control, progress, sessions it never saw start, errors with and without theirs",
+          "[control][watch]")
+{
+    pfd::watch_printer p;
+    auto at = std::chrono::system_clock::now();
+    auto row = [&](std::string_view line) { return p.format(line, at); };
+    std::string uid = "1000";
+    CHECK(row(R"({"event":"session","id":5,"peer_uid":1000,"peer_pid":9,"argv":["vim","a b"],"origin":"toolbox"})")
+              .empty());
+    CHECK(std::regex_match(row(R"({"event":"accepted","id":5})"),
+                           watch_row("5", uid, "accepted", R"(vim 'a b' \(from toolbox\)\n)")));
+    CHECK(std::regex_match(row(R"({"event":"terminal","id":5,"path":"/dev/pts/3"})"),
+                           watch_row("5", uid, "terminal", "/dev/pts/3\n")));
+    CHECK(std::regex_match(row(R"({"event":"stopped","id":5,"signal":"TSTP","signo":20})"),
+                           watch_row("5", uid, "stopped", "by SIGTSTP\n")));
+    CHECK(std::regex_match(row(R"({"event":"continued","id":5})"),
+                           std::regex(R"(\d\d:\d\d:\d\d\.\d{3} +5 +1000 continued\n)")));
+    CHECK(std::regex_match(row(R"({"event":"progress","id":5,"message":"step\u001b3","percent":20})"),
+                           watch_row("5", uid, "progress", R"(20% step\\x1b3\n)")));
+    // A session that started before the watch: no uid, no command.
+    CHECK(std::regex_match(row(R"({"event":"exited","id":3,"signal":"SEGV","signo":11,"core":true,"duration_ms":4})"),
+                           watch_row("3", "-", "exited", R"(killed by SIGSEGV \(core dumped\) after 4 ms\n)")));
+    // An error is its session's only right after its accepted (and terminal).
+    CHECK(!row(R"({"event":"session","id":6,"peer_uid":1000,"peer_pid":9,"argv":["vi"],"origin":"host"})").size());
+    CHECK(std::regex_match(row(R"({"event":"accepted","id":6})"), watch_row("6", uid, "accepted", "vi\n")));
+    CHECK(std::regex_match(row(R"({"event":"terminal","id":6,"path":"/dev/pts/4"})"),
+                           watch_row("6", uid, "terminal", "/dev/pts/4\n")));
+    CHECK(std::regex_match(row(R"({"event":"error","code":"spawn_failed","message":"no pty"})"),
+                           watch_row("6", uid, "error", "spawn_failed: no pty\n")));
+    CHECK(std::regex_match(row(R"({"event":"error","code":"bad_request","message":"x"})"),
+                           watch_row("-", "-", "error", "bad_request: x\n")));
+    CHECK(std::regex_match(row(R"({"event":"newer","id":1})"), watch_row("-", "-", "newer", R"(\{"event":"newer","id":1\}\n)")));
 }
