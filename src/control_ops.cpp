@@ -79,16 +79,20 @@ awaitable<void> run_watch(session& s)
     int sndbuf = 64 * 1024; // fall behind soon rather than buffer a lot in the kernel
     ::setsockopt(s.socket().native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     co_await answer(s, watching_event{});
+    // Taken before the first wait: a watcher that came as the daemon stops
+    // starts dropped, and nothing would wake it.
     for (;;) {
-        auto woke = co_await (s.notified() || s.peer_closed());
-        if (woke.index() == 1) co_return;
         auto batch = w->take();
         if (!batch) co_return;
-        std::string out;
-        for (auto& line : *batch) out += line;
-        auto [ec, n] = co_await asio::async_write(s.socket(), asio::buffer(out),
-                                                  asio::experimental::as_tuple(asio::use_awaitable));
-        if (ec) co_return;
+        if (!batch->empty()) {
+            std::string out;
+            for (auto& line : *batch) out += line;
+            auto [ec, n] = co_await asio::async_write(s.socket(), asio::buffer(out),
+                                                      asio::experimental::as_tuple(asio::use_awaitable));
+            if (ec) co_return;
+        }
+        auto woke = co_await (s.notified() || s.peer_closed());
+        if (woke.index() == 1) co_return;
     }
 }
 

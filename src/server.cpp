@@ -291,6 +291,7 @@ struct server::impl {
     {
         if (state != daemon_state::serving) return;
         stop_grace = grace;
+        log(log_level::info, "stopping: {} command(s) running get {} ms", registry.size(), grace.count());
         asio::co_spawn(control, shutdown(), asio::detached);
     }
 
@@ -328,7 +329,11 @@ struct server::impl {
     void enter(daemon_state next)
     {
         state = next;
-        if (next == daemon_state::stopped) signals.cancel(); // the io_context runs out of work
+        if (next != daemon_state::stopped) return;
+        signals.cancel(); // the io_context runs out of work
+        // Once the commands are gone or killed; a watcher may miss the
+        // `exited` of a command killed at the end.
+        registry.drop_watchers();
     }
 
     /// SIGTERM or `stop`: accept no more, let running commands finish, then
@@ -353,13 +358,16 @@ struct server::impl {
             auto signalled = registry.signal_all(SIGTERM);
             registry.signal_all(SIGCONT);
             tell_askers(stop_step_event{stop_step::term, signalled});
+            log(log_level::info, "stopping: SIGTERM sent to {} command(s)", signalled);
             co_await drain_in_grace();
         }
         if (registry.size() == 0) {
             tell_askers(stop_step_event{stop_step::ended, 0});
             co_return;
         }
-        tell_askers(stop_step_event{stop_step::kill, registry.signal_all(SIGKILL)});
+        auto killed = registry.signal_all(SIGKILL);
+        tell_askers(stop_step_event{stop_step::kill, killed});
+        log(log_level::info, "stopping: SIGKILL sent to {} command(s)", killed);
     }
 
     /// After a hand-over: accept no more, finish what runs, leave the socket

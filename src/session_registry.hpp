@@ -88,6 +88,9 @@ public:
     std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::function<void()> drop, std::size_t max_watchers,
                                        std::size_t backlog_bytes, std::optional<uid_t> only_uid = std::nullopt);
     void unsubscribe(const std::shared_ptr<watcher>& w);
+    /// Drops every watcher (their connections end): the daemon stops, and a
+    /// watcher must not keep it running.
+    void drop_watchers();
 
     /// Pushes an event line of a session of `peer_uid` to every watcher
     /// that may see it (cheap when there is none).
@@ -124,6 +127,7 @@ private:
     std::multimap<std::uint64_t, std::function<void()>> removal_watchers_;
     mutable std::mutex watchers_mutex_;
     std::vector<std::shared_ptr<watcher>> watchers_;
+    bool watchers_dropped_ = false; ///< under watchers_mutex_: later ones start dropped
     std::atomic<std::size_t> watcher_count_{0};
     std::uint64_t served_ = 0;
     std::vector<std::uint32_t> latencies_us_; ///< a ring of the last samples

@@ -736,6 +736,9 @@ TEST_CASE("pfd stop --stop-grace-ms shortens the daemon's grace and tells each s
     process stubborn(
         {.argv = d.hostexec({"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done", "stubborn"})});
     REQUIRE(stubborn.read_stdout_until("ready\n") == "ready\n");
+    // A watcher does not keep a stopping daemon alive.
+    process watcher({.argv = {pfd_binary(), "watch", "--json", "--socket", d.socket()}});
+    REQUIRE(watcher.read_stdout_until("\n") == "{\"event\":\"watching\"}\n");
 
     auto r = run({.argv = {pfd_binary(), "stop", "--socket", d.socket(), "--stop-grace-ms", "200"}}, {}, 20s);
     INFO("pfd stop said: " << r.out << r.err);
@@ -752,6 +755,9 @@ TEST_CASE("pfd stop --stop-grace-ms shortens the daemon's grace and tells each s
     CHECK(ended.signal() == SIGKILL);
     CHECK(eventually([&] { return state_is_zombie(d.pid()); }, 10s));
     CHECK_FALSE(exists(d.socket()));
+    auto watched = watcher.finish(10s);
+    CHECK_FALSE(watched.timed_out);
+    CHECK(watched.code() == 0);
 }
 
 TEST_CASE("pfd stop with no command running, and a grace out of range", "[lifecycle]")
