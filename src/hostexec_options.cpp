@@ -54,6 +54,7 @@ std::string_view base_name(std::string_view path)
 const char* hostexec_usage() noexcept
 {
     return "Usage: hostexec [OPTIONS] [--] COMMAND [ARG...]\n"
+           "       hostexec [OPTIONS]       (no COMMAND: your login shell on the host, in a terminal)\n"
            "       hostexec --install-shim DIR NAME...\n"
            "Run COMMAND through the pfd daemon, with this process's descriptors (every one\n"
            "open without close-on-exec), environment and working directory.\n\n"
