@@ -1,6 +1,7 @@
 // [policy] and [limits] for an exec, before anything runs.
 
 #include "container_environment.hpp"
+#include "login_shell.hpp"
 #include "quote.hpp"
 #include "program_lookup.hpp"
 #include "session_ops.hpp"
@@ -127,12 +128,19 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
                                          req.cwd_fd ? " after the directory" : "", attached.size()));
     admission a;
     a.directory = take_working_directory(req.cwd, req.cwd_fd, attached);
+    if (req.login_shell) {
+        // Ours, as for an ssh login: the shell runs as the daemon's user.
+        req.program = o.login_shell ? o.login_shell() : std::string();
+        if (req.program.empty()) req.program = "/bin/sh";
+        req.argv = {login_argv0(req.program)};
+    }
     if (auto it = o.applets.find(req.argv[0]); it != o.applets.end()) a.applet_fn = &it->second;
     if (!a.applet_fn && !o.run_commands)
         throw protocol_error(errc::not_found, fmt::format("no applet {} here", quote(req.argv[0])));
     if (a.applet_fn && !applet_allowed(o.policy, req.argv[0]))
         throw protocol_error(errc::denied, fmt::format("{} is not allowed here ([policy])", quote(req.argv[0])));
     peer_origin origin = origin_of(s.socket().native_handle(), s.peer().pid, req.container);
+    a.origin = origin.name();
     req.env = command_environment(o, environment_for(o.container, origin, std::move(req.env), req.env_forward));
     set_pwd(req.env, a.directory);
     if (!a.applet_fn) {

@@ -79,16 +79,20 @@ awaitable<void> run_watch(session& s)
     int sndbuf = 64 * 1024; // fall behind soon rather than buffer a lot in the kernel
     ::setsockopt(s.socket().native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     co_await answer(s, watching_event{});
+    // Taken before the first wait: a watcher that came as the daemon stops
+    // starts dropped, and nothing would wake it.
     for (;;) {
-        auto woke = co_await (s.notified() || s.peer_closed());
-        if (woke.index() == 1) co_return;
         auto batch = w->take();
         if (!batch) co_return;
-        std::string out;
-        for (auto& line : *batch) out += line;
-        auto [ec, n] = co_await asio::async_write(s.socket(), asio::buffer(out),
-                                                  asio::experimental::as_tuple(asio::use_awaitable));
-        if (ec) co_return;
+        if (!batch->empty()) {
+            std::string out;
+            for (auto& line : *batch) out += line;
+            auto [ec, n] = co_await asio::async_write(s.socket(), asio::buffer(out),
+                                                      asio::experimental::as_tuple(asio::use_awaitable));
+            if (ec) co_return;
+        }
+        auto woke = co_await (s.notified() || s.peer_closed());
+        if (woke.index() == 1) co_return;
     }
 }
 
@@ -114,15 +118,15 @@ void check_owner(session& s, std::string_view op)
 
 } // namespace
 
-awaitable<void> run_stop(session& s)
+awaitable<void> run_stop(session& s, std::optional<std::chrono::milliseconds> grace)
 {
     check_owner(s, "stop");
     if (!s.hooks().stop) throw protocol_error(errc::bad_request, "this daemon cannot be stopped this way");
-    // Acknowledged first: the stop closes the listener, not this connection,
-    // which the daemon keeps until it is gone: the asker waits for its end
-    // rather than for a pid number, which could be anybody's by then.
-    co_await answer(s, stopping_event{::getpid()});
-    s.hooks().stop(unique_fd(s.socket().release()));
+    // The daemon keeps this connection until it is gone, answering and
+    // telling each step on it: the asker waits for its end rather than for
+    // a pid number, which could be anybody's by then.
+    s.hooks().stop(unique_fd(s.socket().release()), grace);
+    co_return;
 }
 
 awaitable<void> run_reload(session& s)

@@ -2,6 +2,7 @@
 // control, report how it ended.
 
 #include "pty.hpp"
+#include "quote.hpp"
 #include "session_ops.hpp"
 #include "spawner.hpp"
 
@@ -166,6 +167,15 @@ asio::awaitable<bool> hand_out_terminal(session& s, exec_request& req, std::vect
     co_return true;
 }
 
+/// The `session` event watchers get before the session's `accepted`: who
+/// asked for what, each argument cut as a quoted string is.
+std::string session_line(const session& s, const admission& admitted, const exec_request& req)
+{
+    session_event ev{admitted.id, s.peer().uid, s.peer().pid, {}, admitted.origin};
+    for (std::size_t i = 0; i < req.argv.size() && i < session_argv_max; ++i) ev.argv.push_back(clipped(req.argv[i]));
+    return encode_event(ev);
+}
+
 } // namespace
 
 exited_event make_exited(std::uint64_t id, session::clock::time_point started, const exit_status& status)
@@ -183,6 +193,7 @@ exited_event make_exited(std::uint64_t id, session::clock::time_point started, c
 awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fds)
 {
     admission admitted = admit(s, req, fds);
+    s.registry().publish_to_watchers(s.peer().uid, [&] { return session_line(s, admitted, req); });
     std::string head = encode_event(accepted_event{admitted.id});
     if (req.tty) {
         bool handed = co_await hand_out_terminal(s, req, fds, admitted.id, std::move(head));

@@ -69,6 +69,7 @@ exec_request request_for(const hostexec_options& o)
 {
     exec_request req;
     req.argv = o.command;
+    req.login_shell = o.login_shell; // which shell is the host's business
     req.env = command_environment(o);
     if (o.directory.empty() || o.directory[0] != '/') {
         try {

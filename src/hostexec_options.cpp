@@ -54,6 +54,7 @@ std::string_view base_name(std::string_view path)
 const char* hostexec_usage() noexcept
 {
     return "Usage: hostexec [OPTIONS] [--] COMMAND [ARG...]\n"
+           "       hostexec [OPTIONS]       (no COMMAND: your login shell on the host, in a terminal)\n"
            "       hostexec --install-shim DIR NAME...\n"
            "Run COMMAND through the pfd daemon, with this process's descriptors (every one\n"
            "open without close-on-exec), environment and working directory.\n\n"
@@ -166,7 +167,7 @@ hostexec_action parse_hostexec_args(int argc, char** argv)
         }
     }
     for (; i < argc; ++i) o.command.emplace_back(argv[i]);
-    if (o.command.empty()) throw usage_error{"no command given"};
+    o.login_shell = o.command.empty(); // as ssh, host-spawn and distrobox-host-exec do
     return o;
 }
 

@@ -26,6 +26,7 @@ struct hostexec_options {
     std::vector<std::string> command;
     std::string shim;                     ///< the name when run through a shim (command[0] is argv[0] as called)
     std::vector<std::string> env_forward; ///< --env-forward: names a container's command keeps
+    bool login_shell = false;             ///< no command: the user's login shell on the host
 };
 
 /// A usage error: the message to print after "hostexec: ", then a line

@@ -2,6 +2,7 @@
 
 #include "hostexec_parts.hpp"
 
+#include "login_shell.hpp"
 #include "shim.hpp"
 
 #include <fcntl.h>
@@ -95,6 +96,16 @@ void run_here(const exec_request& req)
 {
     if (::chdir(req.cwd.c_str()) < 0)
         throw failure{125, fmt::format("cannot change directory to '{}': {}", req.cwd, std::strerror(errno))};
+    if (req.login_shell) {
+        // Here, the shell is the one this environment names.
+        const char* shell = std::getenv("SHELL");
+        std::string program = shell && *shell ? shell : "/bin/sh";
+        std::vector<std::string> args{login_argv0(program)};
+        auto argv = c_strings(args);
+        auto envp = c_strings(req.env);
+        ::execve(program.c_str(), argv.data(), envp.data());
+        throw failure{errno == ENOENT ? 127 : 126, fmt::format("'{}': {}", program, std::strerror(errno))};
+    }
     auto argv = c_strings(req.argv);
     auto envp = c_strings(req.env);
     ::execvpe(argv[0], argv.data(), envp.data());

@@ -21,6 +21,7 @@ bool wants_tty(const hostexec_options& o, const config& cfg)
     if (!::isatty(0) || !::isatty(1)) return false;
     // Programs that hand work to something long-lived and return ([exec]
     // no_tty): given a pty, what they start would die with it.
+    if (o.command.empty()) return true; // a login shell
     std::string_view program = o.command[0];
     program = program.substr(program.rfind('/') + 1);
     return std::find(cfg.exec.no_tty.begin(), cfg.exec.no_tty.end(), program) == cfg.exec.no_tty.end();

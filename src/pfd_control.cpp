@@ -5,6 +5,8 @@
 #include "daemon_unreachable.hpp"
 #include "lifecycle.hpp"
 #include "pfd_verbs.hpp"
+#include "quote.hpp"
+#include "watch_printer.hpp"
 #include "unix_socket.hpp"
 
 #include <poll.h>
@@ -42,19 +44,6 @@ Expected expect(const event& answer, std::string_view op)
 {
     if (auto* ev = std::get_if<Expected>(&answer)) return *ev;
     throw std::runtime_error(fmt::format("unexpected answer to '{}' from the daemon", op));
-}
-
-/// `text` safe to print on a terminal: control bytes (an escape sequence in
-/// a client's argv could rewrite the screen or the title) as \xNN.
-std::string printable(std::string_view text)
-{
-    std::string out;
-    for (unsigned char c : text)
-        if (c < 0x20 || c == 0x7f || c == '\\')
-            out += fmt::format("\\x{:02x}", c);
-        else
-            out += static_cast<char>(c);
-    return out;
 }
 
 } // namespace
@@ -121,14 +110,18 @@ int cancel(const daemon_args& d, const context& ctx)
     throw std::runtime_error("the daemon closed the connection before the session ended");
 }
 
-int watch(const daemon_args&, const context& ctx)
+int watch(const daemon_args& d, const context& ctx)
 {
     auto conn = connect_or_explain(ctx);
     std::string line;
     expect<watching_event>(conn.ask(watch_request{}, &line), "watch");
     // Then every session's events as they are, errors included: not ours.
+    watch_printer human;
     for (;;) {
-        fmt::print("{}\n", line);
+        if (d.json)
+            fmt::print("{}\n", line);
+        else
+            fmt::print("{}", human.format(line, std::chrono::system_clock::now()));
         std::fflush(stdout);
         if (std::ferror(stdout)) return 1;
         auto next = conn.next_line();
@@ -160,10 +153,45 @@ int status(const daemon_args& d, const context& ctx)
     return 0;
 }
 
+namespace {
+
+/// "1 command", "2 commands".
+std::string commands(std::uint64_t n)
+{
+    return fmt::format("{} command{}", n, n == 1 ? "" : "s");
+}
+
+/// The daemon's answer to `stop`, as a person reads it.
+void print_stopping(const stopping_event& s)
+{
+    if (!s.running || !s.grace_ms) // a daemon from before these fields
+        fmt::print("pfd: pid {} is stopping\n", s.pid);
+    else if (*s.running == 0)
+        fmt::print("pfd: pid {} is stopping; no command runs\n", s.pid);
+    else
+        fmt::print("pfd: pid {} is stopping; {} running get{} {} ms\n", s.pid, commands(*s.running),
+                   *s.running == 1 ? "s" : "", *s.grace_ms);
+}
+
+void print_stop_step(const stop_step_event& step)
+{
+    switch (step.step) {
+    case stop_step::ended:
+        fmt::print("pfd: all commands ended\n");
+        break;
+    case stop_step::term:
+        fmt::print("pfd: SIGTERM sent to {}\n", commands(step.commands));
+        break;
+    case stop_step::kill:
+        fmt::print("pfd: SIGKILL sent to {}\n", commands(step.commands));
+        break;
+    }
+}
+
+} // namespace
+
 int stop(const daemon_args& d, const context& ctx)
 {
-    auto grace = d.stop_grace.value_or(ctx.cfg.limits.stop_grace);
-    auto timeout = 2 * grace + std::chrono::seconds(5);
     // The daemon is whoever answers on its socket, asked with the `stop` op:
     // never a pid number from a file, which could be anybody's.
     std::optional<daemon_connection> conn;
@@ -182,13 +210,23 @@ int stop(const daemon_args& d, const context& ctx)
         fmt::print("pfd: no daemon runs on '{}'; nothing to stop\n", ctx.where.socket);
         return 0;
     }
-    auto stopping = expect<stopping_event>(conn->ask(stop_request{}), "stop");
-    fmt::print("pfd: pid {} is stopping\n", stopping.pid);
+    auto stopping = expect<stopping_event>(conn->ask(stop_request{d.stop_grace}), "stop");
+    print_stopping(stopping);
+    bool any_running = stopping.running.value_or(1) > 0;
     std::fflush(stdout);
-    // It keeps this connection until it is gone.
+    // Two waits of the grace at most, then SIGKILL: what is left is the
+    // daemon reaping and saying goodbye.
+    auto grace = stopping.grace_ms ? std::chrono::milliseconds(*stopping.grace_ms)
+                                   : d.stop_grace.value_or(ctx.cfg.limits.stop_grace);
+    auto timeout = 2 * grace + std::chrono::seconds(5);
+    // It tells each step on this connection, and keeps it until it is gone.
     pollfd p{conn->fd(), POLLIN, 0};
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
+        while (auto ev = conn->buffered_event())
+            if (auto* step = std::get_if<stop_step_event>(&*ev); step && (any_running || step->step != stop_step::ended))
+                print_stop_step(*step);
+        std::fflush(stdout);
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         int n = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
         if (n < 0 && errno == EINTR) continue;

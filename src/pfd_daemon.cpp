@@ -3,6 +3,7 @@
 
 #include "lifecycle.hpp"
 #include "log.hpp"
+#include "login_shell.hpp"
 #include "pfd/server.hpp"
 #include "pfd_verbs.hpp"
 #include "shim.hpp"
@@ -45,6 +46,7 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     if (d.stop_grace) options.limits.stop_grace = *d.stop_grace;
     options.daemon.pidfile = pidfile_path(ctx);
     options.session_helper = find_session_helper();
+    options.login_shell = [] { return passwd_shell(::getuid()); };
     options.ready_fd = d.ready_fd;
     options.executable = self_executable();
     // A reload reads the same files again, from where we were started (a
@@ -128,7 +130,7 @@ int start(const daemon_args& d, const context& ctx)
         try {
             return run_daemon(options, d);
         } catch (const std::exception& e) {
-            fmt::print(stderr, "pfd: {}\n", e.what());
+            pfd::log(log_level::error, "{}", e.what()); // stderr is the log file here
             return 1;
         }
     });

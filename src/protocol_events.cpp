@@ -23,6 +23,13 @@ ordered_json with_id(std::string_view name, std::uint64_t id)
     return {{"event", name}, {"id", id}};
 }
 
+constexpr std::string_view stop_step_names[] = {"ended", "term", "kill"};
+
+std::string_view stop_step_name(stop_step step)
+{
+    return stop_step_names[static_cast<int>(step)];
+}
+
 struct event_encoder {
     ordered_json operator()(const accepted_event& e) const { return with_id("accepted", e.id); }
     ordered_json operator()(const started_event& e) const
@@ -73,7 +80,28 @@ struct event_encoder {
     ordered_json operator()(const pong_event&) const { return {{"event", "pong"}}; }
     ordered_json operator()(const reloaded_event&) const { return {{"event", "reloaded"}}; }
     ordered_json operator()(const restarted_event&) const { return {{"event", "restarted"}}; }
-    ordered_json operator()(const stopping_event& e) const { return {{"event", "stopping"}, {"pid", e.pid}}; }
+    ordered_json operator()(const stopping_event& e) const
+    {
+        ordered_json j{{"event", "stopping"}, {"pid", e.pid}};
+        if (e.running) j["running"] = *e.running;
+        if (e.grace_ms) j["grace_ms"] = *e.grace_ms;
+        return j;
+    }
+    ordered_json operator()(const stop_step_event& e) const
+    {
+        ordered_json j{{"event", "stop_step"}, {"step", stop_step_name(e.step)}};
+        if (e.step != stop_step::ended) j["commands"] = e.commands;
+        return j;
+    }
+    ordered_json operator()(const session_event& e) const
+    {
+        ordered_json j = with_id("session", e.id);
+        j["peer_uid"] = e.peer_uid;
+        j["peer_pid"] = e.peer_pid;
+        j["argv"] = encode_byte_array(e.argv);
+        j["origin"] = e.origin;
+        return j;
+    }
     ordered_json operator()(const watching_event&) const { return {{"event", "watching"}}; }
     ordered_json operator()(const cancelling_event& e) const
     {
@@ -215,6 +243,36 @@ event parse_ps(const json& j)
     return out;
 }
 
+event parse_stopping(const json& j)
+{
+    stopping_event e{int_field<pid_t>(j, "pid", pid_t{0}), {}, {}};
+    if (j.contains("running")) e.running = int_field<std::uint64_t>(j, "running");
+    if (j.contains("grace_ms")) e.grace_ms = int_field<std::uint64_t>(j, "grace_ms");
+    return e;
+}
+
+event parse_stop_step(const json& j)
+{
+    auto name = j.at("step").get<std::string>();
+    for (std::size_t i = 0; i < std::size(stop_step_names); ++i)
+        if (stop_step_names[i] == name)
+            return stop_step_event{static_cast<stop_step>(i),
+                                   int_field<std::uint64_t>(j, "commands", std::uint64_t{0})};
+    // A step a newer daemon added: nothing to act on.
+    return other_event{"stop_step"};
+}
+
+event parse_session(const json& j)
+{
+    session_event e;
+    e.id = id_of(j);
+    e.peer_uid = int_field<uid_t>(j, "peer_uid");
+    e.peer_pid = int_field<pid_t>(j, "peer_pid");
+    e.argv = decode_byte_array(j.at("argv"), "argv");
+    if (auto o = j.find("origin"); o != j.end() && o->is_string()) e.origin = o->get<std::string>();
+    return e;
+}
+
 /// Every event this build knows: its name, its decoder.
 struct event_row {
     std::string_view name;
@@ -241,7 +299,9 @@ constexpr event_row events[] = {
     {"pong", [](const json&) -> event { return pong_event{}; }},
     {"reloaded", [](const json&) -> event { return reloaded_event{}; }},
     {"restarted", [](const json&) -> event { return restarted_event{}; }},
-    {"stopping", [](const json& j) -> event { return stopping_event{int_field<pid_t>(j, "pid", pid_t{0})}; }},
+    {"stopping", parse_stopping},
+    {"stop_step", parse_stop_step},
+    {"session", parse_session},
     {"watching", [](const json&) -> event { return watching_event{}; }},
     {"cancelling", parse_cancelling},
     {"cancelled",

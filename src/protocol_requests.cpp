@@ -63,12 +63,18 @@ terminal_modes parse_modes(const json& t)
 request parse_exec(const json& j)
 {
     check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "winsize", "termios", "detach",
-                     "client", "program", "container", "env_forward"});
+                     "client", "program", "container", "env_forward", "login_shell"});
     exec_request req;
-    if (!j.contains("argv")) bad("missing 'argv'");
-    req.argv = decode_byte_array(j["argv"], "argv");
-    if (req.argv.empty()) bad("'argv' must not be empty");
-    if (req.argv[0].empty()) bad("'argv[0]' must not be empty");
+    if (j.contains("login_shell")) req.login_shell = get_bool(j["login_shell"], "login_shell");
+    if (req.login_shell) {
+        // The daemon knows the shell; a client naming one would be ignored.
+        if (j.contains("argv") || j.contains("program")) bad("'login_shell' takes no 'argv' or 'program'");
+    } else {
+        if (!j.contains("argv")) bad("missing 'argv'");
+        req.argv = decode_byte_array(j["argv"], "argv");
+        if (req.argv.empty()) bad("'argv' must not be empty");
+        if (req.argv[0].empty()) bad("'argv[0]' must not be empty");
+    }
     if (j.contains("env")) {
         req.env = decode_byte_array(j["env"], "env");
         std::set<std::string_view> names;
@@ -153,6 +159,15 @@ request parse_cancel(const json& j)
     return cancel_request{static_cast<std::uint64_t>(get_int(j["id"], "id", 0, INT64_MAX))};
 }
 
+request parse_stop(const json& j)
+{
+    check_fields(j, {"pfd", "op", "grace_ms"});
+    stop_request req;
+    if (j.contains("grace_ms"))
+        req.grace = std::chrono::milliseconds(get_int(j["grace_ms"], "grace_ms", 0, max_stop_grace.count()));
+    return req;
+}
+
 /// An op without arguments: only "pfd" and "op" may be there.
 template <typename Request>
 request parse_bare(const json& j)
@@ -174,7 +189,7 @@ constexpr op_row ops[] = {
     {"watch", parse_bare<watch_request>},
     {"status", parse_bare<status_request>},
     {"ping", parse_bare<ping_request>},
-    {"stop", parse_bare<stop_request>},
+    {"stop", parse_stop},
     {"reload", parse_bare<reload_request>},
     {"restart", parse_bare<restart_request>},
 };
@@ -200,7 +215,10 @@ struct request_encoder {
     ordered_json operator()(const exec_request& req) const
     {
         ordered_json j = head(whole);
-        j["argv"] = encode_byte_array(req.argv);
+        if (req.login_shell)
+            j["login_shell"] = true;
+        else
+            j["argv"] = encode_byte_array(req.argv);
         j["env"] = encode_byte_array(req.env);
         j["cwd"] = encode_bytes(req.cwd);
         if (req.cwd_fd) j["cwd_fd"] = true;
@@ -230,6 +248,12 @@ struct request_encoder {
     {
         ordered_json j = head(whole);
         j["id"] = req.id;
+        return j;
+    }
+    ordered_json operator()(const stop_request& req) const
+    {
+        ordered_json j = head(whole);
+        if (req.grace) j["grace_ms"] = req.grace->count();
         return j;
     }
     template <typename Bare>

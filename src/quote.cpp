@@ -1,5 +1,7 @@
 #include "quote.hpp"
 
+#include <fmt/format.h>
+
 namespace pfd {
 
 std::string clipped(std::string_view s, std::size_t max)
@@ -16,6 +18,17 @@ std::string clipped(std::string_view s, std::size_t max)
 std::string quote(std::string_view s, std::size_t max)
 {
     return "'" + clipped(s, max) + "'";
+}
+
+std::string printable(std::string_view text)
+{
+    std::string out;
+    for (unsigned char c : text)
+        if (c < 0x20 || c == 0x7f || c == '\\')
+            out += fmt::format("\\x{:02x}", c);
+        else
+            out += static_cast<char>(c);
+    return out;
 }
 
 } // namespace pfd

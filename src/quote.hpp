@@ -19,4 +19,8 @@ std::string clipped(std::string_view s, std::size_t max = quoted_max);
 /// clipped(s) in single quotes: 'argv0'.
 std::string quote(std::string_view s, std::size_t max = quoted_max);
 
+/// `text` safe to print on a terminal: control bytes (an escape sequence in
+/// a client's argv could rewrite the screen or the title) and '\' as \xNN.
+std::string printable(std::string_view text);
+
 } // namespace pfd

@@ -80,19 +80,22 @@ struct server::impl {
     unique_fd predecessor;
     bool told_to_stop = false; ///< on `control`: SIGTERM while handing over
 
-    /// The connections of `stop` askers, closed when the server is destroyed:
-    /// their end tells them the daemon is gone.
+    /// On `control`, once stopping: each of the two waits of a stop takes
+    /// this long (the configuration's, or what a `stop` asked for: a later,
+    /// shorter one wins); `skip_wait` ends the current one (a second SIGTERM).
+    std::chrono::milliseconds stop_grace{};
+    bool skip_wait = false;
+    /// On `control`: the connections of `stop` askers, told each step and
+    /// closed when the server is destroyed: their end tells them the daemon
+    /// is gone.
     std::vector<unique_fd> stop_askers;
-    std::mutex stop_askers_mutex;
 
     daemon_hooks hooks{[this] { return reload(); }, [this] { return status(); }, [this] { return restart(); },
                        [this](std::string_view build) { client_build_seen(build); },
-                       [this](unique_fd asker) {
-                           {
-                               std::lock_guard lock(stop_askers_mutex);
-                               stop_askers.push_back(std::move(asker));
-                           }
-                           asio::co_spawn(control, shutdown(), asio::detached);
+                       [this](unique_fd asker, std::optional<std::chrono::milliseconds> grace) {
+                           asio::post(control, [this, asker = std::move(asker), grace]() mutable {
+                               stop_asked(std::move(asker), grace);
+                           });
                        }};
 
     explicit impl(server_options o) : options(std::move(o)), live(std::make_shared<const server_options>(options))
@@ -261,6 +264,62 @@ struct server::impl {
         co_await drained.async_wait(as_tuple(use_awaitable));
     }
 
+    /// Waits until no command runs, `stop_grace` has passed (it may shrink
+    /// meanwhile) or the wait is skipped.
+    awaitable<void> drain_in_grace()
+    {
+        auto from = std::chrono::steady_clock::now();
+        skip_wait = false;
+        while (registry.size() > 0 && !skip_wait && std::chrono::steady_clock::now() < from + stop_grace) {
+            drained.expires_at(from + stop_grace);
+            co_await drained.async_wait(as_tuple(use_awaitable));
+        }
+    }
+
+    /// Tells every `stop` asker how the stop goes. The line is tiny and the
+    /// asker only reads: it goes into an empty socket buffer at once, and an
+    /// asker that does not read loses it rather than holding the daemon up.
+    void tell_askers(const event& ev)
+    {
+        std::string line = encode_event(ev);
+        for (auto& asker : stop_askers)
+            [[maybe_unused]] auto n = ::send(asker.get(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+
+    /// Starts a stop (once) whose waits take `grace` each.
+    void begin_stop(std::chrono::milliseconds grace)
+    {
+        if (state != daemon_state::serving) return;
+        stop_grace = grace;
+        log(log_level::info, "stopping: {} command(s) running get {} ms", registry.size(), grace.count());
+        asio::co_spawn(control, shutdown(), asio::detached);
+    }
+
+    /// A `stop` (on `control`): answered with what it will wait for, then
+    /// told each step until the daemon is gone. A grace shorter than the one
+    /// in force takes over, so a second, impatient `stop` is heard.
+    void stop_asked(unique_fd asker, std::optional<std::chrono::milliseconds> grace)
+    {
+        auto wanted = grace.value_or(current()->limits.stop_grace);
+        if (state != daemon_state::serving && wanted < stop_grace) {
+            stop_grace = wanted;
+            drained.cancel(); // the wait in progress looks at the new deadline
+        }
+        if (state == daemon_state::handing_over && !told_to_stop) {
+            stop_grace = wanted;
+            told_to_stop = true; // as SIGTERM: what still runs is ended
+            drained.cancel();
+        }
+        auto running = static_cast<std::uint64_t>(registry.size());
+        auto in_force = state == daemon_state::serving ? wanted : stop_grace;
+        stop_askers.push_back(std::move(asker));
+        std::string answer = encode_event(
+            stopping_event{::getpid(), running, static_cast<std::uint64_t>(in_force.count())});
+        [[maybe_unused]] auto n =
+            ::send(stop_askers.back().get(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        begin_stop(wanted); // may run to its first wait (or its end) at once: the asker is listed first
+    }
+
     void close_acceptor()
     {
         asio::error_code ignored;
@@ -270,7 +329,11 @@ struct server::impl {
     void enter(daemon_state next)
     {
         state = next;
-        if (next == daemon_state::stopped) signals.cancel(); // the io_context runs out of work
+        if (next != daemon_state::stopped) return;
+        signals.cancel(); // the io_context runs out of work
+        // Once the commands are gone or killed; a watcher may miss the
+        // `exited` of a command killed at the end.
+        registry.drop_watchers();
     }
 
     /// SIGTERM or `stop`: accept no more, let running commands finish, then
@@ -282,20 +345,29 @@ struct server::impl {
         notify_systemd("STOPPING=1");
         close_acceptor();
         listener->remove_file();
-        co_await drain_for(options.limits.stop_grace);
+        co_await drain_in_grace();
         co_await end_commands();
         enter(daemon_state::stopped);
     }
 
-    /// SIGTERM (and SIGCONT) to what still runs, SIGKILL after the grace.
+    /// SIGTERM (and SIGCONT) to what still runs, SIGKILL after the grace;
+    /// each step told to the `stop` askers.
     awaitable<void> end_commands()
     {
         if (registry.size() > 0) {
-            registry.signal_all(SIGTERM);
+            auto signalled = registry.signal_all(SIGTERM);
             registry.signal_all(SIGCONT);
-            co_await drain_for(options.limits.stop_grace);
+            tell_askers(stop_step_event{stop_step::term, signalled});
+            log(log_level::info, "stopping: SIGTERM sent to {} command(s)", signalled);
+            co_await drain_in_grace();
         }
-        registry.signal_all(SIGKILL);
+        if (registry.size() == 0) {
+            tell_askers(stop_step_event{stop_step::ended, 0});
+            co_return;
+        }
+        auto killed = registry.signal_all(SIGKILL);
+        tell_askers(stop_step_event{stop_step::kill, killed});
+        log(log_level::info, "stopping: SIGKILL sent to {} command(s)", killed);
     }
 
     /// After a hand-over: accept no more, finish what runs, leave the socket
@@ -330,12 +402,17 @@ struct server::impl {
                 // shutdown() may run inline from here and finish before this
                 // loop waits again: the state, not the cancel, ends the loop.
                 if (state == daemon_state::serving) {
-                    asio::co_spawn(control, shutdown(), asio::detached);
+                    begin_stop(current()->limits.stop_grace);
                     break;
                 }
-                told_to_stop = true; // a retiring daemon ends its commands
-                drained.cancel();    // and a second signal skips the rest of the grace period
-                break;
+                // A retiring daemon ends its commands; a second signal skips
+                // the rest of the wait in progress.
+                if (state == daemon_state::handing_over && !told_to_stop)
+                    stop_grace = current()->limits.stop_grace;
+                else
+                    skip_wait = true;
+                told_to_stop = true;
+                drained.cancel();
                 break;
             }
         }
@@ -396,7 +473,7 @@ void server::run()
 void server::stop()
 {
     auto& s = *impl_;
-    asio::co_spawn(s.control, s.shutdown(), asio::detached);
+    asio::post(s.control, [&s] { s.begin_stop(s.current()->limits.stop_grace); });
 }
 
 } // namespace pfd

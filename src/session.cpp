@@ -283,7 +283,7 @@ struct op_for {
     awaitable<void> operator()(watch_request&) { return run_watch(s); }
     awaitable<void> operator()(status_request&) { return run_status(s); }
     awaitable<void> operator()(ping_request&) { return run_ping(s); }
-    awaitable<void> operator()(stop_request&) { return run_stop(s); }
+    awaitable<void> operator()(stop_request& r) { return run_stop(s, r.grace); }
     awaitable<void> operator()(reload_request&) { return run_reload(s); }
     awaitable<void> operator()(restart_request&) { return run_restart(s); }
 };

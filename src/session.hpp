@@ -20,6 +20,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,9 @@ struct daemon_hooks {
     std::function<void(std::string_view build)> client_build; ///< each exec's client build id
     /// A graceful stop, as SIGTERM; the asker's connection is held open
     /// until the daemon is gone, so its end tells the asker that it is.
-    std::function<void(unique_fd asker)> stop;
+    /// `grace`: what the stop asked for instead of [limits] stop_grace_ms.
+    /// The daemon answers `stopping` on the asker's connection itself.
+    std::function<void(unique_fd asker, std::optional<std::chrono::milliseconds> grace)> stop;
 };
 
 class session : public std::enable_shared_from_this<session> {

@@ -33,6 +33,7 @@ struct admission {
     working_directory directory;
     found_program program;
     std::optional<error_event> not_started;
+    std::string origin; ///< "host" or the client's kind of container
 };
 /// Checks the descriptors (takes the directory's off `attached`), finds the program, checks [policy] (commands,
 /// environment: `req.env` is rewritten) and [limits]. Throws protocol_error
@@ -55,7 +56,7 @@ asio::awaitable<void> run_cancel(session& s, std::uint64_t id);
 asio::awaitable<void> run_watch(session& s);
 asio::awaitable<void> run_status(session& s);
 asio::awaitable<void> run_ping(session& s);
-asio::awaitable<void> run_stop(session& s);
+asio::awaitable<void> run_stop(session& s, std::optional<std::chrono::milliseconds> grace);
 asio::awaitable<void> run_reload(session& s);
 asio::awaitable<void> run_restart(session& s);
 

@@ -90,14 +90,20 @@ std::size_t session_registry::size() const
     return running_.size();
 }
 
-void session_registry::signal_all(int signo) const
+std::size_t session_registry::signal_all(int signo) const
 {
     std::lock_guard lock(mutex_);
-    for (auto& [id, info] : running_)
+    std::size_t signalled = 0;
+    for (auto& [id, info] : running_) {
         if (info.deliver)
             info.deliver(signo);
         else if (info.pid > 0)
             ::kill(-info.pid, signo);
+        else
+            continue;
+        ++signalled;
+    }
+    return signalled;
 }
 
 void session_registry::poke_all() const
@@ -166,6 +172,7 @@ std::shared_ptr<session_registry::watcher> session_registry::subscribe(std::func
     w->drop_ = std::move(drop);
     w->only_uid_ = only_uid;
     w->max_bytes_ = backlog_bytes;
+    w->dropped_ = watchers_dropped_; // the daemon is stopping: its first take() ends it
     watchers_.push_back(w);
     watcher_count_ = watchers_.size();
     return w;
@@ -176,6 +183,23 @@ void session_registry::unsubscribe(const std::shared_ptr<watcher>& w)
     std::lock_guard lock(watchers_mutex_);
     std::erase(watchers_, w);
     watcher_count_ = watchers_.size();
+}
+
+void session_registry::drop_watchers()
+{
+    std::vector<std::function<void()>> calls;
+    {
+        std::lock_guard lock(watchers_mutex_);
+        watchers_dropped_ = true;
+        for (auto& w : watchers_) {
+            std::lock_guard wl(w->mutex_);
+            if (w->dropped_) continue;
+            w->dropped_ = true;
+            w->lines_.clear();
+            calls.push_back(w->drop_);
+        }
+    }
+    for (auto& call : calls) call();
 }
 
 std::optional<std::deque<std::string>> session_registry::watcher::take()

@@ -48,8 +48,8 @@ public:
     void remove(std::uint64_t id);
     std::size_t size() const;
 
-    /// Sends `signo` to the process group of every running command.
-    void signal_all(int signo) const;
+    /// Sends `signo` to the process group of every running command; how many.
+    std::size_t signal_all(int signo) const;
 
     /// Signals one session's process group; false if it has no running command.
     bool signal(std::uint64_t id, int signo) const;
@@ -88,10 +88,20 @@ public:
     std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::function<void()> drop, std::size_t max_watchers,
                                        std::size_t backlog_bytes, std::optional<uid_t> only_uid = std::nullopt);
     void unsubscribe(const std::shared_ptr<watcher>& w);
+    /// Drops every watcher (their connections end): the daemon stops, and a
+    /// watcher must not keep it running.
+    void drop_watchers();
 
     /// Pushes an event line of a session of `peer_uid` to every watcher
     /// that may see it (cheap when there is none).
     void publish(const std::string& line, uid_t peer_uid);
+    /// publish(make(), peer_uid), with `make` called only when somebody
+    /// watches: what only watchers get costs nothing otherwise.
+    template <typename MakeLine>
+    void publish_to_watchers(uid_t peer_uid, MakeLine&& make)
+    {
+        if (watcher_count_.load() != 0) publish(make(), peer_uid);
+    }
 
     /// Pokes every session (on SIGCHLD: some child stopped, continued or exited).
     void poke_all() const;
@@ -117,6 +127,7 @@ private:
     std::multimap<std::uint64_t, std::function<void()>> removal_watchers_;
     mutable std::mutex watchers_mutex_;
     std::vector<std::shared_ptr<watcher>> watchers_;
+    bool watchers_dropped_ = false; ///< under watchers_mutex_: later ones start dropped
     std::atomic<std::size_t> watcher_count_{0};
     std::uint64_t served_ = 0;
     std::vector<std::uint32_t> latencies_us_; ///< a ring of the last samples

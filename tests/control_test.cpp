@@ -1,6 +1,7 @@
 // Control ops across connections: ps lists what runs, cancel ends it in two
 // acknowledged steps while its own client still gets its exit.
 #include "support/harness.hpp"
+#include "watch_printer.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,6 +11,8 @@
 
 #include <csignal>
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 using namespace pfd::test;
 
@@ -119,6 +122,7 @@ TEST_CASE("pfd watch pushes every event of every session; a watcher that never r
 
     auto r = d.run({"sh", "-c", "exit 3"});
     REQUIRE(r.code() == 3);
+    CHECK(read_line(watcher.get()).starts_with("{\"event\":\"session\",\"id\":")); // watchers' only
     auto accepted = read_line(watcher.get());
     auto started = read_line(watcher.get());
     auto exited = read_line(watcher.get());
@@ -127,6 +131,7 @@ TEST_CASE("pfd watch pushes every event of every session; a watcher that never r
     CHECK(exited.starts_with("{\"event\":\"exited\""));
     CHECK(exited.find("\"code\":3") != std::string::npos);
     auto refused = d.run({"pfd-no-such-command"});
+    CHECK(read_line(watcher.get()).starts_with("{\"event\":\"session\""));
     CHECK(read_line(watcher.get()).starts_with("{\"event\":\"accepted\""));
     CHECK(read_line(watcher.get()).find("\"code\":\"not_found\"") != std::string::npos);
 
@@ -184,7 +189,7 @@ TEST_CASE("pfd verbs the daemon refuses exit non-zero with the daemon's message"
     }
     SECTION("watch beyond [limits] watchers")
     {
-        process first({.argv = {pfd_binary(), "watch", "--socket", d.socket()}});
+        process first({.argv = {pfd_binary(), "watch", "--json", "--socket", d.socket()}});
         REQUIRE(first.read_stdout_until("\n").starts_with("{\"event\":\"watching\"}"));
         auto second = pfd_verb(d, {"watch"});
         CHECK(second.code() == 1);
@@ -282,7 +287,7 @@ TEST_CASE("another allowed uid sees and controls only its own sessions, never th
 
     // Its watch shows its own sessions' events, not the owner's.
     process watch({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(pfd_binary()), "watch",
-                            "--socket", d.socket()},
+                            "--json", "--socket", d.socket()},
                    .cwd = "/"});
     REQUIRE(watch.read_stdout_until("\n") == "{\"event\":\"watching\"}\n");
     REQUIRE(d.run({"echo", "owner-event"}).code() == 0);
@@ -302,4 +307,113 @@ TEST_CASE("another allowed uid sees and controls only its own sessions, never th
     mine.finish();
     theirs.close_stdin();
     theirs.finish();
+}
+
+namespace {
+
+/// The lines of `text`.
+std::vector<std::string> lines_of(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+/// "HH:MM:SS.mmm     ID    UID EVENT     DETAIL" for session `id` of uid `uid`.
+std::regex watch_row(const std::string& id, const std::string& uid, const std::string& event,
+                     const std::string& detail)
+{
+    return std::regex(R"(\d\d:\d\d:\d\d\.\d{3} +)" + id + " +" + uid + " " + event + " +" + detail);
+}
+
+} // namespace
+
+TEST_CASE("pfd watch shows each event for people; --json passes the stream on as it is", "[control]")
+{
+    running_daemon d;
+    process human({.argv = {pfd_binary(), "watch", "--socket", d.socket()}});
+    process json({.argv = {pfd_binary(), "watch", "--json", "--socket", d.socket()}});
+    REQUIRE(!human.read_stdout_until("DETAIL\n").empty());
+    REQUIRE(json.read_stdout_until("\n") == "{\"event\":\"watching\"}\n");
+
+    // An exit code, a signal death and an error; an argv that would clear the screen.
+    auto coded = d.run({"--json", "sh", "-c", "exit 3", "x\x1b[2J"});
+    REQUIRE(coded.code() == 3);
+    CHECK(coded.err.find("\"session\"") == std::string::npos); // for watchers only
+    REQUIRE(d.run({"sh", "-c", "kill -KILL $$"}).signal() == SIGKILL);
+    REQUIRE(d.run({"pfd-no-such-command"}).code() == 127);
+
+    std::string uid = std::to_string(::getuid());
+    auto shown = human.read_stdout_until("not_found");
+    INFO("pfd watch showed:\n" << shown);
+    auto rows = lines_of(shown);
+    REQUIRE(rows.size() == 9); // the header, then accepted/started/exited twice, then accepted/error
+    CHECK(std::regex_match(rows[0], std::regex("TIME +ID +UID EVENT +DETAIL")));
+    std::smatch m;
+    REQUIRE(std::regex_match(rows[1], m, watch_row("(\\d+)", uid, "accepted", R"(sh -c 'exit 3' 'x\\x1b\[2J')")));
+    std::string first = m[1];
+    CHECK(std::regex_match(rows[2], watch_row(first, uid, "started", "pid \\d+")));
+    CHECK(std::regex_match(rows[3], watch_row(first, uid, "exited", "code 3 after \\d+ ms")));
+    REQUIRE(std::regex_match(rows[4], m, watch_row("(\\d+)", uid, "accepted", R"(sh -c 'kill -KILL \$\$')")));
+    std::string second = m[1];
+    CHECK(std::regex_match(rows[5], watch_row(second, uid, "started", "pid \\d+")));
+    CHECK(std::regex_match(rows[6], watch_row(second, uid, "exited", "killed by SIGKILL after \\d+ ms")));
+    REQUIRE(std::regex_match(rows[7], m, watch_row("(\\d+)", uid, "accepted", "pfd-no-such-command")));
+    std::string third = m[1];
+    CHECK(std::regex_match(rows[8], watch_row(third, uid, "error", "not_found: .*command not found.*")));
+    CHECK(shown.find('\x1b') == std::string::npos);
+
+    // --json: the daemon's lines, untouched; a `session` line before each `accepted`.
+    auto streamed = json.read_stdout_until("\"code\":\"not_found\"");
+    INFO("pfd watch --json showed:\n" << streamed);
+    auto stream = lines_of(streamed);
+    REQUIRE(stream.size() == 12); // watching, then session/accepted/started/exited twice, session/accepted/error
+    CHECK(std::regex_match(stream[1], std::regex(R"(\{"event":"session","id":)" + first + R"(,"peer_uid":)" + uid +
+                                                 R"(,"peer_pid":\d+,"argv":\["sh","-c","exit 3","x\\u001b\[2J"\],"origin":"host"\})")));
+    CHECK(stream[2] == "{\"event\":\"accepted\",\"id\":" + first + "}");
+    CHECK(std::regex_match(stream[3], std::regex(R"(\{"event":"started","id":)" + first + R"(,"pid":\d+\})")));
+    CHECK(std::regex_match(stream[4], std::regex(R"(\{"event":"exited","id":)" + first + R"(,"code":3,"duration_ms":\d+\})")));
+    CHECK(stream[5].starts_with("{\"event\":\"session\",\"id\":" + second + ","));
+    CHECK(std::regex_match(stream[8], std::regex(R"(\{"event":"exited","id":)" + second +
+                                                 R"(,"signal":"KILL","signo":9,"core":false,"duration_ms":\d+\})")));
+    CHECK(stream[9].starts_with("{\"event\":\"session\",\"id\":" + third + ","));
+    CHECK(stream[10] == "{\"event\":\"accepted\",\"id\":" + third + "}");
+    CHECK(stream[11].starts_with("{\"event\":\"error\",\"code\":\"not_found\""));
+    human.signal(SIGTERM);
+    json.signal(SIGTERM);
+}
+
+TEST_CASE("pfd watch's rows: job control, progress, sessions it never saw start, errors with and without theirs",
+          "[control][watch]")
+{
+    pfd::watch_printer p;
+    auto at = std::chrono::system_clock::now();
+    auto row = [&](std::string_view line) { return p.format(line, at); };
+    std::string uid = "1000";
+    CHECK(row(R"({"event":"session","id":5,"peer_uid":1000,"peer_pid":9,"argv":["vim","a b"],"origin":"toolbox"})")
+              .empty());
+    CHECK(std::regex_match(row(R"({"event":"accepted","id":5})"),
+                           watch_row("5", uid, "accepted", R"(vim 'a b' \(from toolbox\)\n)")));
+    CHECK(std::regex_match(row(R"({"event":"terminal","id":5,"path":"/dev/pts/3"})"),
+                           watch_row("5", uid, "terminal", "/dev/pts/3\n")));
+    CHECK(std::regex_match(row(R"({"event":"stopped","id":5,"signal":"TSTP","signo":20})"),
+                           watch_row("5", uid, "stopped", "by SIGTSTP\n")));
+    CHECK(std::regex_match(row(R"({"event":"continued","id":5})"),
+                           std::regex(R"(\d\d:\d\d:\d\d\.\d{3} +5 +1000 continued\n)")));
+    CHECK(std::regex_match(row(R"({"event":"progress","id":5,"message":"step\u001b3","percent":20})"),
+                           watch_row("5", uid, "progress", R"(20% step\\x1b3\n)")));
+    // A session that started before the watch: no uid, no command.
+    CHECK(std::regex_match(row(R"({"event":"exited","id":3,"signal":"SEGV","signo":11,"core":true,"duration_ms":4})"),
+                           watch_row("3", "-", "exited", R"(killed by SIGSEGV \(core dumped\) after 4 ms\n)")));
+    // An error is its session's only right after its accepted (and terminal).
+    CHECK(!row(R"({"event":"session","id":6,"peer_uid":1000,"peer_pid":9,"argv":["vi"],"origin":"host"})").size());
+    CHECK(std::regex_match(row(R"({"event":"accepted","id":6})"), watch_row("6", uid, "accepted", "vi\n")));
+    CHECK(std::regex_match(row(R"({"event":"terminal","id":6,"path":"/dev/pts/4"})"),
+                           watch_row("6", uid, "terminal", "/dev/pts/4\n")));
+    CHECK(std::regex_match(row(R"({"event":"error","code":"spawn_failed","message":"no pty"})"),
+                           watch_row("6", uid, "error", "spawn_failed: no pty\n")));
+    CHECK(std::regex_match(row(R"({"event":"error","code":"bad_request","message":"x"})"),
+                           watch_row("-", "-", "error", "bad_request: x\n")));
+    CHECK(std::regex_match(row(R"({"event":"newer","id":1})"), watch_row("-", "-", "newer", R"(\{"event":"newer","id":1\}\n)")));
 }

@@ -107,7 +107,7 @@ TEST_CASE("democli add: the first call starts the daemon, the next ones are answ
     // pfd's own verbs work on it; it has no pidfile, so stop goes over the socket.
     auto stop = home.pfd({"stop"});
     CHECK(stop.code() == 0);
-    CHECK(stop.out == "pfd: pid " + pid + " is stopping\npfd: stopped pid " + pid + "\n");
+    CHECK(stop.out == "pfd: pid " + pid + " is stopping; no command runs\npfd: stopped pid " + pid + "\n");
     CHECK(eventually([&] { return ::kill(std::stoi(pid), 0) < 0; })); // reaped by init
     CHECK(home.democli({"add", "2", "2"}).out == "4\n"); // and the next call starts a new one
     CHECK(home.daemons_started() == 2);

@@ -229,9 +229,11 @@ TEST_CASE("hostexec's own failures exit 125, 126 and 127 with a hostexec: messag
         CHECK(r.code() == 0);
         CHECK(r.out == "via env\n");
     }
-    SECTION("no command, unknown option")
+    SECTION("no command: the login shell, here reading its commands from stdin; an unknown option")
     {
-        CHECK(d.run({}).code() == 125);
+        auto shell = d.run({}, "echo \"[$0]\"; exit 5\n");
+        CHECK(shell.code() == 5);
+        CHECK(shell.out.starts_with("[-"));
         auto r = d.run({"--no-such-option", "true"});
         CHECK(r.code() == 125);
         CHECK(r.err.starts_with("hostexec: "));

@@ -20,6 +20,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 using namespace pfd;
 using namespace pfd::test;
@@ -416,6 +418,12 @@ TEST_CASE("[discovery] autostart, autostart_command and fallback", "[lifecycle][
         CHECK_FALSE(exists(u.run / "pfd.sock"));
         auto missing = run({.argv = {hostexec_binary(), "pfd-no-such-command"}, .env = env});
         CHECK(missing.code() == 127);
+        // No command: the login shell $SHELL names here (none is asked of a daemon).
+        auto shell_env = env;
+        shell_env.push_back("SHELL=/bin/sh");
+        auto login = run({.argv = {hostexec_binary()}, .env = shell_env}, "echo \"[$0]\"; exit 4\n");
+        CHECK(login.code() == 4);
+        CHECK(login.out == "[-sh]\n");
     }
 }
 
@@ -717,4 +725,105 @@ TEST_CASE("a daemon killed outright: its clients end with 125, its commands are 
     CHECK(fresh.out == "fresh\n");
     CHECK(std::stoi(slurp(u.run / "pfd.pid")) != killed);
     CHECK(u.pfd({"stop"}).code() == 0);
+}
+
+TEST_CASE("pfd stop --stop-grace-ms shortens the daemon's grace and tells each step as it comes", "[lifecycle]")
+{
+    // A configured grace the test's bounds could never wait out twice.
+    temp_dir conf;
+    std::ofstream(conf / "c.toml") << "[limits]\nstop_grace_ms = 60000\n";
+    running_daemon d({"--config", conf / "c.toml"});
+    process stubborn(
+        {.argv = d.hostexec({"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done", "stubborn"})});
+    REQUIRE(stubborn.read_stdout_until("ready\n") == "ready\n");
+    // A watcher does not keep a stopping daemon alive.
+    process watcher({.argv = {pfd_binary(), "watch", "--json", "--socket", d.socket()}});
+    REQUIRE(watcher.read_stdout_until("\n") == "{\"event\":\"watching\"}\n");
+
+    auto r = run({.argv = {pfd_binary(), "stop", "--socket", d.socket(), "--stop-grace-ms", "200"}}, {}, 20s);
+    INFO("pfd stop said: " << r.out << r.err);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.code() == 0);
+    std::string pid = std::to_string(d.pid());
+    CHECK(r.out == "pfd: pid " + pid + " is stopping; 1 command running gets 200 ms\n"
+                   "pfd: SIGTERM sent to 1 command\n"
+                   "pfd: SIGKILL sent to 1 command\n"
+                   "pfd: stopped pid " + pid + "\n");
+    // The command is dead (its client dies of the same signal) and the daemon gone by itself.
+    auto ended = stubborn.finish(10s);
+    CHECK_FALSE(ended.timed_out);
+    CHECK(ended.signal() == SIGKILL);
+    CHECK(eventually([&] { return state_is_zombie(d.pid()); }, 10s));
+    CHECK_FALSE(exists(d.socket()));
+    auto watched = watcher.finish(10s);
+    CHECK_FALSE(watched.timed_out);
+    CHECK(watched.code() == 0);
+}
+
+TEST_CASE("pfd stop with no command running, and a grace out of range", "[lifecycle]")
+{
+    running_daemon d;
+    auto bad = connect_raw(d.socket());
+    std::string op = "{\"pfd\":1,\"op\":\"stop\",\"grace_ms\":3600001}\n";
+    REQUIRE(::write(bad.get(), op.data(), op.size()) == static_cast<ssize_t>(op.size()));
+    CHECK(read_line(bad.get()).starts_with("{\"event\":\"error\",\"code\":\"bad_request\""));
+
+    auto r = run({.argv = {pfd_binary(), "stop", "--socket", d.socket()}}, {}, 20s);
+    std::string pid = std::to_string(d.pid());
+    CHECK(r.out == "pfd: pid " + pid + " is stopping; no command runs\npfd: stopped pid " + pid + "\n");
+}
+
+namespace {
+
+/// The line of `text` that contains `needle`, or "".
+std::string line_with(const std::string& text, std::string_view needle)
+{
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (line.find(needle) != std::string::npos) return line;
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("the daemon's log lines carry the local time, or a priority when stderr is the journal", "[lifecycle]")
+{
+    temp_dir dir;
+    std::string log = dir / "stderr.log";
+    std::ofstream(log).close();
+    std::ofstream(dir / "c.toml") << "[daemon]\nlog_level = \"info\"\n";
+    // Its stderr a file, as a service's is (the journal's stream is a socket;
+    // JOURNAL_STREAM names whichever it is).
+    std::vector<std::string> to_file = {"sh", "-c", "exec \"$@\" 2>>" + log, "sh"};
+
+    SECTION("a file: ISO 8601 local time with milliseconds and the numeric offset")
+    {
+        scoped_env tz("TZ", "XYZ-2"); // two hours east of UTC, in POSIX form: no tzdata needed
+        scoped_env journal("JOURNAL_STREAM", "1:1");
+        {
+            running_daemon d({"--config", dir / "c.toml"}, to_file);
+            CHECK(d.stop().code() == 0);
+        }
+        auto serving = line_with(slurp(log), "serving");
+        INFO("log: " << slurp(log));
+        CHECK(std::regex_match(
+            serving, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0200 pfd: info: serving .*)")));
+    }
+    SECTION("the journal's stream: an sd-daemon priority, no time")
+    {
+        struct stat st {};
+        REQUIRE(::stat(log.c_str(), &st) == 0);
+        scoped_env journal("JOURNAL_STREAM", std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
+        {
+            running_daemon d({"--config", dir / "c.toml"}, to_file);
+            std::ofstream(dir / "c.toml") << "[daemon\n"; // the reload fails: an error line
+            REQUIRE(::kill(d.pid(), SIGHUP) == 0);
+            CHECK(eventually([&] { return slurp(log).find("reload failed") != std::string::npos; }));
+            CHECK(d.stop().code() == 0);
+        }
+        auto text = slurp(log);
+        INFO("log: " << text);
+        CHECK(line_with(text, "serving").starts_with("<6>pfd: info: serving "));
+        CHECK(line_with(text, "reload failed").starts_with("<3>pfd: error: reload failed"));
+    }
 }

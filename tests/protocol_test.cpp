@@ -357,6 +357,32 @@ TEST_CASE("the other request ops parse", "[protocol]")
         REQUIRE(std::holds_alternative<pfd::cancel_request>(req));
         CHECK(std::get<pfd::cancel_request>(req).id == 7);
     }
+    SECTION("stop with a grace: 0 to an hour, back to the same line")
+    {
+        for (std::string ms : {"0", "200", "3600000"}) {
+            std::string line = R"({"pfd":1,"op":"stop","grace_ms":)" + ms + "}";
+            auto req = pfd::parse_request(line);
+            REQUIRE(std::holds_alternative<pfd::stop_request>(req));
+            CHECK(std::get<pfd::stop_request>(req).grace == std::chrono::milliseconds(std::stoll(ms)));
+            CHECK(pfd::encode_request(req) == line + "\n");
+        }
+        for (std::string bad : {"-1", "3600001", "1.5", "\"200\"", "null"}) {
+            INFO(bad);
+            CHECK(request_outcome(R"({"pfd":1,"op":"stop","grace_ms":)" + bad + "}") == "bad_request");
+        }
+    }
+    SECTION("exec of the login shell: no argv, no program")
+    {
+        auto req = parse_exec(R"({"pfd":1,"op":"exec","login_shell":true,"cwd":"/"})");
+        CHECK(req.login_shell);
+        CHECK(req.argv.empty());
+        CHECK(pfd::encode_request(req).find(R"("login_shell":true)") != std::string::npos);
+        CHECK(pfd::encode_request(req).find("argv") == std::string::npos);
+        CHECK(request_outcome(R"({"pfd":1,"op":"exec","login_shell":true,"argv":["sh"],"cwd":"/"})") == "bad_request");
+        CHECK(request_outcome(R"({"pfd":1,"op":"exec","login_shell":true,"program":"sh","cwd":"/"})") ==
+              "bad_request");
+        CHECK(request_outcome(R"({"pfd":1,"op":"exec","login_shell":false,"cwd":"/"})") == "bad_request");
+    }
     SECTION("signal with a version parses (the session, not the parser, refuses it as a first line)")
     {
         auto req = pfd::parse_request(R"({"pfd":1,"op":"signal","signal":"TERM"})");
@@ -560,6 +586,43 @@ TEST_CASE("exec values that break the rules are bad_request", "[protocol][errors
 
 TEST_CASE("events survive encode and parse", "[protocol][events]")
 {
+    SECTION("stopping, with and without what newer daemons add")
+    {
+        pfd::stopping_event in{42, 2, 200};
+        CHECK(pfd::encode_event(in) == "{\"event\":\"stopping\",\"pid\":42,\"running\":2,\"grace_ms\":200}\n");
+        auto ev = round_trip_event<pfd::stopping_event>(in);
+        CHECK(ev.pid == 42);
+        CHECK(ev.running == 2u);
+        CHECK(ev.grace_ms == 200u);
+        auto old = std::get<pfd::stopping_event>(pfd::parse_event(R"({"event":"stopping","pid":7})"));
+        CHECK(old.pid == 7);
+        CHECK_FALSE(old.running);
+        CHECK_FALSE(old.grace_ms);
+    }
+    SECTION("stop steps")
+    {
+        CHECK(pfd::encode_event(pfd::stop_step_event{pfd::stop_step::term, 2}) ==
+              "{\"event\":\"stop_step\",\"step\":\"term\",\"commands\":2}\n");
+        CHECK(pfd::encode_event(pfd::stop_step_event{pfd::stop_step::ended, 0}) ==
+              "{\"event\":\"stop_step\",\"step\":\"ended\"}\n");
+        auto kill = round_trip_event<pfd::stop_step_event>(pfd::stop_step_event{pfd::stop_step::kill, 1});
+        CHECK(kill.step == pfd::stop_step::kill);
+        CHECK(kill.commands == 1);
+        // A step a newer daemon adds is nothing to act on.
+        CHECK(std::holds_alternative<pfd::other_event>(pfd::parse_event(R"({"event":"stop_step","step":"later"})")));
+    }
+    SECTION("session, with byte-string argv")
+    {
+        pfd::session_event in{9, 1000, 4242, {"make", "caf\xe9"}, "podman"};
+        CHECK(pfd::encode_event(in) == "{\"event\":\"session\",\"id\":9,\"peer_uid\":1000,\"peer_pid\":4242,"
+                                       "\"argv\":[\"make\",{\"b64\":\"Y2Fm6Q==\"}],\"origin\":\"podman\"}\n");
+        auto ev = round_trip_event<pfd::session_event>(in);
+        CHECK(ev.id == 9);
+        CHECK(ev.peer_uid == 1000u);
+        CHECK(ev.peer_pid == 4242);
+        CHECK(ev.argv == in.argv);
+        CHECK(ev.origin == "podman");
+    }
     SECTION("accepted")
     {
         auto line = pfd::encode_event(pfd::accepted_event{42});

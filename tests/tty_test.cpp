@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -260,4 +261,26 @@ TEST_CASE("with a terminal the file the daemon found runs: a script without #! t
     auto missing = run({.argv = d.hostexec({"-t", "pfd-no-such-command"})});
     CHECK(missing.code() == 127);
     CHECK(missing.err.find("pfd-no-such-command") != std::string::npos);
+}
+
+TEST_CASE("hostexec without a command opens the user's login shell on the host, in a terminal", "[tty]")
+{
+    running_daemon d;
+    user_shell sh(d);
+    // The daemon's user's shell (here the same user), named as a login shell is.
+    passwd* pw = ::getpwuid(::getuid());
+    std::string shell = pw && pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh";
+    std::string shown_name = "[-" + shell.substr(shell.rfind('/') + 1) + "]";
+    // Typed ahead: the line waits in the terminal until the shell reads it.
+    // Its echo shows "[$0]", never the name.
+    sh.term.type("$H\n");
+    sh.term.type("echo \"[$0]\"; tty > $D/tty; exit 3\n");
+    auto shown = sh.term.expect(shown_name);
+    INFO("screen: " << sh.term.seen());
+    REQUIRE(!shown.empty());
+    REQUIRE(!sh.term.expect("PFD$ ").empty()); // back at the local shell
+    sh.run("echo status-$?", "status-3");
+    auto tty = slurp(sh.dir / "tty");
+    CHECK(tty.starts_with("/dev/pts/"));
+    CHECK(tty != sh.term.slave_name() + "\n");
 }

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@ struct terminal_modes {
 /// Run argv with env in cwd; the descriptors attached to the request line land
 /// at the numbers in `fds`, in order. Strings are byte strings.
 struct exec_request {
+    /// Empty with `login_shell`: the daemon fills it in.
     std::vector<std::string> argv;
     std::vector<std::string> env;
     /// The directory's path as the client names it; with `cwd_fd` only shown
@@ -61,6 +63,9 @@ struct exec_request {
     /// environment (hostexec --env, --env-forward), beside [container]
     /// env_forward.
     std::vector<std::string> env_forward;
+    /// Run the daemon's user's login shell (its passwd entry's, as
+    /// `-NAME`): the client cannot know the host's shell. No argv then.
+    bool login_shell = false;
 };
 
 /// Deliver a signal to the command's process group (sent while it runs).
@@ -78,7 +83,13 @@ struct ps_request {};
 struct watch_request {};
 struct status_request {};
 struct ping_request {};
-struct stop_request {};
+/// Stop the daemon; `grace` replaces its configured stop grace
+/// ([limits] stop_grace_ms) for each of the two waits.
+struct stop_request {
+    std::optional<std::chrono::milliseconds> grace;
+};
+/// The longest stop grace a request may ask for (an hour).
+inline constexpr std::chrono::milliseconds max_stop_grace{3600000};
 struct reload_request {};
 struct restart_request {};
 
@@ -152,7 +163,30 @@ struct restarted_event {};
 /// open until that daemon is gone.
 struct stopping_event {
     pid_t pid = 0;
+    /// Commands running when the stop was asked, and the grace each wait
+    /// takes (absent from daemons before these fields).
+    std::optional<std::uint64_t> running;
+    std::optional<std::uint64_t> grace_ms;
 };
+/// A step of a stop, told to every connection that asked for it: all
+/// commands ended, or a signal went to `commands` commands still running.
+enum class stop_step { ended, term, kill };
+struct stop_step_event {
+    stop_step step = stop_step::ended;
+    std::uint64_t commands = 0;
+};
+/// Who asked for session `id` and what it runs, sent to watchers only
+/// (before the session's `accepted`): `watch` shows it beside the events.
+struct session_event {
+    std::uint64_t id = 0;
+    uid_t peer_uid = 0;
+    pid_t peer_pid = 0;
+    std::vector<std::string> argv; ///< byte strings, cut (session_argv_max)
+    std::string origin = "host";
+};
+/// How much of a session's argv a `session` event carries: watchers must
+/// not get a megabyte request copied to each of them.
+inline constexpr std::size_t session_argv_max = 64;
 struct watching_event {};
 /// `cancel`'s first step: `signo` (TERM) went to the session's group.
 struct cancelling_event {
@@ -200,7 +234,8 @@ struct other_event {
 /// Every event of protocol version 1, plus other_event for newer ones.
 using event = std::variant<accepted_event, started_event, terminal_event, exited_event, stopped_event, continued_event,
                            progress_event, error_event, pong_event, reloaded_event, restarted_event, stopping_event,
-                           watching_event, cancelling_event, cancelled_event, status_event, ps_event, other_event>;
+                           watching_event, cancelling_event, cancelled_event, status_event, ps_event, stop_step_event,
+                           session_event, other_event>;
 
 /// Encodes an event as one line, '\n' included.
 std::string encode_event(const event& ev);

@@ -52,6 +52,11 @@ struct server_options {
     /// Applets by name (applet.hpp): an `exec` whose argv[0] is one of
     /// these runs it inside the daemon instead of starting a process.
     std::map<std::string, applet, std::less<>> applets;
+    /// The shell an `exec` with `login_shell` runs (read at each such
+    /// request, as login(1) reads passwd). Empty: /bin/sh. `pfd serve` gives
+    /// its user's passwd shell; a static program embedding the server had
+    /// better not (glibc's NSS modules are loaded at run time).
+    std::function<std::string()> login_shell;
     /// Whether an `exec` that names no applet starts a process. A program
     /// that serves only its applets turns this off; others get `not_found`.
     bool run_commands = true;
