@@ -3,8 +3,48 @@
 goals table (figures, ratio, goal, held) and writes the JSON.
 
 Usage: report.py RAW OUT MODE SECONDS SOURCE_DIR BUILD_DIR FAILED
-Exit status 1 when a row has no figures (its benchmark could not run)."""
+Exit status 1 when a row has no figures (its benchmark could not run).
+       report.py --markdown RESULTS.json   prints the table in Markdown"""
 import datetime, json, os, platform, statistics, subprocess, sys
+
+
+# A row's figures, as printed.
+def figures(r):
+    n = r["numbers"]
+    if n is None:
+        return "could not run: " + r["error"]
+    k = r["id"]
+    if k.startswith("latency"):
+        peer = [x for x in n if x.endswith("_ms") and x not in ("hostexec_ms", "direct_ms")][0]
+        return f"hostexec {n['hostexec_ms']:.2f} ms, {peer[:-3]} {n[peer]:.2f} ms"
+    if k.startswith("throughput"):
+        return f"hostexec {n['hostexec_per_s']:.0f}/s, limit-epoll {n['limit-epoll_per_s']:.0f}/s"
+    if k == "rss_running":
+        return f"{n['rss_mib']:.2f} MiB ({n['running']} running)"
+    if k.startswith("rss"):
+        return f"{n['rss_mib']:.2f} MiB"
+    if k == "cold_start":
+        return f"{n['median_ms']:.2f} ms"
+    if k == "relay":
+        return f"hostexec {n['hostexec_ms']:.0f} ms, script {n['script_ms']:.0f} ms"
+    if k == "watch_p99":
+        return f"p99 {n['p99_us']:.0f} us (median {n['median_us']:.0f})"
+    if k == "applet":
+        return f"democli {n['democli_ms']:.2f} ms, limit-epoll {n['limit-epoll_ms']:.2f} ms"
+    return json.dumps(n)
+
+
+
+
+if sys.argv[1] == "--markdown":
+    # report.py --markdown RESULTS.json: the table as docs/performance.md has it.
+    r = json.load(open(sys.argv[2]))
+    print("| figure | medians | ratio | goal | held |\n| --- | --- | --- | --- | --- |")
+    for x in r["rows"]:
+        ratio = "" if x["ratio"] is None else f"{x['ratio']:.3f}"
+        held = {True: "yes", False: "**no**", None: "-"}[x["held"]]
+        print(f"| {x['figure']} | {figures(x)} | {ratio} | {x['goal']} | {held} |")
+    sys.exit(0)
 
 raw, out, mode, seconds, source, build, failed = sys.argv[1:8]
 MiB = 1024  # KiB
@@ -137,32 +177,6 @@ if "democli add" in lat and "limit-epoll" in lat:
          "runs": lat["democli add"]["runs"]}, r, r <= 0.6, "hyperfine -N, in the latency run")
 else:
     missing("applet", "applet call democli add 1 2 3", "<= 0.6 x limit-epoll /bin/true", "latency run failed")
-
-
-# The table.
-def figures(r):
-    n = r["numbers"]
-    if n is None:
-        return "could not run: " + r["error"]
-    k = r["id"]
-    if k.startswith("latency"):
-        peer = [x for x in n if x.endswith("_ms") and x not in ("hostexec_ms", "direct_ms")][0]
-        return f"hostexec {n['hostexec_ms']:.2f} ms, {peer[:-3]} {n[peer]:.2f} ms"
-    if k.startswith("throughput"):
-        return f"hostexec {n['hostexec_per_s']:.0f}/s, limit-epoll {n['limit-epoll_per_s']:.0f}/s"
-    if k == "rss_running":
-        return f"{n['rss_mib']:.2f} MiB ({n['running']} running)"
-    if k.startswith("rss"):
-        return f"{n['rss_mib']:.2f} MiB"
-    if k == "cold_start":
-        return f"{n['median_ms']:.2f} ms"
-    if k == "relay":
-        return f"hostexec {n['hostexec_ms']:.0f} ms, script {n['script_ms']:.0f} ms"
-    if k == "watch_p99":
-        return f"p99 {n['p99_us']:.0f} us (median {n['median_us']:.0f})"
-    if k == "applet":
-        return f"democli {n['democli_ms']:.2f} ms, limit-epoll {n['limit-epoll_ms']:.2f} ms"
-    return json.dumps(n)
 
 
 print(f"\n{'figure':<38} {'medians':<44} {'ratio':>6}  {'goal':<32} held")
