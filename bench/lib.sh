@@ -21,6 +21,9 @@ bench_init() {
   on_exit=${on_exit:-:}
   # Each step may fail (set -e holds in traps too); the directory goes regardless.
   bench_pids=()  # more daemons to stop on exit
+  # SIGINT and SIGTERM (a meson timeout) end the script through its EXIT trap.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   trap 'eval "$on_exit" || true; kill "${daemon:-}" "${bench_pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 }
 
