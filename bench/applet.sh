@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A pre-fork applet call beside a process start: `democli add 1 2 3`
-# answered by its warm daemon (no fork, no exec on the daemon's side) next to
-# `hostexec /bin/true` and limit.c's `/bin/true` (the minimal C fd-passing
-# client/server), side by side in one hyperfine run; medians and ratios.
+# answered by its warm daemon (no fork, no exec on the daemon's side), and
+# the same call through hostexec, added to latency.sh's side-by-side run
+# (lib.sh's side_by_side: /bin/true directly, through limit.c, limit-epoll,
+# hostexec, flatpak-spawn); medians and ratios. Goal (issue 14): democli add
+# <= 0.6 x limit-epoll running /bin/true.
 #
 # Usage: bench/applet.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
@@ -12,15 +14,13 @@ bench_init "${1:-}"
 runs=${2:-1000}
 export DEMOCLI_SOCKET=$work/democli.sock XDG_STATE_HOME=$work/state
 
-eval "$("$shared/bench/anchors.sh" start /tmp/pfd-anchors)"
+start_anchors /tmp/pfd-anchors
 start_pfd "$build" "$work"
 [ "$("$build/democli" add 1 2 3)" = 6 ] # starts its daemon
 
-hyperfine -N --warmup 100 --runs "$runs" --export-json "$work/applet.json" \
-  -n limit.c "$LIMIT_CLIENT $LIMIT_SOCK /bin/true" \
-  -n hostexec "$build/hostexec --socket $work/pfd.sock /bin/true" \
+side_by_side "$build" "$work/pfd.sock" "$runs" 100 "$work/applet.json" \
   -n "democli add" "$build/democli add 1 2 3" \
-  -n "hostexec → applet" "$build/hostexec --socket $work/democli.sock add 1 2 3" >&2
+  -n "hostexec → applet" "$build/hostexec --socket $work/democli.sock add 1 2 3"
 
 python3 - "$work/applet.json" <<'PY'
 import json, sys
@@ -29,6 +29,7 @@ med = {k: v["median"] * 1000 for k, v in r.items()}
 print(f"{'command':<18} {'median ms':>10} {'mean ms':>9} {'σ ms':>7}")
 for k, v in r.items():
     print(f"{k:<18} {med[k]:>10.3f} {v['mean']*1000:>9.3f} {v['stddev']*1000:>7.3f}")
-print(f"democli add / limit.c        = {med['democli add'] / med['limit.c']:.3f}")
-print(f"hostexec → applet / limit.c  = {med['hostexec → applet'] / med['limit.c']:.3f}")
+for peer in ("limit-epoll", "limit.c"):
+    print(f"democli add / {peer:<12}       = {med['democli add'] / med[peer]:.3f}")
+    print(f"hostexec → applet / {peer:<12} = {med['hostexec → applet'] / med[peer]:.3f}")
 PY

@@ -2,7 +2,8 @@
 # Wall time of running /bin/true: directly, through limit.c (a worker forked
 # per connection), limit-epoll.c (one process vforking from an epoll loop:
 # the floor), flatpak-spawn --host (D-Bus) and hostexec + pfd, side by side
-# in one hyperfine run. Prints medians and ratios.
+# in one hyperfine run (lib.sh's side_by_side, as bench/run). Prints medians
+# and ratios.
 #
 # Usage: bench/latency.sh [BUILD_DIR] [RUNS]
 # With BEFORE=OTHER_BUILD_DIR (e.g. a build of the previous commit), that
@@ -12,24 +13,18 @@ source "$(dirname "$0")/lib.sh"
 bench_init "${1:-}"
 runs=${2:-1000}
 
-eval "$("$shared/bench/anchors.sh" start /tmp/pfd-anchors)"
+start_anchors /tmp/pfd-anchors
 
 before=()
 if [ -n "${BEFORE:-}" ]; then
   mkdir -p "$work/before"
   start_pfd "$(realpath "$BEFORE")" "$work/before"
-  on_exit="kill $daemon 2>/dev/null; $on_exit"
+  bench_pids+=("$daemon")
   before=(-n hostexec-before "$(realpath "$BEFORE")/hostexec --socket $work/before/pfd.sock /bin/true")
 fi
 start_pfd "$build" "$work"
 
-hyperfine -N --warmup 100 --runs "$runs" --export-json "$work/latency.json" \
-  -n direct "/bin/true" \
-  -n limit.c "$LIMIT_CLIENT $LIMIT_SOCK /bin/true" \
-  -n limit-epoll "$LIMIT_CLIENT $LIMIT_EPOLL_SOCK /bin/true" \
-  -n hostexec "$build/hostexec --socket $work/pfd.sock /bin/true" \
-  "${before[@]}" \
-  -n flatpak-spawn "$FLATPAK_SPAWN --host /bin/true" >&2
+side_by_side "$build" "$work/pfd.sock" "$runs" 100 "$work/latency.json" "${before[@]}"
 
 python3 - "$work/latency.json" <<'PY'
 import json, sys

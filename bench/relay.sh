@@ -13,14 +13,11 @@ mb=${2:-256}
 start_pfd "$build" "$work"
 export PFD_SOCKET=$work/pfd.sock
 
-# Text lines, as a terminal sees them (output processing turns \n into \r\n).
-head -c "$((mb * 1024 * 1024 * 3 / 4))" /dev/urandom | base64 -w 79 >"$work/stream"
+relay_stream "$work/stream" "$mb"
 size=$(stat -c %s "$work/stream")
 
-hyperfine -N --warmup 2 --runs 10 --export-json "$work/relay.json" \
-  -n "cat (no pty)" "cat $work/stream" \
-  -n "script -c cat (local pty)" "script -qec 'cat $work/stream' /dev/null" \
-  -n "hostexec -t cat" "$build/hostexec -t cat $work/stream" >&2 </dev/null
+relay_throughput "$build" "$work/pfd.sock" "$work/stream" 10 "$work/relay.json" \
+  -n "cat (no pty)" "cat $work/stream"
 
 python3 - "$work/relay.json" "$size" <<'PY'
 import json, sys
