@@ -179,22 +179,22 @@ if bash_completion:
 
 # ---- pfd.toml(5) -------------------------------------------------------------
 
-keys = set()
-section = None
-for line in open(os.path.join(src, "config/pfd.toml"), encoding="utf-8"):
-    if m := re.match(r"\[(\w+)\]\s*$", line):
-        section = m.group(1)
-    elif m := re.match(r"(\w+)\s*=", line):
-        keys.add((section, m.group(1)))
-documented = set()
-section = None
-for line in open(os.path.join(src, "man/pfd.toml.5.scd"), encoding="utf-8"):
-    if m := re.match(r"# \[(\w+)\]\s*$", line):
-        section = m.group(1)
-    elif m := re.match(r"# ", line):
-        section = None
-    elif section and (m := re.match(r"\*(\w+)\* =", line)):
-        documented.add((section, m.group(1)))
+def section_keys(path, section_line, key_line, other_heading=None):
+    """(section, key) pairs of a file: section_line opens a section, key_line
+    names a key in it, other_heading (if any) closes it."""
+    found, section = set(), None
+    for line in open(os.path.join(src, path), encoding="utf-8"):
+        if m := re.match(section_line, line):
+            section = m.group(1)
+        elif other_heading and re.match(other_heading, line):
+            section = None
+        elif section is not None and (m := re.match(key_line, line)):
+            found.add((section, m.group(1)))
+    return found
+
+
+keys = section_keys("config/pfd.toml", r"\[(\w+)\]\s*$", r"(\w+)\s*=")
+documented = section_keys("man/pfd.toml.5.scd", r"# \[(\w+)\]\s*$", r"\*(\w+)\* =", r"# ")
 check(len(keys) > 30, f"config/pfd.toml has {len(keys)} keys")
 missing = {f"[{s}] {k}" for s, k in keys - documented}
 check(not missing, f"pfd.toml(5) documents every key of config/pfd.toml (missing: {describe(missing)})")

@@ -147,6 +147,26 @@ EOF
   check_not "bash: hostexec --directory (a directory, not a command)" echo "$out"
 fi
 
+# What zsh and fish must complete for real: SHELL, and COMPLETE "LINE"
+# printing the candidates.
+real_completions() {
+  local shell=$1 complete=$2
+  out=$("$complete" "pfd sta")
+  check "$shell: pfd sta" start "$out"
+  check "$shell: pfd sta" status "$out"
+  out=$("$complete" "pfd stop --")
+  check "$shell: pfd stop --" --stop-grace-ms "$out"
+  check_not "$shell: pfd stop --" --check-config "$out"
+  out=$("$complete" "pfd cancel --socket $sock ")
+  check "$shell: pfd cancel --socket SOCKET (a real session)" "$id" "$out"
+  out=$("$complete" "hostexec --so")
+  check "$shell: hostexec --so" --socket "$out"
+  out=$("$complete" "hostexec -t --socket $sock ech")
+  check "$shell: hostexec OPTIONS ech" echo "$out"
+  out=$("$complete" "hostexec -T pfd sta")
+  check "$shell: hostexec pfd sta (pfd's own completion)" status "$out"
+}
+
 # ---- zsh ----------------------------------------------------------------------
 
 if ! command -v zsh >/dev/null; then
@@ -168,20 +188,8 @@ else
   if ! out=$(zcomp "pfd sta"); then
     echo "zsh: real completions skipped: zsh/zpty did not work here"
   else
-    check "zsh: pfd sta" start "$out"
-    check "zsh: pfd sta" status "$out"
     check_not "zsh: pfd sta" stop "$out"
-    out=$(zcomp "pfd stop --")
-    check "zsh: pfd stop --" --stop-grace-ms "$out"
-    check_not "zsh: pfd stop --" --check-config "$out"
-    out=$(zcomp "pfd cancel --socket $sock ")
-    check "zsh: pfd cancel --socket SOCKET (a real session)" "$id" "$out"
-    out=$(zcomp "hostexec --so")
-    check "zsh: hostexec --so" --socket "$out"
-    out=$(zcomp "hostexec -t --socket $sock ech")
-    check "zsh: hostexec OPTIONS ech" echo "$out"
-    out=$(zcomp "hostexec -T pfd sta")
-    check "zsh: hostexec pfd sta (pfd's own completion)" status "$out"
+    real_completions zsh zcomp
   fi
 fi
 
@@ -200,20 +208,7 @@ else
     fish --no-config -c "source $src/completions/pfd.fish; source $src/completions/hostexec.fish
                          complete -C\"\$argv[1]\"" "$1" | cut -f1
   }
-  out=$(fcomp "pfd sta")
-  check "fish: pfd sta" start "$out"
-  check "fish: pfd sta" status "$out"
-  out=$(fcomp "pfd stop --")
-  check "fish: pfd stop --" --stop-grace-ms "$out"
-  check_not "fish: pfd stop --" --check-config "$out"
-  out=$(fcomp "pfd cancel --socket $sock ")
-  check "fish: pfd cancel --socket SOCKET (a real session)" "$id" "$out"
-  out=$(fcomp "hostexec --so")
-  check "fish: hostexec --so" --socket "$out"
-  out=$(fcomp "hostexec -t --socket $sock ech")
-  check "fish: hostexec OPTIONS ech" echo "$out"
-  out=$(fcomp "hostexec -T pfd sta")
-  check "fish: hostexec pfd sta (pfd's own completion)" status "$out"
+  real_completions fish fcomp
 fi
 
 echo "$passed passed, $failed failed"
