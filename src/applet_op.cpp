@@ -28,7 +28,7 @@ awaitable<void> run_applet(session& s, const applet& fn, exec_request req, std::
         std::uint64_t id;
         ~registered() { registry.remove(id); }
     } in_registry{s.registry(), id};
-    s.registry().started(id, ::getpid(), s.waker(), [&runner](int signo) { return runner.deliver(signo); });
+    s.registry().started(id, ::getpid(), -1, s.waker(), [&runner](int signo) { return runner.deliver(signo); });
     s.registry().record_latency(
         std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
     co_await s.emit(head + encode_event(started_event{id, ::getpid()}));

@@ -72,7 +72,7 @@ std::optional<exit_status> reap_if_ended(running_command& cmd)
 /// Waits for the command to end and reaps it; with `report`, tells the
 /// client each time it stops or continues (job control) on the way. The
 /// pidfd's readiness is the quick news of the end, the daemon's SIGCHLD
-/// (which pokes every session) the sure one: asio's wait on a descriptor
+/// (which pokes the sessions whose command changed) the sure one: asio's wait on a descriptor
 /// misses an edge that another thread's epoll_wait took before the wait
 /// was queued, and the client would wait for an end that came.
 awaitable<exit_status> command_exit(session& s, running_command& cmd, bool report)
@@ -226,7 +226,7 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
     // living across one twice (here: the pidfd, closed twice).
     running_command cmd{admitted.id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()),
                         started, s.registry()};
-    s.registry().started(cmd.id, cmd.pid, s.waker());
+    s.registry().started(cmd.id, cmd.pid, cmd.pidfd.native_handle(), s.waker());
 
     co_await s.emit(head + encode_event(started_event{cmd.id, cmd.pid}));
     if (detach) {

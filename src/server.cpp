@@ -392,7 +392,7 @@ struct server::impl {
             if (ec) co_return;
             switch (signo) {
             case SIGCHLD:
-                registry.poke_all();
+                registry.poke_changed();
                 break;
             case SIGHUP:
                 reload();

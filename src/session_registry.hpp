@@ -27,7 +27,10 @@ struct session_info {
     std::vector<std::string> argv;
     std::chrono::steady_clock::time_point started;
     std::string origin = "host"; ///< peer_origin::name()
-    /// Tells the session its command may have stopped or continued.
+    /// The command's pidfd while it runs (owned by its session, which removes
+    /// the entry before closing it); -1 for an applet.
+    int pidfd = -1;
+    /// Tells the session its command stopped, continued or exited.
     std::function<void()> poke;
     /// Delivers a signal to a session that is no process group (an applet);
     /// false when it had no effect.
@@ -44,7 +47,8 @@ public:
     /// Returns "busy" (total reached) or "limit" (this peer's) otherwise.
     std::optional<std::string_view> admit(session_info info, std::size_t max_total, std::size_t max_per_peer);
     /// The admitted session's command runs: it may now be signalled and poked.
-    void started(std::uint64_t id, pid_t pid, std::function<void()> poke, std::function<bool(int)> deliver = {});
+    void started(std::uint64_t id, pid_t pid, int pidfd, std::function<void()> poke,
+                 std::function<bool(int)> deliver = {});
     void remove(std::uint64_t id);
     std::size_t size() const;
 
@@ -103,8 +107,9 @@ public:
         if (watcher_count_.load() != 0) publish(make(), peer_uid);
     }
 
-    /// Pokes every session (on SIGCHLD: some child stopped, continued or exited).
-    void poke_all() const;
+    /// On SIGCHLD (some child stopped, continued or exited): pokes the
+    /// sessions whose command did, and those without a pidfd to ask.
+    void poke_changed() const;
 
     /// Called (outside the lock) each time the last running command ends.
     void on_empty(std::function<void()> callback);

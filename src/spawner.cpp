@@ -23,11 +23,16 @@ namespace pfd {
 
 namespace {
 
-enum class stage : int { setup, chdir, exec };
+enum class stage : int { none, setup, chdir, exec };
 
+/// Written by the child into the memory it shares with the parent
+/// (CLONE_VM), read by the parent once clone() returns, which CLONE_VFORK
+/// holds until the child has exec'd (then nothing was written) or exited.
+/// No pipe: it cost four system calls and a second wake-up of the parent
+/// (the write end closing at exec) on every start.
 struct failure_report {
-    stage where;
-    int error;
+    stage where = stage::none;
+    int error = 0;
 };
 
 /// Everything the child reads, laid out before clone(): the child must not
@@ -48,17 +53,16 @@ struct prepared {
     std::optional<rlimit> nofile;
     int death_signal = 0;
     pid_t parent = -1;
-    int report_fd = -1;
+    failure_report report;
 };
 
 // The child runs on its own small stack that AddressSanitizer does not know;
 // instrumenting it only yields false alarms (on the client's stderr).
 #define PFD_CHILD_CODE __attribute__((no_sanitize("address")))
 
-[[noreturn]] PFD_CHILD_CODE void fail(int report_fd, stage where, int error)
+[[noreturn]] PFD_CHILD_CODE void fail(prepared& p, stage where, int error)
 {
-    failure_report r{where, error};
-    [[maybe_unused]] auto n = ::write(report_fd, &r, sizeof r);
+    p.report = {where, error};
     ::_exit(127);
 }
 
@@ -72,36 +76,33 @@ PFD_CHILD_CODE int child_main(void* arg)
     for (int s = 1; s < NSIG; ++s)
         if (s != SIGKILL && s != SIGSTOP) ::sigaction(s, &dfl, nullptr);
 
-    if (p.new_session ? ::setsid() < 0 : ::setpgid(0, 0) < 0) fail(p.report_fd, stage::setup, errno);
+    if (p.new_session ? ::setsid() < 0 : ::setpgid(0, 0) < 0) fail(p, stage::setup, errno);
     // Held blocked until execve like every signal; if the daemon is already
     // gone (killed between clone and here), nobody would send it.
-    if (p.death_signal && ::prctl(PR_SET_PDEATHSIG, p.death_signal) < 0) fail(p.report_fd, stage::setup, errno);
+    if (p.death_signal && ::prctl(PR_SET_PDEATHSIG, p.death_signal) < 0) fail(p, stage::setup, errno);
     if (p.death_signal && ::getppid() != p.parent) ::_exit(128 + p.death_signal);
     ::umask(p.umask);
     // Before the descriptors move: the directory's may be closed or reused.
-    if ((p.cwd_fd >= 0 ? ::fchdir(p.cwd_fd) : ::chdir(p.cwd)) < 0) fail(p.report_fd, stage::chdir, errno);
+    if ((p.cwd_fd >= 0 ? ::fchdir(p.cwd_fd) : ::chdir(p.cwd)) < 0) fail(p, stage::chdir, errno);
 
-    // Lift the report pipe and every source above all targets first, so that
-    // no dup2 below can overwrite a source another one still needs.
-    int report = ::fcntl(p.report_fd, F_DUPFD_CLOEXEC, p.floor);
-    if (report < 0) fail(p.report_fd, stage::setup, errno);
+    // Lift every source above all targets first, so that no dup2 below can
+    // overwrite a source another one still needs.
     for (std::size_t i = 0; i < p.fds.size(); ++i) {
         p.copies[i] = ::fcntl(p.fds[i].first, F_DUPFD_CLOEXEC, p.floor);
-        if (p.copies[i] < 0) fail(report, stage::setup, errno);
+        if (p.copies[i] < 0) fail(p, stage::setup, errno);
     }
     for (std::size_t i = 0; i < p.fds.size(); ++i)
-        if (::dup2(p.copies[i], p.fds[i].second) < 0) fail(report, stage::setup, errno);
+        if (::dup2(p.copies[i], p.fds[i].second) < 0) fail(p, stage::setup, errno);
     unsigned next = 0;
     for (int t : p.targets) {
         if (static_cast<unsigned>(t) > next) ::close_range(next, static_cast<unsigned>(t) - 1, 0);
         next = static_cast<unsigned>(t) + 1;
     }
-    if (static_cast<unsigned>(report) > next) ::close_range(next, static_cast<unsigned>(report) - 1, 0);
-    ::close_range(static_cast<unsigned>(report) + 1, ~0U, 0);
+    ::close_range(next, ~0U, 0);
     // Only now: the sources may sit above the limit the child gets back.
     if (p.nofile) ::setrlimit(RLIMIT_NOFILE, &*p.nofile);
 
-    if (p.new_session && ::ioctl(0, TIOCSCTTY, 0) < 0) fail(report, stage::setup, errno);
+    if (p.new_session && ::ioctl(0, TIOCSCTTY, 0) < 0) fail(p, stage::setup, errno);
 
     sigset_t none;
     sigemptyset(&none);
@@ -110,7 +111,7 @@ PFD_CHILD_CODE int child_main(void* arg)
     // The file decided before clone (program_lookup.hpp): no second search.
     ::execve(p.program, p.argv.data(), p.envp.data());
     if (errno == ENOEXEC) ::execve("/bin/sh", p.sh_argv.data(), p.envp.data()); // as execvpe(3) does
-    fail(report, stage::exec, errno);
+    fail(p, stage::exec, errno);
 }
 
 void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
@@ -156,6 +157,7 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
         throw spawn_error(errc::bad_cwd, r.error, fmt::format("cannot change directory to {}: {}", quote(spec.cwd), why));
     case stage::setup:
         throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot set up {}: {}", quote(cmd), why));
+    case stage::none:
     case stage::exec:
         break;
     }
@@ -198,12 +200,6 @@ child_process spawn(const spawn_spec& spec)
     prepared p;
     prepare(spec, program, p);
 
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) < 0)
-        throw spawn_error(errc::spawn_failed, errno, fmt::format("pipe2: {}", std::strerror(errno)));
-    unique_fd report_read(pipefd[0]), report_write(pipefd[1]);
-    p.report_fd = report_write.get();
-
     // One child stack per thread, reused: CLONE_VFORK holds this thread until
     // the child has called execve or exited, so the stack is free again when
     // clone() returns.
@@ -218,19 +214,14 @@ child_process spawn(const spawn_spec& spec)
     pid_t pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &p, &pidfd);
     int clone_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    report_write.reset();
     if (pid < 0)
         throw spawn_error(errc::spawn_failed, clone_errno,
                           fmt::format("cannot start a process: {}", std::strerror(clone_errno)));
     child_process child{pid, unique_fd(pidfd)};
 
-    failure_report report{};
-    ssize_t n;
-    do n = ::read(report_read.get(), &report, sizeof report);
-    while (n < 0 && errno == EINTR);
-    if (n == sizeof report) {
+    if (p.report.where != stage::none) {
         reap(child.pidfd.get());
-        throw_failure(spec, report);
+        throw_failure(spec, p.report);
     }
     return child;
 }

@@ -7,7 +7,7 @@
 // memory (CLONE_VM | CLONE_VFORK, as posix_spawn does) so starting it costs no
 // page-table copy, and the kernel hands back a pidfd atomically
 // (CLONE_PIDFD), so the process is never addressed by a pid that could be
-// reused. exec failures come back through a close-on-exec pipe.
+// reused. exec failures come back through that shared memory.
 
 #include "pfd/error.hpp"
 #include "unique_fd.hpp"
