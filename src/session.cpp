@@ -62,6 +62,9 @@ awaitable<void> session::handle()
     auto* message = std::get_if<request_message>(&got);
     if (!message) co_return; // closed before saying anything
     request req = parse_request(message->line);
+    // Parsed: the line (mostly the environment, a few KiB) need not live as
+    // long as the command; with hundreds running it adds up.
+    std::string().swap(message->line);
     auto op = dispatch(*this, std::move(req), std::move(message->fds));
     co_await std::move(op);
 }

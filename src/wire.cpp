@@ -124,6 +124,13 @@ std::optional<std::string> line_buffer::next_line()
 
 void line_buffer::shrink()
 {
+    // Empty (the usual case: the request was all there was): nothing to
+    // keep, and the request's few KiB would stay for the command's run.
+    if (start_ == data_.size()) {
+        std::string().swap(data_);
+        start_ = 0;
+        return;
+    }
     // Only a long line's memory is worth a copy: this runs on every request.
     if (data_.capacity() <= 64 * 1024) return;
     data_.erase(0, start_);
