@@ -143,6 +143,21 @@ relay_stream() {
   head -c "$(($2 * 1000 * 1000 * 3 / 4))" /dev/urandom | base64 -w 79 >"$1"
 }
 
+# relay_rounds BUILD SOCKET FILE ROUNDS OUT: `hostexec -t cat FILE` and
+# `script -qec 'cat FILE'` (a local pty relay) once each per round, in
+# alternating order (alternate_rounds), so that the machine's drift over the
+# minutes this takes falls on both alike. Appends alternate_rounds' lines
+# (names "hostexec" and "script") to OUT.
+relay_rounds() {
+  local build=$1 sock=$2 file=$3 rounds=$4 out=$5
+  # alternate_rounds splits a command into words: the quoted one goes into a file.
+  printf '#!/bin/sh\nexec script -qec "cat %s" /dev/null\n' "$file" >"$file.script"
+  chmod +x "$file.script"
+  alternate_rounds "$out" "$rounds" 1 1 \
+    hostexec "$build/hostexec --socket $sock -t cat $file" \
+    script "$file.script"
+}
+
 # relay_throughput BUILD SOCKET FILE RUNS OUT.json [EXTRA...]: `hostexec -t
 # cat FILE` beside `script -qec 'cat FILE'` (a local pty relay), and EXTRA
 # hyperfine arguments (more commands), in one hyperfine -N run.

@@ -126,7 +126,12 @@ std::optional<event> event_reader::next(std::string* raw)
 }
 
 daemon_connection::daemon_connection(const std::string& path, std::span<const uid_t> trusted)
-    : path_(path), sock_(connect_unix(path))
+    : daemon_connection(path, connect_unix(path), trusted)
+{
+}
+
+daemon_connection::daemon_connection(const std::string& path, unique_fd sock, std::span<const uid_t> trusted)
+    : path_(path), sock_(std::move(sock))
 {
     check_daemon_uid(sock_.get(), path_, trusted);
 }

@@ -79,6 +79,8 @@ class daemon_connection {
 public:
     /// Throws std::system_error when nobody answers on `path`.
     daemon_connection(const std::string& path, std::span<const uid_t> trusted);
+    /// Over `sock`, already connected to `path`.
+    daemon_connection(const std::string& path, unique_fd sock, std::span<const uid_t> trusted);
 
     int fd() const noexcept { return sock_.get(); }
     const std::string& path() const noexcept { return path_; }

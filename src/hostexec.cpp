@@ -11,6 +11,7 @@
 #include "hostexec_parts.hpp"
 #include "shim.hpp"
 #include "unique_fd.hpp"
+#include "unix_socket.hpp"
 #include "wire.hpp"
 #include "pfd/version.hpp"
 
@@ -144,9 +145,12 @@ daemon_connection reach_daemon(const hostexec_options& o, const context& ctx, co
 {
     bool may_start = o.create || ctx.cfg.discovery.autostart;
     try {
-        try {
-            return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
-        } catch (const std::system_error& e) {
+        // Not thrown: the usual reason to be here is a cold start (-C), and a
+        // throw would cost it ~1 ms (unix_socket.hpp).
+        auto [sock, error] = try_connect_unix(ctx.where.socket);
+        if (!error) return daemon_connection(ctx.where.socket, std::move(sock), ctx.cfg.discovery.trust_daemon_uids);
+        {
+            std::system_error e(error, std::generic_category(), connect_failure(ctx.where.socket));
             bool nobody = nobody_listens(e);
             if (nobody && !may_start && ctx.cfg.discovery.fallback_local) run_here(req);
             if (!nobody || !may_start) {

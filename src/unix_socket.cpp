@@ -48,15 +48,27 @@ private:
 
 } // namespace
 
-unique_fd connect_unix(const std::string& path)
+std::pair<unique_fd, int> try_connect_unix(const std::string& path)
 {
     auto addr = address_of(path);
     unique_fd s = new_socket();
     int r;
     do r = ::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     while (r < 0 && errno == EINTR);
-    if (r < 0) throw_errno(fmt::format("cannot connect to '{}'", path));
-    return s;
+    if (r < 0) return {unique_fd(), errno};
+    return {std::move(s), 0};
+}
+
+unique_fd connect_unix(const std::string& path)
+{
+    auto [s, error] = try_connect_unix(path);
+    if (error) throw_errno(connect_failure(path), error);
+    return std::move(s);
+}
+
+std::string connect_failure(const std::string& path)
+{
+    return fmt::format("cannot connect to '{}'", path);
 }
 
 void check_socket_directory(const std::string& path)
