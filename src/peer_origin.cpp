@@ -2,6 +2,7 @@
 
 #include "unique_fd.hpp"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -13,6 +14,12 @@
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 // Linux 6.5; older kernels: the pid alone
+#endif
+
+// pidfs (Linux 6.11): the namespace of the process behind a pidfd, asked of
+// the pidfd itself; older kernels answer ENOTTY or EINVAL.
+#ifndef PIDFD_GET_MNT_NAMESPACE
+#define PIDFD_GET_MNT_NAMESPACE _IO(0xFF, 3)
 #endif
 
 namespace pfd {
@@ -38,6 +45,13 @@ std::optional<bool> elsewhere(int sock, pid_t pid)
     int fd = -1;
     socklen_t len = sizeof fd;
     unique_fd peer(::getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &fd, &len) == 0 ? fd : -1);
+    // Asked of the pidfd, the answer is the peer's with no pid to recheck,
+    // and costs no walk of /proc (that stat was ~20 us of every command).
+    if (peer && ours) {
+        unique_fd ns(::ioctl(peer.get(), PIDFD_GET_MNT_NAMESPACE, 0));
+        struct stat st {};
+        if (ns && ::fstat(ns.get(), &st) == 0) return st.st_ino != *ours;
+    }
     auto theirs = mount_namespace(fmt::format("/proc/{}", pid));
     if (!theirs || !ours) return std::nullopt;
     if (peer && ::syscall(SYS_pidfd_send_signal, peer.get(), 0, nullptr, 0) < 0) return std::nullopt;
