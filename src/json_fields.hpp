@@ -43,6 +43,13 @@ ordered_json encode_byte_array(const std::vector<std::string>& values);
 bool get_bool(const json& v, std::string_view field);
 std::int64_t get_int(const json& v, std::string_view field, std::int64_t lo, std::int64_t hi);
 
+/// Written straight into `out`, without a DOM: the exec request, which every
+/// hostexec builds, is made this way (a DOM of the environment was most of
+/// the client's own work). Escaped as nlohmann's dump() escapes.
+void append_string(std::string& out, std::string_view utf8);
+void append_bytes(std::string& out, std::string_view bytes);
+void append_byte_array(std::string& out, const std::vector<std::string>& values);
+
 /// One line, '\n' included; bytes that are not UTF-8 (messages quoting a
 /// client's bytes) are replaced rather than aborting the answer.
 std::string line_of(const ordered_json& j);

@@ -4,10 +4,12 @@
 #include "pfd/protocol.hpp"
 #include "quote.hpp"
 
+#include "byte_string.hpp"
 #include "json_fields.hpp"
 #include "signals.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <set>
 
@@ -289,8 +291,61 @@ signal_request parse_control(std::string_view line)
     return parse_signal(j);
 }
 
+/// The exec request written straight into its line, fields in the order
+/// request_encoder has them. Nothing when a text field is not UTF-8 (then
+/// the DOM's encoder replaces the bad bytes, as for every other line).
+std::optional<std::string> exec_line(const exec_request& req)
+{
+    if (!is_valid_utf8(req.client) || !is_valid_utf8(req.container)) return std::nullopt;
+    std::string out;
+    std::size_t size = 256 + req.cwd.size() + req.program.size();
+    for (auto& s : req.argv) size += s.size() + 8;
+    for (auto& s : req.env) size += s.size() + 8;
+    out.reserve(size);
+    out += fmt::format(R"({{"pfd":{},"op":"exec")", protocol_version);
+    if (req.login_shell) {
+        out += R"(,"login_shell":true)";
+    } else {
+        out += R"(,"argv":)";
+        append_byte_array(out, req.argv);
+    }
+    out += R"(,"env":)";
+    append_byte_array(out, req.env);
+    out += R"(,"cwd":)";
+    append_bytes(out, req.cwd);
+    if (req.cwd_fd) out += R"(,"cwd_fd":true)";
+    out += fmt::format(R"(,"umask":{},"fds":[{}])", req.umask, fmt::join(req.fds, ","));
+    if (req.tty) out += R"(,"tty":true)";
+    if (req.rows || req.cols) out += fmt::format(R"(,"winsize":[{},{}])", req.rows, req.cols);
+    if (req.modes)
+        out += fmt::format(R"(,"termios":{{"iflag":{},"oflag":{},"cflag":{},"lflag":{},"cc":[{}]}})",
+                           req.modes->iflag, req.modes->oflag, req.modes->cflag, req.modes->lflag,
+                           fmt::join(req.modes->cc, ","));
+    if (req.detach) out += R"(,"detach":true)";
+    if (!req.client.empty()) {
+        out += R"(,"client":)";
+        append_string(out, req.client);
+    }
+    if (!req.program.empty()) {
+        out += R"(,"program":)";
+        append_bytes(out, req.program);
+    }
+    if (!req.container.empty()) {
+        out += R"(,"container":)";
+        append_string(out, req.container);
+    }
+    if (!req.env_forward.empty()) {
+        out += R"(,"env_forward":)";
+        append_byte_array(out, req.env_forward);
+    }
+    out += "}\n";
+    return out;
+}
+
 std::string encode_request(const request& req)
 {
+    if (auto* exec = std::get_if<exec_request>(&req))
+        if (auto line = exec_line(*exec)) return std::move(*line);
     return line_of(std::visit(request_encoder{req}, req));
 }
 

@@ -5,6 +5,7 @@
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cctype>
 #include <csignal>
@@ -115,6 +116,34 @@ TEST_CASE("an exec request survives encode and parse with every field", "[protoc
     CHECK(back.program == req.program);
     CHECK(back.container == req.container);
     CHECK(back.env_forward == req.env_forward);
+}
+
+TEST_CASE("the exec line escapes every character as nlohmann/json does", "[protocol][bytes]")
+{
+    // hostexec writes the exec request without a DOM (json_fields' append_*):
+    // its escaping must be JSON's, byte for byte what a DOM would write.
+    std::string every;
+    for (int c = 1; c < 0x80; ++c) every += static_cast<char>(c);
+    pfd::exec_request req;
+    req.argv = {"printf", every, "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80", "\xe9t\xe9"};
+    req.env = {"CTRL=" + every};
+    req.cwd = "/tmp/\x7f\"\\";
+    req.client = "hostexec \"quoted\" \x01";
+    std::string line = pfd::encode_request(req);
+    auto argv = nlohmann::ordered_json::array();
+    argv.push_back(req.argv[0]);
+    argv.push_back(req.argv[1]);
+    argv.push_back(req.argv[2]);
+    argv.push_back({{"b64", pfd::base64_encode(req.argv[3])}});
+    CHECK(line.find(R"("argv":)" + argv.dump() + ",") != std::string::npos);
+    CHECK(line.find(R"("env":)" + nlohmann::ordered_json::array({req.env[0]}).dump() + ",") != std::string::npos);
+    CHECK(line.find(R"("cwd":)" + nlohmann::ordered_json(req.cwd).dump() + ",") != std::string::npos);
+    CHECK(line.find(R"("client":)" + nlohmann::ordered_json(req.client).dump()) != std::string::npos);
+    auto back = parse_exec(std::string_view(line).substr(0, line.size() - 1));
+    CHECK(back.argv == req.argv);
+    CHECK(back.env == req.env);
+    CHECK(back.cwd == req.cwd);
+    CHECK(back.client == req.client);
 }
 
 TEST_CASE("an exec request with only the required fields gets the defaults", "[protocol]")
