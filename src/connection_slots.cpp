@@ -1,8 +1,19 @@
 #include "connection_slots.hpp"
 
+#include <malloc.h>
+
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace pfd {
+
+namespace {
+
+/// How many connections at once make their end worth a malloc_trim().
+constexpr std::size_t trim_after_connections = 16;
+
+} // namespace
 
 connection_slots::slot::~slot()
 {
@@ -24,7 +35,7 @@ std::optional<connection_slots::slot> connection_slots::take(uid_t uid, std::siz
         return std::nullopt;
     }
     ++mine;
-    ++total_;
+    peak_ = std::max(peak_, ++total_);
     return slot(this, uid);
 }
 
@@ -36,9 +47,20 @@ std::size_t connection_slots::open() const
 
 void connection_slots::give_back(uid_t uid) noexcept
 {
-    std::lock_guard lock(mutex_);
-    --total_;
-    if (auto it = per_uid_.find(uid); it != per_uid_.end() && --it->second == 0) per_uid_.erase(it);
+    bool trim = false;
+    {
+        std::lock_guard lock(mutex_);
+        --total_;
+        if (auto it = per_uid_.find(uid); it != per_uid_.end() && --it->second == 0) per_uid_.erase(it);
+        // malloc keeps a burst's freed pages (the heap is fragmented, its
+        // top cannot shrink), and an idle daemon would hold its peak for
+        // good. Not after every connection: a trim costs more than one.
+        if (total_ == 0 && peak_ >= trim_after_connections) {
+            peak_ = 0;
+            trim = true;
+        }
+    }
+    if (trim) ::malloc_trim(0);
 }
 
 } // namespace pfd

@@ -3,6 +3,10 @@
 // ([limits] connections, connections_per_uid). A connection beyond either is
 // answered `limit` and closed as soon as it is accepted: the accept queue is
 // never left to fill up with clients that wait for nothing.
+//
+// The last connection of a burst also gives the burst's memory back
+// (malloc_trim): by then every session object and coroutine frame of it is
+// freed, which is not yet so when the last command ends.
 
 #include <sys/types.h>
 
@@ -43,6 +47,7 @@ private:
 
     mutable std::mutex mutex_;
     std::size_t total_ = 0;
+    std::size_t peak_ = 0; ///< the most open at once since the last trim
     std::map<uid_t, std::size_t> per_uid_;
 };
 

@@ -24,7 +24,6 @@
 #include <asio/use_awaitable.hpp>
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
@@ -49,9 +48,6 @@ using stream = asio::local::stream_protocol;
 /// Where the daemon is in its life. serving -> draining (SIGTERM, `stop`)
 /// or -> handing_over (`restart`, an upgrade); either -> stopped.
 enum class daemon_state { serving, draining, handing_over, stopped };
-
-/// How many sessions at once make their end worth a malloc_trim().
-constexpr std::size_t trim_after_sessions = 16;
 
 struct server::impl {
     server_options options;
@@ -446,11 +442,6 @@ void server::run()
     s.registry.on_empty([&s] {
         asio::post(s.control, [&s] {
             if (s.state != daemon_state::serving) s.drained.cancel();
-            // After a burst, give its memory back: malloc keeps the freed
-            // sessions' pages (the heap is fragmented, so its top cannot
-            // shrink), and an idle daemon would hold its peak for good.
-            // Not after every command: a trim costs more than one.
-            if (s.registry.take_peak() >= trim_after_sessions) ::malloc_trim(0);
         });
     });
     asio::co_spawn(s.control, s.signal_loop(), asio::detached);

@@ -20,7 +20,6 @@ std::optional<std::string_view> session_registry::admit(session_info info, std::
     }
     info.pid = -1; // not signalled before it runs
     running_.emplace(info.id, std::move(info));
-    peak_ = std::max(peak_, running_.size());
     return std::nullopt;
 }
 
@@ -134,12 +133,6 @@ void session_registry::on_empty(std::function<void()> callback)
 {
     std::lock_guard lock(mutex_);
     on_empty_ = std::move(callback);
-}
-
-std::size_t session_registry::take_peak()
-{
-    std::lock_guard lock(mutex_);
-    return std::exchange(peak_, running_.size());
 }
 
 } // namespace pfd

@@ -113,8 +113,6 @@ public:
 
     /// Called (outside the lock) each time the last running command ends.
     void on_empty(std::function<void()> callback);
-    /// The most sessions there were at once since the last call.
-    std::size_t take_peak();
 
     /// Time from a client's connection to its command running.
     void record_latency(std::chrono::microseconds latency);
@@ -137,7 +135,6 @@ private:
     bool watchers_dropped_ = false; ///< under watchers_mutex_: later ones start dropped
     std::atomic<std::size_t> watcher_count_{0};
     std::uint64_t served_ = 0;
-    std::size_t peak_ = 0;
     std::vector<std::uint32_t> latencies_us_; ///< a ring of the last samples
     std::size_t next_latency_ = 0;
     std::atomic<std::uint64_t> last_id_{0};
