@@ -31,17 +31,4 @@ for clients in "$@"; do
     after "$build/hostexec --socket $work/after/pfd.sock /bin/true"
 done
 
-python3 - "$work/rounds.txt" <<'PY'
-import statistics, sys
-rounds = {}
-for line in open(sys.argv[1]):
-    clients, name, rnd, secs, n = line.split()
-    rounds.setdefault(int(clients), {}).setdefault(int(rnd), {})[name] = int(n) / float(secs)
-for clients, by_round in sorted(rounds.items()):
-    pairs = list(by_round.values())
-    b = statistics.median(p["before"] for p in pairs)
-    a = statistics.median(p["after"] for p in pairs)
-    r = statistics.median(p["after"] / p["before"] for p in pairs)
-    print(f"{clients:>3} clients: before {b:6.0f}/s  after {a:6.0f}/s  after/before {r:.3f} "
-          f"(median of {len(pairs)} rounds)")
-PY
+python3 "$(dirname "$0")/rounds.py" "$work/rounds.txt" after before

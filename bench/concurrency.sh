@@ -22,17 +22,4 @@ for clients in "$@"; do
     limit-epoll "$LIMIT_CLIENT $LIMIT_EPOLL_SOCK /bin/true"
 done
 
-python3 - "$work/rounds.txt" <<'PY'
-import statistics, sys
-rounds = {}
-for line in open(sys.argv[1]):
-    clients, name, rnd, secs, n = line.split()
-    rounds.setdefault(int(clients), {}).setdefault(int(rnd), {})[name] = int(n) / float(secs)
-for clients, by_round in sorted(rounds.items()):
-    pairs = list(by_round.values())
-    h = statistics.median(p["hostexec"] for p in pairs)
-    e = statistics.median(p["limit-epoll"] for p in pairs)
-    r = statistics.median(p["hostexec"] / p["limit-epoll"] for p in pairs)
-    print(f"{clients:>3} clients: hostexec {h:6.0f}/s  limit-epoll {e:6.0f}/s  "
-          f"ratio {r:.3f} (median of {len(pairs)} rounds; goal >= 0.95)")
-PY
+python3 "$(dirname "$0")/rounds.py" "$work/rounds.txt" hostexec limit-epoll "goal >= 0.95"

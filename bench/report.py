@@ -5,7 +5,9 @@ goals table (figures, ratio, goal, held) and writes the JSON.
 Usage: report.py RAW OUT MODE SECONDS SOURCE_DIR BUILD_DIR FAILED
 Exit status 1 when a row has no figures (its benchmark could not run).
        report.py --markdown RESULTS.json   prints the table in Markdown"""
-import datetime, json, os, platform, statistics, subprocess, sys
+import datetime, json, os, platform, subprocess, sys
+
+import rounds  # bench/rounds.py, beside this file
 
 
 # A row's figures, as printed.
@@ -95,23 +97,17 @@ for key, peer, goal, limit in [("latency_vs_limit_epoll", "limit-epoll", "<= 1.0
 
 # Throughput: alternating rounds; per round commands/s of each side, the
 # ratio of the round's pair; medians over the rounds.
-rounds = {}
 path = os.path.join(raw, "throughput.txt")
-if os.path.exists(path):
-    for line in open(path):
-        clients, name, rnd, secs, n = line.split()
-        rounds.setdefault(int(clients), {}).setdefault(int(rnd), {})[name] = int(n) / float(secs)
+throughput = rounds.pairs(path) if os.path.exists(path) else {}
 for clients in (1, 16, 64):
     key, figure, goal = f"throughput_{clients}", f"throughput, {clients} client{'s' if clients > 1 else ''}", \
         ">= 0.95 x limit-epoll"
-    pairs = [v for v in rounds.get(clients, {}).values() if len(v) == 2]
+    pairs = throughput.get(clients)
     if not pairs:
         missing(key, figure, goal, "throughput run failed")
         continue
-    r = statistics.median(p["hostexec"] / p["limit-epoll"] for p in pairs)
-    row(key, figure, goal, {"hostexec_per_s": statistics.median(p["hostexec"] for p in pairs),
-                            "limit-epoll_per_s": statistics.median(p["limit-epoll"] for p in pairs),
-                            "rounds": len(pairs)},
+    mine, floor, r = rounds.summary(pairs, "hostexec", "limit-epoll")
+    row(key, figure, goal, {"hostexec_per_s": mine, "limit-epoll_per_s": floor, "rounds": len(pairs)},
         r, r >= 0.95, "xargs -P clients, alternating rounds (A B, B A, ...); median of the rounds' ratios")
 
 # Daemon RSS.
@@ -150,18 +146,13 @@ else:
     missing("cold_start", "cold start hostexec -C /bin/true", "<= 5 ms", "cold start run failed")
 
 # Relay throughput: the same stream through both, so time ratio = throughput ratio.
-relay_pairs = {}
+# One run of each per round: a rate is 1 / its time.
 path = os.path.join(raw, "relay.txt")
-if os.path.exists(path):
-    for line in open(path):
-        _, name, rnd, secs, _ = line.split()
-        relay_pairs.setdefault(int(rnd), {})[name] = float(secs)
-relay_pairs = [p for p in relay_pairs.values() if len(p) == 2]
+relay_pairs = rounds.pairs(path).get(1) if os.path.exists(path) else None
 if relay_pairs:
-    r = statistics.median(p["script"] / p["hostexec"] for p in relay_pairs)
+    mine, local, r = rounds.summary(relay_pairs, "hostexec", "script")
     row("relay", "hostexec -t relay, 100 MB", ">= 1.0 x script -qc cat",
-        {"hostexec_ms": 1000 * statistics.median(p["hostexec"] for p in relay_pairs),
-         "script_ms": 1000 * statistics.median(p["script"] for p in relay_pairs), "rounds": len(relay_pairs)},
+        {"hostexec_ms": 1000 / mine, "script_ms": 1000 / local, "rounds": len(relay_pairs)},
         r, r >= 1.0, "alternating rounds (A B, B A, ...), one run of each per round; "
         "median of the rounds' throughput ratios (script's time / hostexec's)")
 else:

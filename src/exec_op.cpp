@@ -72,9 +72,10 @@ std::optional<exit_status> reap_if_ended(running_command& cmd)
 /// Waits for the command to end and reaps it; with `report`, tells the
 /// client each time it stops or continues (job control) on the way. The
 /// pidfd's readiness is the quick news of the end, the daemon's SIGCHLD
-/// (which pokes the sessions whose command changed) the sure one: asio's wait on a descriptor
-/// misses an edge that another thread's epoll_wait took before the wait
-/// was queued, and the client would wait for an end that came.
+/// (which pokes the sessions whose command changed) the sure one: asio's
+/// wait on a descriptor misses an edge that another thread's epoll_wait took
+/// before the wait was queued, and the client would wait for an end that
+/// came.
 awaitable<exit_status> command_exit(session& s, running_command& cmd, bool report)
 {
     for (;;) {

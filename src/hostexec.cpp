@@ -149,22 +149,20 @@ daemon_connection reach_daemon(const hostexec_options& o, const context& ctx, co
         // throw would cost it ~1 ms (unix_socket.hpp).
         auto [sock, error] = try_connect_unix(ctx.where.socket);
         if (!error) return daemon_connection(ctx.where.socket, std::move(sock), ctx.cfg.discovery.trust_daemon_uids);
-        {
-            std::system_error e(error, std::generic_category(), connect_failure(ctx.where.socket));
-            bool nobody = nobody_listens(e);
-            if (nobody && !may_start && ctx.cfg.discovery.fallback_local) run_here(req);
-            if (!nobody || !may_start) {
-                std::string why = unreachable_reason(ctx.where, e);
-                if (!nobody) throw failure{125, why};
-                throw failure{125, fmt::format("{}\nhostexec: {}", why, no_daemon_advice(req, ctx.where))};
-            }
-            if (!req.container.empty() && ctx.cfg.discovery.autostart_command.empty())
-                throw failure{125, fmt::format("no daemon on '{}', and one started here would run inside this "
-                                               "container ({}), not on the host: start it on the host (pfd start, "
-                                               "or systemctl --user enable --now pfd.socket) and share its socket's "
-                                               "directory with the container (docs/containers.md)",
-                                               ctx.where.socket, req.container)};
+        std::system_error e(error, std::generic_category(), connect_failure(ctx.where.socket));
+        bool nobody = nobody_listens(e);
+        if (nobody && !may_start && ctx.cfg.discovery.fallback_local) run_here(req);
+        if (!nobody || !may_start) {
+            std::string why = unreachable_reason(ctx.where, e);
+            if (!nobody) throw failure{125, why};
+            throw failure{125, fmt::format("{}\nhostexec: {}", why, no_daemon_advice(req, ctx.where))};
         }
+        if (!req.container.empty() && ctx.cfg.discovery.autostart_command.empty())
+            throw failure{125, fmt::format("no daemon on '{}', and one started here would run inside this "
+                                           "container ({}), not on the host: start it on the host (pfd start, "
+                                           "or systemctl --user enable --now pfd.socket) and share its socket's "
+                                           "directory with the container (docs/containers.md)",
+                                           ctx.where.socket, req.container)};
         start_daemon(ctx.where, ctx.cfg);
         return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
     } catch (const failure&) {

@@ -302,17 +302,20 @@ std::optional<std::string> exec_line(const exec_request& req)
     for (auto& s : req.argv) size += s.size() + 8;
     for (auto& s : req.env) size += s.size() + 8;
     out.reserve(size);
+    // ,"KEY":VALUE, the value written by `append`; left out when empty
+    // unless `always`.
+    auto field = [&out](std::string_view key, const auto& value, auto append, bool always = false) {
+        if (value.empty() && !always) return;
+        out += fmt::format(R"(,"{}":)", key);
+        append(out, value);
+    };
     out += fmt::format(R"({{"pfd":{},"op":"exec")", protocol_version);
-    if (req.login_shell) {
+    if (req.login_shell)
         out += R"(,"login_shell":true)";
-    } else {
-        out += R"(,"argv":)";
-        append_byte_array(out, req.argv);
-    }
-    out += R"(,"env":)";
-    append_byte_array(out, req.env);
-    out += R"(,"cwd":)";
-    append_bytes(out, req.cwd);
+    else
+        field("argv", req.argv, append_byte_array, true);
+    field("env", req.env, append_byte_array, true);
+    field("cwd", req.cwd, append_bytes, true);
     if (req.cwd_fd) out += R"(,"cwd_fd":true)";
     out += fmt::format(R"(,"umask":{},"fds":[{}])", req.umask, fmt::join(req.fds, ","));
     if (req.tty) out += R"(,"tty":true)";
@@ -322,22 +325,10 @@ std::optional<std::string> exec_line(const exec_request& req)
                            req.modes->iflag, req.modes->oflag, req.modes->cflag, req.modes->lflag,
                            fmt::join(req.modes->cc, ","));
     if (req.detach) out += R"(,"detach":true)";
-    if (!req.client.empty()) {
-        out += R"(,"client":)";
-        append_string(out, req.client);
-    }
-    if (!req.program.empty()) {
-        out += R"(,"program":)";
-        append_bytes(out, req.program);
-    }
-    if (!req.container.empty()) {
-        out += R"(,"container":)";
-        append_string(out, req.container);
-    }
-    if (!req.env_forward.empty()) {
-        out += R"(,"env_forward":)";
-        append_byte_array(out, req.env_forward);
-    }
+    field("client", req.client, append_string);
+    field("program", req.program, append_bytes);
+    field("container", req.container, append_string);
+    field("env_forward", req.env_forward, append_byte_array);
     out += "}\n";
     return out;
 }
