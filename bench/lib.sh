@@ -32,6 +32,12 @@ bench_init() {
 # $FLATPAK_SPAWN and the D-Bus address for flatpak-spawn.
 start_anchors() {
   eval "$("$shared/bench/anchors.sh" start "$1")"
+  # anchors.sh trusts a bus socket left by an earlier run whose dbus-daemon
+  # has since gone (a session's end kills it): start them all again then.
+  if ! "$FLATPAK_SPAWN" --host true 2>/dev/null; then
+    "$shared/bench/anchors.sh" stop "$1"
+    eval "$("$shared/bench/anchors.sh" start "$1")"
+  fi
 }
 
 # side_by_side BUILD SOCKET RUNS WARMUP OUT.json [EXTRA...]: /bin/true run
