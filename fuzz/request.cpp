@@ -10,15 +10,19 @@
 // - round trip: encode_request(parse(L)) is one line of valid UTF-8 that
 //   parses again to the same request, field by field, and encodes to the
 //   same bytes (the encoding is a fixed point);
+// - parse_request, which reads the usual exec line without a DOM, and
+//   parse_request_with_dom give the same request or the same refusal;
 // - the error the daemon would answer with (an `error` event quoting the
 //   message, which may quote the client's bytes) is one valid UTF-8 line
 //   that a client parses back to the same code and message.
 
 #include "byte_string.hpp"
 #include "check.hpp"
+#include "exec_fields.hpp"
 #include "pfd/protocol.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -26,21 +30,22 @@ namespace {
 
 using namespace pfd;
 
-bool same(const exec_request& a, const exec_request& b)
-{
-    return a.argv == b.argv && a.env == b.env && a.cwd == b.cwd && a.cwd_fd == b.cwd_fd && a.umask == b.umask &&
-           a.fds == b.fds && a.tty == b.tty && a.rows == b.rows && a.cols == b.cols && a.modes == b.modes &&
-           a.detach == b.detach && a.client == b.client && a.program == b.program && a.container == b.container &&
-           a.env_forward == b.env_forward;
-}
+/// What a decoder makes of a line: the request, or the code and message it
+/// refuses the line with.
+struct decoded {
+    std::optional<request> req;
+    std::optional<errc> code;
+    std::string message;
+    bool operator==(const decoded&) const = default;
+};
 
-bool same(const request& a, const request& b)
+decoded decode_with(request (*parse)(std::string_view), std::string_view line)
 {
-    if (a.index() != b.index()) return false;
-    if (auto* e = std::get_if<exec_request>(&a)) return same(*e, std::get<exec_request>(b));
-    if (auto* s = std::get_if<signal_request>(&a)) return s->signo == std::get<signal_request>(b).signo;
-    if (auto* c = std::get_if<cancel_request>(&a)) return c->id == std::get<cancel_request>(b).id;
-    return true; // the ops without fields
+    try {
+        return {parse(line), std::nullopt, {}};
+    } catch (const protocol_error& e) {
+        return {std::nullopt, e.code(), e.what()};
+    }
 }
 
 /// One line, '\n' at its end and nowhere else, valid UTF-8.
@@ -71,6 +76,9 @@ void check_refusal(const protocol_error& e)
 
 void check_request(std::string_view line)
 {
+    // The usual exec line is read without a DOM; any line means the same
+    // to the DOM's decoder, refusals worded alike.
+    PFD_FUZZ_CHECK(decode_with(parse_request, line) == decode_with(parse_request_with_dom, line));
     request req;
     try {
         req = parse_request(line);
@@ -84,7 +92,7 @@ void check_request(std::string_view line)
     // A signal is encoded for the control line, where "pfd" is not repeated.
     request again = std::holds_alternative<signal_request>(req) ? request(parse_control(body(encoded)))
                                                                  : parse_request(body(encoded));
-    PFD_FUZZ_CHECK(same(req, again));
+    PFD_FUZZ_CHECK(req == again);
     PFD_FUZZ_CHECK(op_name(req) == op_name(again));
     PFD_FUZZ_CHECK(encode_request(again) == encoded);
 }

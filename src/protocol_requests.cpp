@@ -5,6 +5,7 @@
 #include "quote.hpp"
 
 #include "byte_string.hpp"
+#include "exec_fields.hpp"
 #include "json_fields.hpp"
 #include "signals.hpp"
 
@@ -62,80 +63,57 @@ terminal_modes parse_modes(const json& t)
     return m;
 }
 
-request parse_exec(const json& j)
+exec_fields decode_exec(const json& j)
 {
     check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "winsize", "termios", "detach",
                      "client", "program", "container", "env_forward", "login_shell"});
-    exec_request req;
+    exec_fields f;
+    exec_request& req = f.req;
     if (j.contains("login_shell")) req.login_shell = get_bool(j["login_shell"], "login_shell");
-    if (req.login_shell) {
-        // The daemon knows the shell; a client naming one would be ignored.
-        if (j.contains("argv") || j.contains("program")) bad("'login_shell' takes no 'argv' or 'program'");
-    } else {
-        if (!j.contains("argv")) bad("missing 'argv'");
-        req.argv = decode_byte_array(j["argv"], "argv");
-        if (req.argv.empty()) bad("'argv' must not be empty");
-        if (req.argv[0].empty()) bad("'argv[0]' must not be empty");
-    }
-    if (j.contains("env")) {
-        req.env = decode_byte_array(j["env"], "env");
-        std::set<std::string_view> names;
-        for (auto& entry : req.env) {
-            auto eq = entry.find('=');
-            if (eq == std::string::npos) bad(fmt::format("env entry {} has no '='", quote(entry)));
-            if (eq == 0) bad(fmt::format("env entry {} has an empty name", quote(entry)));
-            if (!names.insert(std::string_view(entry).substr(0, eq)).second)
-                bad(fmt::format("env variable {} is given twice", quote(entry.substr(0, eq))));
-        }
-    }
-    if (!j.contains("cwd")) bad("missing 'cwd'");
-    req.cwd = decode_bytes(j["cwd"], field_name{"cwd", std::nullopt});
-    if (req.cwd.empty() || req.cwd[0] != '/') bad(fmt::format("'cwd' must be an absolute path, not {}", quote(req.cwd)));
+    f.has_argv = j.contains("argv");
+    if (f.has_argv) req.argv = decode_byte_array(j["argv"], "argv");
+    if (j.contains("env")) req.env = decode_byte_array(j["env"], "env");
+    f.has_cwd = j.contains("cwd");
+    if (f.has_cwd) req.cwd = decode_bytes(j["cwd"], field_name{"cwd", std::nullopt});
     if (j.contains("cwd_fd")) req.cwd_fd = get_bool(j["cwd_fd"], "cwd_fd");
     if (j.contains("umask")) req.umask = static_cast<mode_t>(get_int(j["umask"], "umask", 0, 0777));
     if (j.contains("fds")) {
         const json& fds = j["fds"];
         if (!fds.is_array()) bad("'fds' must be an array");
-        std::set<int> seen;
-        for (std::size_t i = 0; i < fds.size(); ++i) {
-            int fd = static_cast<int>(get_int(fds[i], fmt::format("fds[{}]", i), 0, 1 << 20));
-            if (!seen.insert(fd).second) bad(fmt::format("descriptor {} appears twice in 'fds'", fd));
-            req.fds.push_back(fd);
-        }
+        for (std::size_t i = 0; i < fds.size(); ++i)
+            req.fds.push_back(static_cast<int>(get_int(fds[i], fmt::format("fds[{}]", i), 0, 1 << 20)));
     }
     if (j.contains("tty")) req.tty = get_bool(j["tty"], "tty");
-    if (j.contains("winsize")) {
+    f.has_winsize = j.contains("winsize");
+    if (f.has_winsize) {
         const json& w = j["winsize"];
         if (!w.is_array() || w.size() != 2) bad("'winsize' must be [rows, columns]");
         req.rows = static_cast<std::uint16_t>(get_int(w[0], "winsize[0]", 0, 65535));
         req.cols = static_cast<std::uint16_t>(get_int(w[1], "winsize[1]", 0, 65535));
     }
-    if (j.contains("termios")) req.modes = parse_modes(j["termios"]);
-    if ((j.contains("winsize") || j.contains("termios")) && !req.tty) bad("'winsize' and 'termios' need 'tty'");
-    if (req.tty)
-        for (int fd : req.fds)
-            if (fd <= 2) bad(fmt::format("descriptor {} is the terminal's with 'tty'", fd));
+    f.has_termios = j.contains("termios");
+    if (f.has_termios) req.modes = parse_modes(j["termios"]);
     if (j.contains("detach")) req.detach = get_bool(j["detach"], "detach");
     if (j.contains("client")) {
         if (!j["client"].is_string()) bad("'client' must be a string");
         req.client = j["client"].get<std::string>();
     }
-    if (j.contains("program")) {
-        req.program = decode_bytes(j["program"], field_name{"program", std::nullopt});
-        if (req.program.empty()) bad("'program' must not be empty");
-    }
-    if (j.contains("container")) {
-        if (!j["container"].is_string() || j["container"].get<std::string>().empty())
-            bad("'container' must be a non-empty string");
+    f.has_program = j.contains("program");
+    if (f.has_program) req.program = decode_bytes(j["program"], field_name{"program", std::nullopt});
+    f.has_container = j.contains("container");
+    if (f.has_container) {
+        if (!j["container"].is_string()) bad("'container' must be a non-empty string");
         req.container = j["container"].get<std::string>();
     }
-    if (j.contains("env_forward")) {
-        req.env_forward = decode_byte_array(j["env_forward"], "env_forward");
-        for (auto& name : req.env_forward)
-            if (name.empty() || name.find('=') != std::string::npos)
-                bad(fmt::format("'env_forward' needs variable names, not {}", quote(name)));
-    }
-    return req;
+    if (j.contains("env_forward")) req.env_forward = decode_byte_array(j["env_forward"], "env_forward");
+    return f;
+}
+
+request parse_exec(const json& j)
+{
+    exec_fields f = decode_exec(j);
+    check_exec(f);
+    return std::move(f.req);
 }
 
 signal_request parse_signal(const json& j)
@@ -267,12 +245,56 @@ struct request_encoder {
 
 } // namespace
 
+void check_exec(const exec_fields& f)
+{
+    const exec_request& req = f.req;
+    if (req.login_shell) {
+        // The daemon knows the shell; a client naming one would be ignored.
+        if (f.has_argv || f.has_program) bad("'login_shell' takes no 'argv' or 'program'");
+    } else {
+        if (!f.has_argv) bad("missing 'argv'");
+        if (req.argv.empty()) bad("'argv' must not be empty");
+        if (req.argv[0].empty()) bad("'argv[0]' must not be empty");
+    }
+    std::set<std::string_view> names;
+    for (auto& entry : req.env) {
+        auto eq = entry.find('=');
+        if (eq == std::string::npos) bad(fmt::format("env entry {} has no '='", quote(entry)));
+        if (eq == 0) bad(fmt::format("env entry {} has an empty name", quote(entry)));
+        if (!names.insert(std::string_view(entry).substr(0, eq)).second)
+            bad(fmt::format("env variable {} is given twice", quote(entry.substr(0, eq))));
+    }
+    if (!f.has_cwd) bad("missing 'cwd'");
+    if (req.cwd.empty() || req.cwd[0] != '/') bad(fmt::format("'cwd' must be an absolute path, not {}", quote(req.cwd)));
+    std::set<int> seen;
+    for (int fd : req.fds)
+        if (!seen.insert(fd).second) bad(fmt::format("descriptor {} appears twice in 'fds'", fd));
+    if ((f.has_winsize || f.has_termios) && !req.tty) bad("'winsize' and 'termios' need 'tty'");
+    if (req.tty)
+        for (int fd : req.fds)
+            if (fd <= 2) bad(fmt::format("descriptor {} is the terminal's with 'tty'", fd));
+    if (f.has_program && req.program.empty()) bad("'program' must not be empty");
+    if (f.has_container && req.container.empty()) bad("'container' must be a non-empty string");
+    for (auto& name : req.env_forward)
+        if (name.empty() || name.find('=') != std::string::npos)
+            bad(fmt::format("'env_forward' needs variable names, not {}", quote(name)));
+}
+
 std::string_view op_name(const request& req) noexcept
 {
     return ops[req.index()].name;
 }
 
 request parse_request(std::string_view line)
+{
+    if (auto fields = read_exec_line(line)) {
+        check_exec(*fields);
+        return std::move(fields->req);
+    }
+    return parse_request_with_dom(line);
+}
+
+request parse_request_with_dom(std::string_view line)
 {
     json j = parse_object(line);
     check_version(j, true);

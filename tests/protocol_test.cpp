@@ -1,14 +1,17 @@
 #include "byte_string.hpp"
+#include "exec_fields.hpp"
 #include "pfd/error.hpp"
 #include "pfd/protocol.hpp"
 #include "signals.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cctype>
 #include <csignal>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -64,11 +67,41 @@ struct bad_case {
     std::string line;
 };
 
+/// What a decoder makes of a line: the request, or the code and message it
+/// refuses the line with. Compared whole, so a line that both decoders
+/// refuse must be refused with the same words.
+struct decoded {
+    std::optional<pfd::request> req;
+    std::string error;
+    bool operator==(const decoded&) const = default;
+};
+
+decoded decode_with(pfd::request (*parse)(std::string_view), std::string_view line)
+{
+    try {
+        return {parse(line), {}};
+    } catch (const pfd::protocol_error& e) {
+        return {std::nullopt, fmt::format("{}: {}", pfd::to_string(e.code()), e.what())};
+    }
+}
+
+/// parse_request (which reads the usual exec line without a DOM) and the
+/// DOM's decoder agree on the line, whatever it is.
+void check_same_as_dom(std::string_view line)
+{
+    INFO("line: " << line);
+    auto fast = decode_with(pfd::parse_request, line);
+    auto dom = decode_with(pfd::parse_request_with_dom, line);
+    INFO("error: " << fast.error << " | DOM's: " << dom.error);
+    CHECK(fast == dom);
+}
+
 void check_all_bad_request(const std::vector<bad_case>& cases)
 {
     for (auto& c : cases) {
         INFO(c.what << ": " << c.line);
         CHECK(request_outcome(c.line) == "bad_request");
+        check_same_as_dom(c.line);
     }
 }
 
@@ -144,6 +177,93 @@ TEST_CASE("the exec line escapes every character as nlohmann/json does", "[proto
     CHECK(back.env == req.env);
     CHECK(back.cwd == req.cwd);
     CHECK(back.client == req.client);
+}
+
+TEST_CASE("the usual exec line is read without a DOM, to the same request and the same errors", "[protocol]")
+{
+    pfd::exec_request full;
+    full.argv = {"printf", "%s\\n", "tab\there \"quoted\" back\\slash \b\f\r\n", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "a/b"};
+    full.env = {"PATH=/usr/bin:/bin", "EMPTY=", "LANG=C.UTF-8"};
+    full.cwd = "/home/\xc3\xa9t\xc3\xa9";
+    full.cwd_fd = true;
+    full.umask = 0777;
+    full.fds = {0, 1, 2, 7, 1 << 20};
+    full.detach = true;
+    full.client = "hostexec 1.0";
+    full.program = "/usr/bin/printf";
+    full.container = "podman";
+    full.env_forward = {"LANG"};
+    pfd::exec_request terminal;
+    terminal.argv = {"sh"};
+    terminal.cwd = "/";
+    terminal.umask = 0;
+    terminal.tty = true;
+    terminal.rows = 65535;
+    terminal.cols = 0;
+    pfd::exec_request shell;
+    shell.login_shell = true;
+    shell.cwd = "/tmp";
+
+    // Read in one pass: whatever hostexec writes but termios and b64.
+    std::vector<std::string> taken = {
+        pfd::encode_request(full),
+        pfd::encode_request(terminal),
+        pfd::encode_request(shell),
+        " {\t\"pfd\" : 1 ,\"op\":\"exec\" ,\n\"argv\" : [ \"a\" , \"b\" ] ,\r\"cwd\":\"/\" , \"fds\" : [ ] } \n",
+        R"({"cwd":"/","argv":["x"],"env":[],"umask":18,"op":"exec","pfd":1})",
+        R"({"pfd":1,"op":"exec","argv":["a\/b"],"cwd":"\/"})",
+        // Taken, then refused by the checks both decoders share.
+        exec_line(R"("argv":[],"cwd":"/")"),
+        exec_line(R"("argv":["true"],"env":["A=1","A=2"],"cwd":"/")"),
+        exec_line(R"("argv":["true"],"cwd":"relative")"),
+        exec_line(R"("argv":["true"],"cwd":"/","fds":[3,3])"),
+        exec_line(R"("argv":["true"],"cwd":"/","winsize":[24,80])"),
+        exec_line(R"("login_shell":true,"argv":["sh"],"cwd":"/")"),
+        exec_line(R"("argv":["true"],"cwd":"/","container":"")"),
+        exec_line(R"("argv":["true"])"),
+    };
+    // Left to the DOM, which takes or refuses them as before.
+    std::vector<std::string> left = {
+        exec_line(R"("argv":["caf\u00e9"],"cwd":"/")"),
+        exec_line(R"("argv":[{"b64":"/w=="}],"cwd":"/")"),
+        exec_line(R"("argv":["sh"],"cwd":"/","tty":true,"termios":{"iflag":0,"oflag":0,"cflag":0,"lflag":0,"cc":[]})"),
+        exec_line(R"("argv":["true"],"cwd":"/","cwd":"/tmp")"),
+        exec_line(R"("argv":["true"],"cwd":"/","bogus":1)"),
+        exec_line(R"("argv":["true"],"cwd":"/","umask":512)"),
+        exec_line(R"("argv":["true"],"cwd":"/","umask":018)"),
+        exec_line(R"("argv":["true"],"cwd":"/","umask":1e1)"),
+        exec_line(R"("argv":["true"],"cwd":"/","umask":18.0)"),
+        exec_line(R"("argv":["true"],"cwd":"/","fds":[-1])"),
+        exec_line(R"("argv":["true"],"cwd":"/","tty":null)"),
+        exec_line(R"("argv":["true"],"cwd":"/","tty":tru)"),
+        exec_line(R"("argv":["true",],"cwd":"/")"),
+        exec_line(R"("argv":["true"],"cwd":"/","winsize":[1,2,3],"tty":true)"),
+        exec_line(R"("argv":["true"],"cwd":"/")") + "x",
+        exec_line("\"argv\":[\"\xc3\"],\"cwd\":\"/\""),
+        exec_line("\"argv\":[\"a\tb\"],\"cwd\":\"/\""),
+        exec_line(R"("argv":["true"],"cwd":"/")").substr(0, 30),
+        "\xef\xbb\xbf" + exec_line(R"("argv":["true"],"cwd":"/")"),
+        R"({"pfd":2,"op":"exec","argv":["true"],"cwd":"/"})",
+        R"({"pfd":1.0,"op":"exec","argv":["true"],"cwd":"/"})",
+        R"({"op":"exec","argv":["true"],"cwd":"/"})",
+        R"({"pfd":1,"argv":["true"],"cwd":"/"})",
+        R"({"pfd":1,"op":"ping"})",
+        "{}",
+        "",
+    };
+    for (auto& line : taken) {
+        INFO("line: " << line);
+        CHECK(pfd::read_exec_line(line));
+        check_same_as_dom(line);
+    }
+    for (auto& line : left) {
+        INFO("line: " << line);
+        CHECK_FALSE(pfd::read_exec_line(line));
+        check_same_as_dom(line);
+    }
+    CHECK(parse_exec(pfd::encode_request(full)) == full);
+    CHECK(parse_exec(pfd::encode_request(terminal)) == terminal);
+    CHECK(parse_exec(pfd::encode_request(shell)) == shell);
 }
 
 TEST_CASE("an exec request with only the required fields gets the defaults", "[protocol]")

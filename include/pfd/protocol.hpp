@@ -66,32 +66,49 @@ struct exec_request {
     /// Run the daemon's user's login shell (its passwd entry's, as
     /// `-NAME`): the client cannot know the host's shell. No argv then.
     bool login_shell = false;
+
+    bool operator==(const exec_request&) const = default;
 };
 
 /// Deliver a signal to the command's process group (sent while it runs).
 struct signal_request {
     int signo = 0;
+    bool operator==(const signal_request&) const = default;
 };
 
 /// Ask the daemon to cancel session `id` (two-step: TERM, then KILL).
 struct cancel_request {
     std::uint64_t id = 0;
+    bool operator==(const cancel_request&) const = default;
 };
 
 /// The control ops without arguments, one type each.
-struct ps_request {};
-struct watch_request {};
-struct status_request {};
-struct ping_request {};
+struct ps_request {
+    bool operator==(const ps_request&) const = default;
+};
+struct watch_request {
+    bool operator==(const watch_request&) const = default;
+};
+struct status_request {
+    bool operator==(const status_request&) const = default;
+};
+struct ping_request {
+    bool operator==(const ping_request&) const = default;
+};
 /// Stop the daemon; `grace` replaces its configured stop grace
 /// ([limits] stop_grace_ms) for each of the two waits.
 struct stop_request {
     std::optional<std::chrono::milliseconds> grace;
+    bool operator==(const stop_request&) const = default;
 };
 /// The longest stop grace a request may ask for (an hour).
 inline constexpr std::chrono::milliseconds max_stop_grace{3600000};
-struct reload_request {};
-struct restart_request {};
+struct reload_request {
+    bool operator==(const reload_request&) const = default;
+};
+struct restart_request {
+    bool operator==(const restart_request&) const = default;
+};
 
 /// Every request of protocol version 1: the whole set, closed. A new op is
 /// a new alternative here, its encoding in protocol.cpp, and its handler in
