@@ -313,10 +313,30 @@ constexpr event_row events[] = {
 };
 static_assert(std::size(events) + 1 == std::variant_size_v<event>, "one row per known event type");
 
+/// The events of every command written straight into their line, as
+/// event_encoder's DOM would dump them (a DOM built and dumped was ~9 us of
+/// the daemon's time for each, three times a command).
+std::optional<std::string> command_event_line(const event& ev)
+{
+    if (auto* e = std::get_if<accepted_event>(&ev)) return fmt::format(R"({{"event":"accepted","id":{}}})" "\n", e->id);
+    if (auto* e = std::get_if<started_event>(&ev))
+        return fmt::format(R"({{"event":"started","id":{},"pid":{}}})" "\n", e->id, e->pid);
+    auto* e = std::get_if<exited_event>(&ev);
+    if (!e) return std::nullopt;
+    if (e->code)
+        return fmt::format(R"({{"event":"exited","id":{},"code":{},"duration_ms":{}}})" "\n", e->id, *e->code,
+                           e->duration_ms);
+    std::string name;
+    append_string(name, signal_name(e->signo));
+    return fmt::format(R"({{"event":"exited","id":{},"signal":{},"signo":{},"core":{},"duration_ms":{}}})" "\n", e->id,
+                       name, e->signo, e->core, e->duration_ms);
+}
+
 } // namespace
 
 std::string encode_event(const event& ev)
 {
+    if (auto line = command_event_line(ev)) return std::move(*line);
     return line_of(std::visit(event_encoder{}, ev));
 }
 
