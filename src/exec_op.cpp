@@ -32,7 +32,9 @@ namespace {
 struct running_command {
     std::uint64_t id;
     pid_t pid;
-    asio::posix::stream_descriptor pidfd;
+    /// Shared with the session's poke (it cancels the wait on it), which
+    /// may come after the command is gone.
+    std::shared_ptr<asio::posix::stream_descriptor> pidfd;
     session::clock::time_point started;
     session_registry& registry;
     bool reaped = false;
@@ -45,7 +47,7 @@ struct running_command {
         registry.remove(id);
         ::kill(-pid, SIGKILL);
         try {
-            reap(pidfd.native_handle());
+            reap(pidfd->native_handle());
         } catch (const std::system_error&) {
         }
     }
@@ -61,28 +63,29 @@ struct running_command {
 std::optional<exit_status> reap_if_ended(running_command& cmd)
 {
     siginfo_t info{};
-    if (::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd.native_handle()), &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+    if (::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd->native_handle()), &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
         info.si_pid == 0)
         return std::nullopt;
     cmd.registry.remove(cmd.id);
     cmd.reaped = true;
-    return reap(cmd.pidfd.native_handle());
+    return reap(cmd.pidfd->native_handle());
 }
 
 /// Waits for the command to end and reaps it; with `report`, tells the
 /// client each time it stops or continues (job control) on the way. The
 /// pidfd's readiness is the quick news of the end, the daemon's SIGCHLD
-/// (which pokes the sessions whose command changed) the sure one: asio's
-/// wait on a descriptor misses an edge that another thread's epoll_wait took
-/// before the wait was queued, and the client would wait for an end that
-/// came.
+/// (which pokes the sessions whose command changed: the poke cancels this
+/// wait) the sure one: asio's wait on a descriptor misses an edge that
+/// another thread's epoll_wait took before the wait was queued, and the
+/// client would wait for an end that came. One wait, not a race of two: the
+/// end reaches the client a few scheduler rounds sooner.
 awaitable<exit_status> command_exit(session& s, running_command& cmd, bool report)
 {
     for (;;) {
         if (auto status = reap_if_ended(cmd)) co_return *status;
         siginfo_t info{};
         while (report &&
-               ::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd.native_handle()), &info,
+               ::waitid(P_PIDFD, static_cast<id_t>(cmd.pidfd->native_handle()), &info,
                         WSTOPPED | WCONTINUED | WNOHANG) == 0 &&
                info.si_pid != 0) {
             if (info.si_code == CLD_STOPPED || info.si_code == CLD_TRAPPED)
@@ -91,10 +94,22 @@ awaitable<exit_status> command_exit(session& s, running_command& cmd, bool repor
                 co_await s.emit(encode_event(continued_event{cmd.id}));
             info = {};
         }
-        co_await (cmd.pidfd.async_wait(asio::posix::stream_descriptor::wait_read,
-                                       asio::experimental::as_tuple(use_awaitable)) ||
-                  s.notified());
+        auto [ec] = co_await cmd.pidfd->async_wait(asio::posix::stream_descriptor::wait_read,
+                                                   asio::experimental::as_tuple(use_awaitable));
+        // Cancelled by the poke: look again. Cancelled by `||` (the client
+        // went first): this branch is over.
+        if (ec && (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+            throw std::system_error(ec);
     }
+}
+
+/// The command's end, told to the client as soon as it is known: inside
+/// the race with read_control, not after it (`||` first cancels the other
+/// branch and waits for it).
+awaitable<void> report_exit(session& s, running_command& cmd)
+{
+    auto status = co_await command_exit(s, cmd, true);
+    co_await s.emit(encode_event(make_exited(cmd.id, cmd.started, status)));
 }
 
 spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const std::vector<unique_fd>& fds,
@@ -225,9 +240,13 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
         std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
     // No co_await inside this initializer: g++ 12 destroys temporaries
     // living across one twice (here: the pidfd, closed twice).
-    running_command cmd{admitted.id, child.pid, asio::posix::stream_descriptor(executor, child.pidfd.release()),
-                        started, s.registry()};
-    s.registry().started(cmd.id, cmd.pid, cmd.pidfd.native_handle(), s.waker());
+    running_command cmd{admitted.id, child.pid,
+                        std::make_shared<asio::posix::stream_descriptor>(executor, child.pidfd.release()), started,
+                        s.registry()};
+    s.registry().started(cmd.id, cmd.pid, cmd.pidfd->native_handle(),
+                         s.on_strand([pidfd = std::weak_ptr(cmd.pidfd)](session&) {
+                             if (auto alive = pidfd.lock()) alive->cancel();
+                         }));
 
     co_await s.emit(head + encode_event(started_event{cmd.id, cmd.pid}));
     if (detach) {
@@ -236,14 +255,13 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
         co_return;
     }
     std::function<void(int)> deliver = [&cmd](int signo) { cmd.signal_group(signo); };
-    auto first = co_await (command_exit(s, cmd, true) || s.read_control(deliver));
-    if (first.index() == 0) {
-        co_await s.emit(encode_event(make_exited(cmd.id, cmd.started, std::get<0>(first))));
-        co_return;
-    }
+    auto first = co_await (report_exit(s, cmd) || s.read_control(deliver));
+    if (first.index() == 0) co_return;
     // The client is gone or broke the protocol: hang up on the command as a
-    // terminal would (SIGCONT so a stopped group sees the SIGHUP), then reap it.
+    // terminal would (SIGCONT so a stopped group sees the SIGHUP), then reap
+    // it, unless it was reaped while its end was being told.
     s.close();
+    if (cmd.reaped) co_return;
     if (int hangup = s.options().exec.hangup_signal) {
         cmd.signal_group(hangup);
         cmd.signal_group(SIGCONT);
