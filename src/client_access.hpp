@@ -13,6 +13,8 @@
 
 namespace pfd {
 
+class daemon_connection;
+
 struct client_access {
     /// The request for `cmd` in this process, `fds` attached.
     static exec_plan plan(const command& cmd, const std::map<int, int>& fds);
@@ -22,6 +24,9 @@ struct client_access {
     /// ends; the write ends are returned, to be closed once sent.
     static std::vector<unique_fd> capture_pipes(std::map<int, int>& fds, unique_fd& out, unique_fd& err);
     static const std::vector<uid_t>& trusted(const client& c) { return c.trusted_; }
+    /// A connection for one request: the one connect_or_start kept, while
+    /// it is fresh and the daemon has not closed it, else a new one.
+    static daemon_connection connection(const client& c);
 };
 
 } // namespace pfd

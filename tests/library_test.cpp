@@ -5,6 +5,7 @@
 #include "pfd/async_client.hpp"
 #include "pfd/client.hpp"
 #include "pfd/server.hpp"
+#include "unix_socket.hpp"
 #include "wire.hpp"
 
 #include <catch2/catch.hpp>
@@ -209,6 +210,71 @@ TEST_CASE("client::run_capture: stdout and stderr apart, whatever their size", "
         write_end.reset();
         CHECK(e.out == "given " + d.dir().path() + "\n");
         CHECK(read_all(read_end.get()) == "to-five\n");
+    }
+}
+
+namespace {
+
+/// A daemon of the test's own on `path`, for what pfd's would hide: which
+/// connection a request comes on. `serve_one` answers the next request line
+/// on `conn` with a command that ended with 0; false when the connection
+/// ended without one.
+bool serve_one(int conn)
+{
+    std::string line;
+    char c;
+    while (::read(conn, &c, 1) == 1)
+        if (c == '\n') {
+            std::string answer = R"({"event":"accepted","id":1})" "\n"
+                                 R"({"event":"started","id":1,"pid":1})" "\n"
+                                 R"({"event":"exited","id":1,"code":0,"duration_ms":0})" "\n";
+            return ::write(conn, answer.data(), answer.size()) == static_cast<ssize_t>(answer.size());
+        }
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("connect_or_start: the first request goes over the connection that found the daemon", "[library]")
+{
+    temp_dir dir;
+    std::string path = dir / "own.sock";
+    pfd::unique_fd listener = pfd::listen_unix(path);
+    const std::map<int, int> none;
+
+    SECTION("fresh: one connection, and it carries the request")
+    {
+        bool first_carried = false, second = false;
+        std::thread daemon([&] {
+            pfd::unique_fd first(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            first_carried = serve_one(first.get());
+            if (first_carried) return;
+            second = true; // what a second connection would carry, so the client is answered
+            pfd::unique_fd next(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            serve_one(next.get());
+        });
+        auto c = pfd::client::connect_or_start(path, {"/bin/false"});
+        CHECK(c.run({.argv = {"true"}, .fds = none}).code == 0);
+        daemon.join();
+        CHECK(first_carried);
+        CHECK_FALSE(second);
+    }
+    SECTION("closed by the daemon meanwhile (its request timeout): a new connection is made")
+    {
+        std::atomic<bool> closed{false};
+        bool served = false;
+        std::thread daemon([&] {
+            ::close(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            closed = true;
+            pfd::unique_fd next(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            served = serve_one(next.get());
+        });
+        auto c = pfd::client::connect_or_start(path, {"/bin/false"});
+        for (int i = 0; i < 1000 && !closed; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        REQUIRE(closed);
+        CHECK(c.run({.argv = {"true"}, .fds = none}).code == 0);
+        daemon.join();
+        CHECK(served);
     }
 }
 

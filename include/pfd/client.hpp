@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,6 +102,9 @@ private:
     client(std::string socket_path, std::vector<uid_t> trusted_daemon_uids);
     std::string socket_;
     std::vector<uid_t> trusted_;
+    /// The connection connect_or_start made to find the daemon there, kept
+    /// for the first request (shared by copies, taken once).
+    std::shared_ptr<struct kept_connection> kept_;
 
     friend struct client_access;
 };
