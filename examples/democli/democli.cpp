@@ -122,7 +122,7 @@ int serve(const std::string& socket)
 {
     pfd::server_options options;
     options.socket_path = socket;
-    options.daemon.threads = 2;
+    // options.daemon.threads: left automatic (one per core but one).
     options.applets = {{"add", add}, {"slow", slow}};
     options.run_commands = false; // only the applets: this is no general launcher
     options.limits.cancel_grace = std::chrono::seconds(2);
