@@ -1,7 +1,8 @@
 #pragma once
 // The JSON side of the wire protocol, shared by the request and event codecs
 // (protocol_requests.cpp, protocol_events.cpp) and by nothing else: no other
-// file builds or parses JSON.
+// file builds or parses JSON but exec_line_reader.cpp, which reads the usual
+// exec line without a DOM.
 
 #include "pfd/error.hpp"
 
