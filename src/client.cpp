@@ -107,6 +107,9 @@ exited_event run_on(daemon_connection& conn, const exec_plan& plan, const run_op
 struct kept_connection {
     std::atomic<int> fd;
     std::chrono::steady_clock::time_point made = std::chrono::steady_clock::now();
+    /// A child forked since has the descriptor too, but it is the parent's:
+    /// two processes writing requests on one connection would garble both.
+    pid_t owner = ::getpid();
 
     explicit kept_connection(unique_fd sock) : fd(sock.release()) {}
     ~kept_connection()
@@ -117,7 +120,7 @@ struct kept_connection {
 
 daemon_connection client_access::connection(const client& c)
 {
-    if (c.kept_) {
+    if (c.kept_ && c.kept_->owner == ::getpid()) {
         unique_fd sock(c.kept_->fd.exchange(-1));
         // Taken only well within the daemon's request timeout (5 s unless
         // configured lower), and while it has said nothing: an error line

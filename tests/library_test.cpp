@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -258,6 +259,40 @@ TEST_CASE("connect_or_start: the first request goes over the connection that fou
         daemon.join();
         CHECK(first_carried);
         CHECK_FALSE(second);
+    }
+    SECTION("a child forked since makes its own connection: the kept one is its parent's")
+    {
+        auto c = pfd::client::connect_or_start(path, {"/bin/false"});
+        // Forked before the test's daemon thread starts: one thread to copy.
+        pid_t child = ::fork();
+        if (child == 0) _exit(c.run({.argv = {"true"}, .fds = none}).code == 0 ? 0 : 1);
+        REQUIRE(child > 0);
+        bool first_carried = false, second_carried = false;
+        std::thread daemon([&] {
+            pfd::unique_fd first(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            // The child's own connection (bounded: a child that took the
+            // kept one makes none), then the parent's request on the kept one.
+            pollfd p{listener.get(), POLLIN, 0};
+            if (::poll(&p, 1, 10000) == 1) {
+                pfd::unique_fd second(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+                second_carried = serve_one(second.get());
+            }
+            first_carried = serve_one(first.get());
+        });
+        int status = 0;
+        REQUIRE(::waitpid(child, &status, 0) == child);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+        bool parent_ok = false;
+        try {
+            parent_ok = c.run({.argv = {"true"}, .fds = none}).code == 0;
+        } catch (const std::exception& e) {
+            INFO("the parent's run: " << e.what());
+        }
+        daemon.join();
+        CHECK(parent_ok);
+        CHECK(second_carried);
+        CHECK(first_carried);
     }
     SECTION("closed by the daemon meanwhile (its request timeout): a new connection is made")
     {
