@@ -57,11 +57,7 @@ private:
     bool object(exec_fields& f)
     {
         skip_space();
-        if (!eat('{')) return false;
-        skip_space();
-        if (eat('}')) return true;
-        do {
-            skip_space();
+        return sequence('{', '}', [&] {
             std::string name;
             if (!string(name)) return false;
             key k = key_of(name);
@@ -71,10 +67,24 @@ private:
             skip_space();
             if (!eat(':')) return false;
             skip_space();
-            if (!value(k, f)) return false;
+            return value(k, f);
+        });
+    }
+
+    /// OPEN item, item, ... CLOSE (maybe no item), JSON whitespace around
+    /// each; `item` reads one at the current byte.
+    template <typename Item>
+    bool sequence(char open, char close, Item item)
+    {
+        if (!eat(open)) return false;
+        skip_space();
+        if (eat(close)) return true;
+        do {
+            skip_space();
+            if (!item()) return false;
             skip_space();
         } while (eat(','));
-        return eat('}');
+        return eat(close);
     }
 
     bool value(key k, exec_fields& f)
@@ -160,15 +170,7 @@ private:
 
     bool strings(std::vector<std::string>& out)
     {
-        if (!eat('[')) return false;
-        skip_space();
-        if (eat(']')) return true;
-        do {
-            skip_space();
-            if (!string(out.emplace_back())) return false;
-            skip_space();
-        } while (eat(','));
-        return eat(']');
+        return sequence('[', ']', [&] { return string(out.emplace_back()); });
     }
 
     /// 0 or a number without a leading zero, sign, fraction or exponent, at
@@ -191,17 +193,12 @@ private:
 
     bool integers(std::vector<int>& out, std::int64_t max)
     {
-        if (!eat('[')) return false;
-        skip_space();
-        if (eat(']')) return true;
-        do {
-            skip_space();
+        return sequence('[', ']', [&] {
             std::int64_t n;
             if (!integer(n, max)) return false;
             out.push_back(static_cast<int>(n));
-            skip_space();
-        } while (eat(','));
-        return eat(']');
+            return true;
+        });
     }
 
     bool boolean(bool& out)
