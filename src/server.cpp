@@ -3,6 +3,7 @@
 #include "connection_slots.hpp"
 #include "listening_socket.hpp"
 #include "log.hpp"
+#include "reactor_records.hpp"
 #include "request_budget.hpp"
 #include "session.hpp"
 #include "session_registry.hpp"
@@ -62,11 +63,13 @@ struct server::impl {
     session_registry registry;
     connection_slots slots;
     request_budget budget;
+    reactor_records records{io};
     /// Held for the moment the daemon runs out of descriptors: let go, it
     /// lets one waiting client be accepted and told why before it is closed,
     /// instead of the queue filling with clients that wait for nothing.
     unique_fd reserve{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
     daemon_state state = daemon_state::serving; ///< changed on `control` only
+    unsigned threads = 1; ///< running io, set by run() before it accepts
     std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
     /// What new sessions use; replaced whole by a reload. (A mutex, not
@@ -183,7 +186,7 @@ struct server::impl {
     {
         asio::error_code last_accept_error; // logged once, not at every retry
         for (;;) {
-            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), as_tuple(use_awaitable));
+            auto [ec, socket] = co_await acceptor.async_accept(connection_executor(), as_tuple(use_awaitable));
             // A connection accepted is served, even if the acceptor closed
             // (restart, stop) before this resumed: dropped, its client would
             // lose its connection without a word (issue 14's flaky restart
@@ -204,6 +207,18 @@ struct server::impl {
         }
     }
 
+    /// What a connection's handlers run on. With several threads, a strand
+    /// of its own, so that they never run at once; with one, the
+    /// io_context itself, which runs one handler at a time anyway: a strand
+    /// there only costs an allocation and a queue on every hop (and Asio
+    /// keeps the mutexes strands share for good, scattered through the
+    /// heap by the first burst of connections).
+    asio::any_io_executor connection_executor()
+    {
+        if (threads == 1) return io.get_executor();
+        return asio::make_strand(io);
+    }
+
     /// Who connected is known from the kernel before a byte is read: a uid
     /// that may not use the daemon, or one beyond the connection limits, is
     /// answered and closed at once.
@@ -221,6 +236,9 @@ struct server::impl {
         std::string why;
         auto slot = slots.take(peer.uid, options->limits.connections, options->limits.connections_per_uid, why);
         if (!slot) return refuse(socket.native_handle(), errc::limit, why);
+        // A connection watches its socket, its command's pidfd, perhaps a
+        // terminal's master: room for the usual two each, and the daemon's own.
+        records.reserve(2 * slots.open() + 8);
         auto ex = socket.get_executor();
         auto s = std::make_shared<session>(std::move(socket), std::move(options), registry, hooks, peer,
                                            std::move(*slot), budget);
@@ -439,6 +457,12 @@ void server::run()
     s.listener.emplace(s.options.socket_path);
     s.acceptor.assign(stream(), s.listener->take_fd().release());
     s.acceptor.non_blocking(true);
+    // Automatic: one core left to the clients and their commands. Each
+    // request is ~0.1 ms of daemon work; threads beyond that only add
+    // cross-thread wake-ups (on 2 cores, 2 threads cost ~5% of a round trip
+    // and some throughput against 1: bench/latency.sh, bench/concurrency.sh).
+    unsigned cores = std::thread::hardware_concurrency();
+    s.threads = s.options.daemon.threads ? s.options.daemon.threads : std::max(1u, cores > 1 ? cores - 1 : 1u);
     s.registry.on_empty([&s] {
         asio::post(s.control, [&s] {
             if (s.state != daemon_state::serving) s.drained.cancel();
@@ -455,14 +479,8 @@ void server::run()
     }
     if (s.options.on_ready) s.options.on_ready();
 
-    // Automatic: one core left to the clients and their commands. Each
-    // request is ~0.1 ms of daemon work; threads beyond that only add
-    // cross-thread wake-ups (on 2 cores, 2 threads cost ~5% of a round trip
-    // and some throughput against 1: bench/latency.sh, bench/concurrency.sh).
-    unsigned cores = std::thread::hardware_concurrency();
-    unsigned threads = s.options.daemon.threads ? s.options.daemon.threads : std::max(1u, cores > 1 ? cores - 1 : 1u);
     std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&s] { s.io.run(); });
+    for (unsigned i = 1; i < s.threads; ++i) pool.emplace_back([&s] { s.io.run(); });
     s.io.run();
     for (auto& t : pool) t.join();
     // Stopped: a late SIGTERM must not kill us while the signal_set is torn
