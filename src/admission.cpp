@@ -134,7 +134,10 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
         if (req.program.empty()) req.program = "/bin/sh";
         req.argv = {login_argv0(req.program)};
     }
-    if (auto it = o.applets.find(req.argv[0]); it != o.applets.end()) a.applet_fn = &it->second;
+    if (auto it = o.applets.find(req.argv[0]); it != o.applets.end()) {
+        a.applet_fn = &it->second;
+        a.applet_quick = o.quick_applets.contains(req.argv[0]);
+    }
     if (!a.applet_fn && !o.run_commands)
         throw protocol_error(errc::not_found, fmt::format("no applet {} here", quote(req.argv[0])));
     if (a.applet_fn && !applet_allowed(o.policy, req.argv[0]))

@@ -100,12 +100,40 @@ void applet_context::progress(std::string message, std::optional<int> percent) c
         if (state_->progress.size() == progress_backlog) state_->progress.pop_front();
         state_->progress.push_back(progress_event{state_->call.id, std::move(message), percent});
     }
-    state_->wake();
+    if (state_->wake) state_->wake(); // none for a quick applet: nobody waits
 }
 
-applet_runner::applet_runner(const applet& fn, applet_call call, std::function<void()> wake)
+namespace {
+
+/// The call itself, on whichever thread runs it: the applet's return (or
+/// 70 for what it threw) becomes the result, its descriptors close.
+void run_call(const applet& fn, applet_context::state& s, applet_context& ctx)
+{
+    int code;
+    try {
+        code = std::clamp(fn(ctx), 0, 255);
+    } catch (const std::exception& e) {
+        ctx.err(fmt::format("{}: {}\n", s.call.argv[0], e.what()));
+        code = 70;
+    } catch (...) {
+        ctx.err(fmt::format("{}: unknown exception\n", s.call.argv[0]));
+        code = 70;
+    }
+    s.call.fds.clear(); // as a process's descriptors close when it exits
+    std::lock_guard lock(s.mutex);
+    s.result = code;
+}
+
+} // namespace
+
+applet_runner::applet_runner(const applet& fn, applet_call call, std::function<void()> wake, applet_thread where)
     : state_(std::make_shared<applet_context::state>(std::move(call)))
 {
+    if (where == applet_thread::caller) {
+        applet_context ctx(state_);
+        run_call(fn, *state_, ctx);
+        return;
+    }
     state_->wake = std::move(wake);
     thread_ = std::thread([fn, s = state_] {
         // The daemon's signals are handled elsewhere; here they would only
@@ -114,21 +142,7 @@ applet_runner::applet_runner(const applet& fn, applet_call call, std::function<v
         sigfillset(&all);
         ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
         applet_context ctx(s);
-        int code;
-        try {
-            code = std::clamp(fn(ctx), 0, 255);
-        } catch (const std::exception& e) {
-            ctx.err(fmt::format("{}: {}\n", s->call.argv[0], e.what()));
-            code = 70;
-        } catch (...) {
-            ctx.err(fmt::format("{}: unknown exception\n", s->call.argv[0]));
-            code = 70;
-        }
-        s->call.fds.clear(); // as a process's descriptors close when it exits
-        {
-            std::lock_guard lock(s->mutex);
-            s->result = code;
-        }
+        run_call(fn, *s, ctx);
         s->wake();
     });
 }
@@ -136,7 +150,7 @@ applet_runner::applet_runner(const applet& fn, applet_call call, std::function<v
 applet_runner::~applet_runner()
 {
     deliver(SIGTERM);
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
 }
 
 bool applet_runner::deliver(int signo)

@@ -1,6 +1,7 @@
 // `exec` of an applet: the same events as a process, plus `progress`. The
 // applet runs on its own thread (applet_runner); this relays its reports
-// and the client's signals until it returns.
+// and the client's signals until it returns. A quick applet runs here, and
+// its whole answer goes in one write.
 
 #include "applet_runner.hpp"
 #include "session_ops.hpp"
@@ -14,13 +15,13 @@ namespace pfd {
 using asio::awaitable;
 using namespace asio::experimental::awaitable_operators;
 
-awaitable<void> run_applet(session& s, const applet& fn, exec_request req, std::vector<unique_fd> fds, std::uint64_t id,
-                           std::string head)
+awaitable<void> run_applet(session& s, const applet& fn, bool quick, exec_request req, std::vector<unique_fd> fds,
+                           std::uint64_t id, std::string head)
 {
     auto started = session::clock::now();
     applet_call call{id, std::move(req.argv), std::move(req.env), std::move(req.cwd), s.peer().uid, s.peer().pid, {}};
     for (std::size_t i = 0; i < fds.size(); ++i) call.fds.emplace_back(req.fds[i], std::move(fds[i]));
-    applet_runner runner(fn, std::move(call), s.waker());
+    applet_runner runner(fn, std::move(call), s.waker(), quick ? applet_thread::caller : applet_thread::own);
     // Declared after the runner, so it leaves the registry (which may call
     // into the runner) before the runner goes.
     struct registered {
@@ -31,7 +32,15 @@ awaitable<void> run_applet(session& s, const applet& fn, exec_request req, std::
     s.registry().started(id, ::getpid(), -1, s.waker(), [&runner](int signo) { return runner.deliver(signo); });
     s.registry().record_latency(
         std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
-    co_await s.emit(head + encode_event(started_event{id, ::getpid()}));
+    std::string answer = std::move(head) + encode_event(started_event{id, ::getpid()});
+    if (quick) { // over already: started, what it reported, exited
+        for (auto& report : runner.take_progress()) answer += encode_event(report);
+        s.registry().remove(id);
+        answer += encode_event(make_exited(id, started, exit_status{*runner.result(), 0, false}));
+        co_await s.emit(std::move(answer));
+        co_return;
+    }
+    co_await s.emit(std::move(answer));
 
     bool client_here = !req.detach;
     if (!client_here) s.close();

@@ -1,6 +1,7 @@
 #pragma once
-// Runs one applet call on a thread of its own and hands what it reports
-// (progress, its end) to the session that owns it.
+// Runs one applet call on a thread of its own (or, for a quick applet, on
+// the caller's) and hands what it reports (progress, its end) to the
+// session that owns it.
 
 #include "pfd/applet.hpp"
 #include "pfd/protocol.hpp"
@@ -25,12 +26,19 @@ struct applet_call {
     std::vector<std::pair<int, unique_fd>> fds; ///< target number, descriptor
 };
 
+/// Where an applet call runs: a thread of its own, or the thread that
+/// constructs its runner, which returns once the applet has
+/// (server_options::quick_applets).
+enum class applet_thread { own, caller };
+
 /// Owns the applet's thread: the destructor asks it to stop and joins it.
 class applet_runner {
 public:
-    /// Starts `fn` at once. `wake` is called from the applet's thread
-    /// whenever progress or the end is there to take.
-    applet_runner(const applet& fn, applet_call call, std::function<void()> wake);
+    /// Starts `fn` at once. `wake` is called from the applet's own thread
+    /// whenever progress or the end is there to take (never on the caller's:
+    /// both are there when the constructor returns).
+    applet_runner(const applet& fn, applet_call call, std::function<void()> wake,
+                  applet_thread where = applet_thread::own);
     ~applet_runner();
     applet_runner(const applet_runner&) = delete;
     applet_runner& operator=(const applet_runner&) = delete;

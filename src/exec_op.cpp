@@ -217,7 +217,8 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
         head.clear(); // sent with the terminal
     }
     if (admitted.applet_fn) {
-        co_await run_applet(s, *admitted.applet_fn, std::move(req), std::move(fds), admitted.id, std::move(head));
+        co_await run_applet(s, *admitted.applet_fn, admitted.applet_quick, std::move(req), std::move(fds), admitted.id,
+                            std::move(head));
         co_return;
     }
     auto executor = co_await asio::this_coro::executor;

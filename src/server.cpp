@@ -126,6 +126,7 @@ struct server::impl {
             fresh.ready_fd.reset();
             fresh.reload = options.reload;
             fresh.applets = options.applets; // code, not configuration
+            fresh.quick_applets = options.quick_applets;
             fresh.run_commands = options.run_commands;
             auto next = std::make_shared<const server_options>(std::move(fresh));
             std::lock_guard swap(live_mutex);

@@ -30,6 +30,7 @@ asio::awaitable<void> dispatch(session& s, request req, std::vector<unique_fd> f
 struct admission {
     std::uint64_t id = 0;
     const applet* applet_fn = nullptr;
+    bool applet_quick = false; ///< server_options::quick_applets names it
     working_directory directory;
     found_program program;
     std::optional<error_event> not_started;
@@ -45,9 +46,10 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
 asio::awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fds);
 /// The `exited` event of session `id`, started at `started`.
 exited_event make_exited(std::uint64_t id, session::clock::time_point started, const exit_status& status);
-/// `head`: the `accepted` line, sent with `started`.
-asio::awaitable<void> run_applet(session& s, const applet& fn, exec_request req, std::vector<unique_fd> fds,
-                                 std::uint64_t id, std::string head);
+/// `head`: the `accepted` line, sent with `started`. `quick`: run on this
+/// thread (server_options::quick_applets), the whole answer in one write.
+asio::awaitable<void> run_applet(session& s, const applet& fn, bool quick, exec_request req,
+                                 std::vector<unique_fd> fds, std::uint64_t id, std::string head);
 
 // control_ops.cpp
 

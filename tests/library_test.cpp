@@ -112,6 +112,8 @@ public:
         thread_.join();
     }
     const std::string& socket() const { return socket_; }
+    /// The thread that called server::run().
+    std::thread::id thread_id() const { return thread_.get_id(); }
 
 private:
     temp_dir dir_;
@@ -546,6 +548,76 @@ TEST_CASE("applet failures: an exception, an unknown name, a busy single-task da
     release = true;
     holder.join();
     CHECK(log.names() == "accepted started exited");
+}
+
+TEST_CASE("a quick applet runs on the daemon's thread, its whole answer in one write; others get their own thread",
+          "[library][applet]")
+{
+    std::mutex m;
+    std::thread::id quick_ran_on, own_ran_on;
+    auto count = [](pfd::applet_context& ctx) {
+        ctx.progress("half", 50);
+        ctx.out("counted " + std::to_string(ctx.argv().size() - 1) + "\n");
+        return 3;
+    };
+    applet_daemon d(
+        {{"quick",
+          [&](pfd::applet_context& ctx) {
+              std::lock_guard lock(m);
+              quick_ran_on = std::this_thread::get_id();
+              return count(ctx);
+          }},
+         {"quick_throws", [](pfd::applet_context&) -> int { throw std::runtime_error("out of cheese"); }},
+         {"own",
+          [&](pfd::applet_context& ctx) {
+              std::lock_guard lock(m);
+              own_ran_on = std::this_thread::get_id();
+              return count(ctx);
+          }}},
+        [](pfd::server_options& o) {
+            o.daemon.threads = 1; // so that "the daemon's thread" is one
+            o.quick_applets = {"quick", "quick_throws", "not_an_applet"};
+        });
+    pfd::client daemon(d.socket());
+
+    for (std::string name : {"quick", "own"}) {
+        event_log log;
+        int fds_before = open_fd_count();
+        auto [out_read, out_write] = make_pipe();
+        auto end = daemon.run({.argv = {name, "a", "b"}, .fds = std::map<int, int>{{1, out_write.get()}}},
+                              log.options());
+        out_write.reset();
+        CHECK(end.code == 3);
+        CHECK(read_all(out_read.get()) == "counted 2\n");
+        CHECK(log.names() == "accepted started progress exited");
+        CHECK(log.pid == ::getpid());
+        out_read.reset();
+        CHECK(eventually([&] { return open_fd_count() == fds_before; }));
+    }
+    {
+        std::lock_guard lock(m);
+        CHECK(quick_ran_on == d.thread_id());
+        CHECK(own_ran_on != d.thread_id());
+    }
+
+    auto thrown = daemon.run_capture({.argv = {"quick_throws"}});
+    CHECK(thrown.exit.code == 70);
+    CHECK(thrown.err == "quick_throws: out of cheese\n");
+
+    // Everything from accepted to exited is there at once, in the first read.
+    auto fd = connect_raw(d.socket());
+    std::string req = exec_request_for({"quick"});
+    REQUIRE(::write(fd.get(), req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+    pollfd readable{fd.get(), POLLIN, 0};
+    REQUIRE(::poll(&readable, 1, 10000) == 1);
+    char buf[4096];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    REQUIRE(n > 0);
+    std::string first(buf, static_cast<std::size_t>(n));
+    CHECK(first.find("{\"event\":\"accepted\"") == 0);
+    CHECK(first.find("{\"event\":\"progress\"") != std::string::npos);
+    CHECK(first.find("{\"event\":\"exited\"") != std::string::npos);
+    CHECK(first.find("\"code\":3,") != std::string::npos);
 }
 
 TEST_CASE("an embedded server may run commands and applets side by side; stop is acknowledged", "[library][applet]")

@@ -124,6 +124,9 @@ int serve(const std::string& socket)
     options.socket_path = socket;
     // options.daemon.threads: left automatic (one per core but one).
     options.applets = {{"add", add}, {"slow", slow}};
+    // add returns at once: run on the daemon's thread, not handed to one of
+    // its own (most of a call's time). slow waits, so it may not.
+    options.quick_applets = {"add"};
     options.run_commands = false; // only the applets: this is no general launcher
     options.limits.cancel_grace = std::chrono::seconds(2);
     pfd::server(std::move(options)).run();

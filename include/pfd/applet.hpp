@@ -2,7 +2,8 @@
 // Applets: commands that run inside the daemon itself rather than as a new
 // process (the pre-fork pattern). A program that embeds the server
 // (server.hpp) registers them by name; an `exec` whose argv[0] is that name
-// runs the applet on a thread of its own with the client's argv,
+// runs the applet on a thread of its own (a quick applet, on the daemon's:
+// server_options::quick_applets) with the client's argv,
 // environment, directory and descriptors, and the client sees the same
 // events as for a process: accepted, started (the daemon's pid), progress,
 // exited with the applet's return value as the exit code.
