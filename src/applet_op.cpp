@@ -21,6 +21,9 @@ awaitable<void> run_applet(session& s, const applet& fn, bool quick, exec_reques
     auto started = session::clock::now();
     applet_call call{id, std::move(req.argv), std::move(req.env), std::move(req.cwd), s.peer().uid, s.peer().pid, {}};
     for (std::size_t i = 0; i < fds.size(); ++i) call.fds.emplace_back(req.fds[i], std::move(fds[i]));
+    // Started now (a quick applet is over when its runner is made).
+    s.registry().record_latency(
+        std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
     applet_runner runner(fn, std::move(call), s.waker(), quick ? applet_thread::caller : applet_thread::own);
     // Declared after the runner, so it leaves the registry (which may call
     // into the runner) before the runner goes.
@@ -30,8 +33,6 @@ awaitable<void> run_applet(session& s, const applet& fn, bool quick, exec_reques
         ~registered() { registry.remove(id); }
     } in_registry{s.registry(), id};
     s.registry().started(id, ::getpid(), -1, s.waker(), [&runner](int signo) { return runner.deliver(signo); });
-    s.registry().record_latency(
-        std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
     std::string answer = std::move(head) + encode_event(started_event{id, ::getpid()});
     if (quick) { // over already: started, what it reported, exited
         for (auto& report : runner.take_progress()) answer += encode_event(report);
