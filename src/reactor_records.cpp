@@ -30,10 +30,13 @@ void reactor_records::reserve(std::size_t descriptors)
     // blocks: nothing is watched, and one descriptor serves them all.
     unique_fd devnull{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
     if (!devnull) return; // out of descriptors: the records come one by one
+    // About half of `descriptors` hold records already; the pool reaches
+    // `target` with this many more held at once.
+    std::size_t more = target - descriptors / 2;
     std::vector<asio::posix::stream_descriptor> held;
-    held.reserve(target - descriptors / 2);
+    held.reserve(more);
     asio::error_code ec;
-    while (held.size() < target - descriptors / 2) {
+    while (held.size() < more) {
         held.emplace_back(io_);
         held.back().assign(devnull.get(), ec);
         if (ec) break;
