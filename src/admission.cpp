@@ -127,7 +127,7 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
                              fmt::format("'fds' lists {} descriptors{} but {} were attached", req.fds.size(),
                                          req.cwd_fd ? " after the directory" : "", attached.size()));
     admission a;
-    a.directory = take_working_directory(req.cwd, req.cwd_fd, attached);
+    a.directory = take_working_directory(req.cwd, req.cwd_fd, attached, s.peer().pid);
     if (req.login_shell) {
         // Ours, as for an ssh login: the shell runs as the daemon's user.
         req.program = o.login_shell ? o.login_shell() : std::string();

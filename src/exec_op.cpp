@@ -124,10 +124,13 @@ spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const s
         spec.argv = {options.session_helper, program.exec_path};
     }
     for (auto& a : req.argv) spec.argv.push_back(std::move(a));
-    spec.cwd = std::move(req.cwd);
-    spec.cwd_fd = admitted.directory.fd.get();
+    const working_directory& dir = admitted.directory;
+    spec.cwd = dir.host_path.empty() ? std::move(req.cwd) : dir.host_path;
+    spec.cwd_fd = dir.fd.get();
+    if (!dir.host_path.empty()) spec.cwd_identity = dir.host_identity;
     spec.umask = req.umask;
     spec.new_session = req.tty;
+    if (req.tty) spec.controlling_terminal = 0;
     spec.nofile = original_nofile_limit();
     // The daemon killed outright (SIGKILL, OOM): its commands are hung up
     // as when their client goes, not left running with nobody to report to.

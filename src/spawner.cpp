@@ -44,12 +44,15 @@ struct prepared {
     std::vector<char*> sh_argv; // "/bin/sh", program, argv[1..] for ENOEXEC scripts
     const char* cwd = "/";
     int cwd_fd = -1;
+    bool cwd_by_name = false;
+    file_identity cwd_identity;
     mode_t umask = 022;
     std::vector<std::pair<int, int>> fds;
     std::vector<int> targets; // sorted
     std::vector<int> copies;  // scratch: the high copies of the sources
     int floor = 3;            // above every source and target
     bool new_session = false;
+    int controlling_terminal = -1;
     std::optional<rlimit> nofile;
     int death_signal = 0;
     pid_t parent = -1;
@@ -64,6 +67,16 @@ struct prepared {
 {
     p.report = {where, error};
     ::_exit(127);
+}
+
+/// The directory entered by its name here, which is still the directory
+/// sent (or the host's root for a container's); false: enter it by the
+/// descriptor (or by the plain path when none was sent).
+PFD_CHILD_CODE bool entered_by_name(const prepared& p)
+{
+    if (p.cwd_fd < 0 || !p.cwd_by_name || ::chdir(p.cwd) < 0) return false;
+    struct stat st {};
+    return ::stat(".", &st) == 0 && st.st_dev == p.cwd_identity.device && st.st_ino == p.cwd_identity.inode;
 }
 
 PFD_CHILD_CODE int child_main(void* arg)
@@ -83,7 +96,7 @@ PFD_CHILD_CODE int child_main(void* arg)
     if (p.death_signal && ::getppid() != p.parent) ::_exit(128 + p.death_signal);
     ::umask(p.umask);
     // Before the descriptors move: the directory's may be closed or reused.
-    if ((p.cwd_fd >= 0 ? ::fchdir(p.cwd_fd) : ::chdir(p.cwd)) < 0) fail(p, stage::chdir, errno);
+    if (!entered_by_name(p) && (p.cwd_fd >= 0 ? ::fchdir(p.cwd_fd) : ::chdir(p.cwd)) < 0) fail(p, stage::chdir, errno);
 
     // Lift every source above all targets first, so that no dup2 below can
     // overwrite a source another one still needs.
@@ -102,7 +115,8 @@ PFD_CHILD_CODE int child_main(void* arg)
     // Only now: the sources may sit above the limit the child gets back.
     if (p.nofile) ::setrlimit(RLIMIT_NOFILE, &*p.nofile);
 
-    if (p.new_session && ::ioctl(0, TIOCSCTTY, 0) < 0) fail(p, stage::setup, errno);
+    if (p.new_session && p.controlling_terminal >= 0 && ::ioctl(p.controlling_terminal, TIOCSCTTY, 0) < 0)
+        fail(p, stage::setup, errno);
 
     sigset_t none;
     sigemptyset(&none);
@@ -132,6 +146,8 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
     p.sh_argv.push_back(nullptr);
     p.cwd = spec.cwd.c_str();
     p.cwd_fd = spec.cwd_fd;
+    p.cwd_by_name = spec.cwd_identity.has_value();
+    if (spec.cwd_identity) p.cwd_identity = *spec.cwd_identity;
     p.umask = spec.umask;
     p.fds = spec.fds;
     p.copies.assign(spec.fds.size(), -1);
@@ -143,6 +159,7 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
     std::sort(p.targets.begin(), p.targets.end());
     p.floor = top + 1;
     p.new_session = spec.new_session;
+    p.controlling_terminal = spec.controlling_terminal;
     p.nofile = spec.nofile;
     p.death_signal = spec.parent_death_signal;
     p.parent = ::getpid();

@@ -11,6 +11,7 @@
 
 #include "pfd/error.hpp"
 #include "unique_fd.hpp"
+#include "working_directory.hpp"
 
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -30,14 +31,21 @@ struct spawn_spec {
     std::vector<std::string> argv;
     std::vector<std::string> env;
     std::string cwd = "/";
-    /// The directory itself (the child fchdir()s to it); cwd is then only its name.
+    /// The directory itself. The child enters it by `cwd` when
+    /// `cwd_identity` says what a stat() of that name must show (checked
+    /// after the chdir: a rename may have raced it), else, and when the
+    /// check fails, by the descriptor (fchdir).
     int cwd_fd = -1;
+    std::optional<file_identity> cwd_identity;
     mode_t umask = 022;
     /// (descriptor in this process, number it gets in the child); nothing
     /// else stays open in the child.
     std::vector<std::pair<int, int>> fds;
-    /// New session with fd 0 as controlling terminal; else a new process group.
+    /// A new session; else a new process group.
     bool new_session = false;
+    /// With new_session: the descriptor (its number in the child) that
+    /// becomes the session's controlling terminal; -1: none.
+    int controlling_terminal = -1;
     /// Soft/hard RLIMIT_NOFILE for the child (the daemon may have raised its own).
     std::optional<rlimit> nofile;
     /// Sent to the child when the thread that started it dies (the daemon

@@ -1,4 +1,5 @@
 #include "working_directory.hpp"
+#include "mount_table.hpp"
 #include "quote.hpp"
 
 #include "pfd/error.hpp"
@@ -7,8 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -16,23 +16,82 @@ namespace pfd {
 
 namespace {
 
-bool same_directory(const std::string& path, const struct stat& dir)
+std::optional<file_identity> identity_of(const std::string& path)
 {
     struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && st.st_dev == dir.st_dev && st.st_ino == dir.st_ino;
+    if (path.empty() || path[0] != '/' || ::stat(path.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
+    return file_identity{st.st_dev, st.st_ino};
 }
 
-/// The directory's path in this mount namespace, if it has one.
-std::string path_here(int fd, const struct stat& dir)
+bool names(const std::string& path, const file_identity& dir) { return identity_of(path) == dir; }
+
+/// The descriptor's path as the kernel writes it: the path here when the
+/// directory is reachable, else its path in the mount namespace it was
+/// opened in (or "... (deleted)").
+std::string link_of(int fd)
 {
-    std::string link = fmt::format("/proc/self/fd/{}", fd);
     std::string target(4096, '\0');
-    ssize_t n = ::readlink(link.c_str(), target.data(), target.size());
+    ssize_t n = ::readlink(fmt::format("/proc/self/fd/{}", fd).c_str(), target.data(), target.size());
     if (n <= 0 || static_cast<std::size_t>(n) == target.size()) return {};
     target.resize(static_cast<std::size_t>(n));
-    // A directory out of our reach reads back as a path of its own mount
-    // namespace, or "... (deleted)": only a name that leads back to it counts.
-    return target.starts_with('/') && same_directory(target, dir) ? target : std::string();
+    return target;
+}
+
+std::string joined(std::string_view dir, std::string_view rest)
+{
+    if (rest.empty()) return std::string(dir);
+    return dir == "/" ? std::string(rest) : fmt::format("{}{}", dir, rest);
+}
+
+/// Where the client's mount of the directory comes from, named here: its
+/// entry in the client's mount table says which directory of which file
+/// system it shows (`-v $PWD:/work` shows $PWD's), and a mount of the same
+/// file system here that shows that directory or one above it names it.
+std::string name_through_mounts(int fd, const std::vector<std::string>& client_names, pid_t client,
+                                const file_identity& dir)
+{
+    auto id = mount_id_of(fd);
+    if (!id || client <= 0) return {};
+    auto theirs = read_mountinfo(client);
+    auto mount = std::find_if(theirs.begin(), theirs.end(), [&](const mount_entry& m) { return m.id == *id; });
+    if (mount == theirs.end()) return {};
+    auto ours = read_mountinfo(0);
+    for (auto& name : client_names) {
+        auto rest = below(name, mount->point);
+        if (!rest) continue;
+        std::string in_fs = joined(mount->root, *rest);
+        // Later mounts cover earlier ones: the last that names it wins.
+        for (auto here = ours.rbegin(); here != ours.rend(); ++here) {
+            if (here->device != mount->device) continue;
+            auto under = below(in_fs, here->root);
+            if (!under) continue;
+            std::string candidate = joined(here->point, *under);
+            if (names(candidate, dir)) return candidate;
+        }
+    }
+    return {};
+}
+
+/// The directory's name here, and what stat() of it shows.
+std::pair<std::string, file_identity> host_name(const working_directory& wd, pid_t client, const file_identity& dir)
+{
+    // The client's own path: a client here, or a container that mounts the
+    // directory at the same path (distrobox and toolbx share $HOME so).
+    if (names(wd.path, dir)) return {wd.path, dir};
+    std::string link = link_of(wd.fd.get());
+    if (names(link, dir)) return {link, dir};
+    if (client > 0) {
+        // A container's root is its own; the host's is where its commands
+        // would start from there (podman's default directory is /).
+        if (identity_of(fmt::format("/proc/{}/root", client)) == dir) {
+            if (auto root = identity_of("/")) return {"/", *root};
+        }
+        std::vector<std::string> client_names{link};
+        if (wd.path != link) client_names.push_back(wd.path);
+        if (std::string found = name_through_mounts(wd.fd.get(), client_names, client, dir); !found.empty())
+            return {found, dir};
+    }
+    return {};
 }
 
 } // namespace
@@ -42,9 +101,10 @@ std::string working_directory::here() const
     return fd ? fmt::format("/proc/self/fd/{}", fd.get()) : path;
 }
 
-working_directory take_working_directory(std::string path, bool sent_as_descriptor, std::vector<unique_fd>& attached)
+working_directory take_working_directory(std::string path, bool sent_as_descriptor, std::vector<unique_fd>& attached,
+                                         pid_t client)
 {
-    working_directory dir{std::move(path), unique_fd()};
+    working_directory dir{std::move(path), unique_fd(), {}, {}};
     if (!sent_as_descriptor) return dir;
     dir.fd = std::move(attached.front());
     attached.erase(attached.begin());
@@ -52,6 +112,7 @@ working_directory take_working_directory(std::string path, bool sent_as_descript
     if (::fstat(dir.fd.get(), &st) < 0 || !S_ISDIR(st.st_mode))
         throw protocol_error(errc::bad_cwd,
                              fmt::format("the directory descriptor sent for {} is not a directory", quote(dir.path)));
+    std::tie(dir.host_path, dir.host_identity) = host_name(dir, client, {st.st_dev, st.st_ino});
     return dir;
 }
 
@@ -59,13 +120,14 @@ void set_pwd(std::vector<std::string>& env, const working_directory& dir)
 {
     auto pwd = std::find_if(env.begin(), env.end(), [](const std::string& e) { return e.starts_with("PWD="); });
     if (!dir.fd || pwd == env.end()) return;
-    struct stat st {};
-    if (::fstat(dir.fd.get(), &st) < 0) return;
-    if (same_directory(pwd->substr(4), st)) return; // the client's name is right here too
-    if (std::string here = path_here(dir.fd.get(), st); !here.empty())
-        *pwd = "PWD=" + here;
-    else
+    if (dir.host_path.empty()) {
         env.erase(pwd);
+        return;
+    }
+    std::string_view theirs = std::string_view(*pwd).substr(4);
+    // The client's name is right here too (a symlinked path a shell keeps).
+    if (theirs == dir.host_path || names(std::string(theirs), dir.host_identity)) return;
+    *pwd = "PWD=" + dir.host_path;
 }
 
 } // namespace pfd

@@ -1,19 +1,39 @@
 #pragma once
 // The directory a command starts in. A client in a container names it by a
 // path that may mean another directory here (its /srv, /tmp, /work are its
-// own), so hostexec sends the directory itself, as a descriptor; the path
-// stays for display and for clients that send none.
+// own), so hostexec sends the directory itself, as a descriptor. The command
+// enters it by a name of the host's whenever the host has one (its path as
+// the client gave it, or where the client's mount of it comes from): a
+// directory entered through a descriptor of another mount namespace has no
+// path from the root here, and getcwd() fails in git, make, Python, sh.
+// The name is trusted only as far as it leads to the same directory (device
+// and inode), here and again in the child after the chdir.
 
 #include "unique_fd.hpp"
+
+#include <sys/types.h>
 
 #include <string>
 #include <vector>
 
 namespace pfd {
 
+struct file_identity {
+    dev_t device = 0;
+    ino_t inode = 0;
+    bool operator==(const file_identity&) const = default;
+};
+
 struct working_directory {
     std::string path; ///< as the client names it
     unique_fd fd;     ///< the directory itself, when the client sent it
+    /// With fd: its name here, or empty when the host cannot name it (a
+    /// directory of the container's own image or tmpfs). The container's
+    /// own root maps to "/".
+    std::string host_path;
+    /// What a stat() of host_path shows: the descriptor's directory, or
+    /// this root for a container's root.
+    file_identity host_identity;
 
     /// A name this daemon can resolve paths under: /proc/self/fd/N for the
     /// descriptor, else the client's path.
@@ -21,14 +41,15 @@ struct working_directory {
 };
 
 /// Takes the directory descriptor off the front of `attached` when the
-/// request says one is there. Throws protocol_error(bad_cwd) when it is no
-/// directory.
-working_directory take_working_directory(std::string path, bool sent_as_descriptor, std::vector<unique_fd>& attached);
+/// request says one is there, and finds its name here, asking the mount
+/// table of `client` (a pid of this pid namespace; 0: unknown) where its
+/// mount comes from. Throws protocol_error(bad_cwd) when it is no directory.
+working_directory take_working_directory(std::string path, bool sent_as_descriptor, std::vector<unique_fd>& attached,
+                                         pid_t client);
 
 /// PWD as the command should see it, when the client sent one: the client's
-/// when its path names the same directory here, else this directory's path
-/// here, or none when it has no name here (a directory private to a
-/// container).
+/// when its path names the same directory here, else the directory's host
+/// path, or none when it has no name here.
 void set_pwd(std::vector<std::string>& env, const working_directory& dir);
 
 } // namespace pfd

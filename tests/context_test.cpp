@@ -4,12 +4,16 @@
 // bubblewrap, flatpak's sandbox: a directory of its own, a bind mount.
 #include "support/harness.hpp"
 
+#include "pfd/protocol.hpp"
+#include "wire.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 using namespace pfd::test;
@@ -76,6 +80,51 @@ TEST_CASE("a directory bound to another path (podman -v DIR:/srv/work -w /srv/wo
     CHECK(r.out == "Makefile\n");
     struct stat st {};
     CHECK(::stat((work / "made").c_str(), &st) == 0);
+}
+
+TEST_CASE("a directory bound to another path: the command's getcwd() names the host's directory", "[context]")
+{
+    if (auto why = bwrap_unusable()) {
+        WARN("skipped: " << *why);
+        return;
+    }
+    running_daemon d;
+    temp_dir work;
+    auto r = in_sandbox(d, {"--tmpfs", "/srv", "--bind", work.path(), "/srv/work", "--chdir", "/srv/work"},
+                        "$H /bin/pwd && $H sh -c 'echo $PWD'");
+    INFO(r.err);
+    CHECK(r.code() == 0);
+    std::string real = std::filesystem::canonical(work.path()).string();
+    CHECK(r.out == real + "\n" + real + "\n");
+}
+
+TEST_CASE("a client's path that names another directory than the one it sent is not where the command runs",
+          "[context][security]")
+{
+    // The name a client gives travels beside the directory itself; a client
+    // that names another directory here (its .ssh, say) must still get the
+    // one it sent, and PWD must not point at the other.
+    running_daemon d;
+    temp_dir t;
+    ::mkdir((t / "sent").c_str(), 0755);
+    ::mkdir((t / "named").c_str(), 0755);
+    pfd::unique_fd dir(::open((t / "sent").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    REQUIRE(dir);
+    auto out = make_pipe();
+    pfd::exec_request req;
+    req.argv = {"sh", "-c", "pwd -P; echo \"$PWD\""};
+    req.env = {"PATH=/usr/bin:/bin", "PWD=" + t / "named"};
+    req.cwd = t / "named";
+    req.cwd_fd = true;
+    req.fds = {1};
+    pfd::unique_fd sock = connect_raw(d.socket());
+    int fds[] = {dir.get(), out.w.get()};
+    pfd::send_with_fds(sock.get(), pfd::encode_request(req), fds);
+    out.w.reset();
+    auto printed = read_to_eof(out.r.get());
+    REQUIRE(printed);
+    std::string sent = std::filesystem::canonical(t / "sent").string();
+    CHECK(*printed == sent + "\n" + sent + "\n");
 }
 
 TEST_CASE("PWD: the caller's when it names the same directory here", "[context]")

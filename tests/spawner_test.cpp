@@ -390,6 +390,7 @@ TEST_CASE("the child leads its own process group, or session", "[spawner][sessio
 
         pfd::spawn_spec spec;
         spec.new_session = true;
+        spec.controlling_terminal = 0;
         spec.fds = {{slave.get(), 0}};
         auto report = run_probe(spec);
         CHECK(report["sid_is_pid"] == "1");
@@ -402,6 +403,7 @@ TEST_CASE("the child leads its own process group, or session", "[spawner][sessio
         pfd::spawn_spec spec;
         spec.argv = {"/bin/true"};
         spec.new_session = true;
+        spec.controlling_terminal = 0;
         auto devnull = open_devnull();
         spec.fds = {{devnull.get(), 0}};
         auto error = spawn_failure(spec);
@@ -451,6 +453,27 @@ TEST_CASE("umask, nofile and cwd are the ones given", "[spawner][context]")
         spec.cwd = dir.path();
         CHECK(run_probe(spec)["cwd"] == fs::canonical(dir.path()).string());
         CHECK(fs::current_path() != fs::canonical(dir.path()));
+    }
+    SECTION("a directory sent with its name: entered by the name while it names the same directory")
+    {
+        pfd::test::temp_dir tmp;
+        fs::path dir = tmp.path();
+        fs::create_directory(dir / "a");
+        fs::create_directory(dir / "b");
+        pfd::unique_fd a(::open((dir / "a").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        REQUIRE(a);
+        struct stat st {};
+        REQUIRE(::fstat(a.get(), &st) == 0);
+        pfd::spawn_spec spec;
+        spec.cwd = (dir / "a").string();
+        spec.cwd_fd = a.get();
+        spec.cwd_identity = pfd::file_identity{st.st_dev, st.st_ino};
+        CHECK(run_probe(spec)["cwd"] == fs::canonical(dir / "a").string());
+        // The name now leads elsewhere (a rename raced the start): the
+        // descriptor's directory, wherever it went, not the one named.
+        fs::rename(dir / "a", dir / "moved");
+        fs::rename(dir / "b", dir / "a");
+        CHECK(run_probe(spec)["cwd"] == fs::canonical(dir / "moved").string());
     }
     SECTION("arguments reach the command byte for byte")
     {

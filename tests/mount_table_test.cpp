@@ -1,0 +1,50 @@
+// The mount table reader the daemon finds a container directory's host
+// name with (src/mount_table.hpp), on real mountinfo lines.
+
+#include "mount_table.hpp"
+#include "unique_fd.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+TEST_CASE("mountinfo lines: ids, device, root and mount point, escapes undone", "[mount_table]")
+{
+    auto entries = pfd::parse_mountinfo(
+        "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n"
+        "1412 1390 254:1 /home/u/my\\040project /work rw,relatime - ext4 /dev/vda1 rw\n"
+        "garbage line\n"
+        "7 6 0:5 / / rw - tmpfs tmpfs rw");
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[0].id == 36);
+    CHECK(entries[0].device == makedev(98, 0));
+    CHECK(entries[0].root == "/mnt1");
+    CHECK(entries[0].point == "/mnt/parent");
+    CHECK(entries[1].root == "/home/u/my project");
+    CHECK(entries[1].point == "/work");
+    CHECK(entries[2].point == "/");
+}
+
+TEST_CASE("below: whole components only", "[mount_table]")
+{
+    CHECK(pfd::below("/srv/a", "/srv") == std::optional<std::string_view>("/a"));
+    CHECK(pfd::below("/srv", "/srv") == std::optional<std::string_view>(""));
+    CHECK_FALSE(pfd::below("/srvx", "/srv"));
+    CHECK(pfd::below("/x/y", "/") == std::optional<std::string_view>("/x/y"));
+    CHECK(pfd::below("/", "/") == std::optional<std::string_view>(""));
+    CHECK_FALSE(pfd::below("relative", "/"));
+}
+
+TEST_CASE("this process's own table has its root, and a descriptor's mount is in it", "[mount_table]")
+{
+    auto ours = pfd::read_mountinfo(0);
+    REQUIRE_FALSE(ours.empty());
+    pfd::unique_fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    auto id = pfd::mount_id_of(root.get());
+    REQUIRE(id);
+    bool found = false;
+    for (auto& m : ours) found = found || (m.id == *id && m.point == "/");
+    CHECK(found);
+}
