@@ -10,10 +10,16 @@
 // it, stops itself (SIGSTOP) when the command stops so the daemon and client
 // can follow, and finally ends exactly as the command ended.
 //
-// Usage: pfd-session PROGRAM ARGV0 [ARG...]: runs the file PROGRAM (the daemon
-// looked it up and checked it against [policy]; no second lookup here) with
-// the argument list ARGV0 ARG...
+// Usage: pfd-session [--tty-fd=N] PROGRAM ARGV0 [ARG...]: runs the file
+// PROGRAM (the daemon looked it up and checked it against [policy]; no
+// second lookup here) with the argument list ARGV0 ARG... N (default 0) is
+// the controlling terminal's descriptor. Above 2 it is only the command's
+// /dev/tty, its 0-2 being the caller's pipes or files (a `ctty` exec): then
+// this process holds the terminal open for the command's life (with no
+// slave open, the master would read as hung up) and the command does not
+// inherit it.
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,7 +27,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 namespace {
 
@@ -44,10 +52,18 @@ namespace {
 
 int main(int argc, char** argv)
 {
+    int tty = 0;
+    constexpr std::string_view tty_flag = "--tty-fd=";
+    if (argc > 1 && std::string_view(argv[1]).starts_with(tty_flag)) {
+        tty = std::atoi(argv[1] + tty_flag.size());
+        --argc;
+        ++argv;
+    }
     if (argc < 3) {
-        std::fputs("usage: pfd-session PROGRAM ARGV0 [ARG...]\n", stderr);
+        std::fputs("usage: pfd-session [--tty-fd=N] PROGRAM ARGV0 [ARG...]\n", stderr);
         return 125;
     }
+    if (tty > 2) fcntl(tty, F_SETFD, FD_CLOEXEC);
     sigset_t all, none;
     sigfillset(&all);
     sigemptyset(&none);
@@ -60,7 +76,7 @@ int main(int argc, char** argv)
     }
     if (child == 0) {
         setpgid(0, 0);
-        tcsetpgrp(0, getpid()); // SIGTTOU is blocked: allowed from the background
+        tcsetpgrp(tty, getpid()); // SIGTTOU is blocked: allowed from the background
         sigprocmask(SIG_SETMASK, &none, nullptr);
         const char* name = argv[2];
         execv(argv[1], argv + 2);
@@ -78,7 +94,7 @@ int main(int argc, char** argv)
         _exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
     }
     setpgid(child, child);
-    tcsetpgrp(0, child);
+    tcsetpgrp(tty, child);
 
     for (;;) {
         siginfo_t info{};
@@ -95,9 +111,11 @@ int main(int argc, char** argv)
                 end_like(status);
             }
         } else if (signo == SIGCONT) {
-            tcsetpgrp(0, child);
+            tcsetpgrp(tty, child);
             kill(-child, SIGCONT);
-        } else if (signo != SIGTSTP && signo != SIGTTIN && signo != SIGTTOU && signo != SIGWINCH) {
+        } else if (signo != SIGTTIN && signo != SIGTTOU && signo != SIGWINCH) {
+            // SIGTSTP too: with only a controlling terminal, Ctrl-Z stops
+            // the caller's job where it was typed, and hostexec hands it on.
             kill(-child, signo);
         }
     }

@@ -32,7 +32,7 @@ public:
 
 private:
     enum class key {
-        pfd, op, argv, env, cwd, cwd_fd, umask, fds, tty, winsize, detach, client, program, container,
+        pfd, op, argv, env, cwd, cwd_fd, umask, fds, tty, ctty, winsize, detach, client, program, container,
         env_forward, login_shell, other
     };
     static std::uint32_t bit(key k) { return 1u << static_cast<int>(k); }
@@ -44,7 +44,8 @@ private:
             {"argv", key::argv},       {"env", key::env},
             {"cwd", key::cwd},         {"cwd_fd", key::cwd_fd},
             {"umask", key::umask},     {"fds", key::fds},
-            {"tty", key::tty},         {"winsize", key::winsize},
+            {"tty", key::tty},         {"ctty", key::ctty},
+            {"winsize", key::winsize},
             {"detach", key::detach},   {"client", key::client},
             {"program", key::program}, {"container", key::container},
             {"env_forward", key::env_forward}, {"login_shell", key::login_shell},
@@ -111,6 +112,7 @@ private:
         }
         case key::fds: return integers(req.fds, 1 << 20);
         case key::tty: return boolean(req.tty);
+        case key::ctty: return boolean(req.ctty);
         case key::winsize: {
             std::vector<int> size;
             if (!integers(size, 65535) || size.size() != 2) return false;

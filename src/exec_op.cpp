@@ -112,16 +112,18 @@ awaitable<void> report_exit(session& s, running_command& cmd)
     co_await s.emit(encode_event(make_exited(cmd.id, cmd.started, status)));
 }
 
+/// `terminal`: the number the command's controlling terminal has in it, if
+/// it gets one.
 spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const std::vector<unique_fd>& fds,
-                           const server_options& options)
+                           std::optional<int> terminal, const server_options& options)
 {
     const found_program& program = admitted.program;
     spawn_spec spec;
     spec.program = program.exec_path;
-    if (req.tty && !options.session_helper.empty()) {
-        // pfd-session PROGRAM ARGV0 [ARG...]: it runs the file we chose.
+    if (terminal && !options.session_helper.empty()) {
+        // pfd-session --tty-fd=N PROGRAM ARGV0 [ARG...]: it runs the file we chose.
         spec.program = options.session_helper;
-        spec.argv = {options.session_helper, program.exec_path};
+        spec.argv = {options.session_helper, fmt::format("--tty-fd={}", *terminal), program.exec_path};
     }
     for (auto& a : req.argv) spec.argv.push_back(std::move(a));
     const working_directory& dir = admitted.directory;
@@ -129,8 +131,8 @@ spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const s
     spec.cwd_fd = dir.fd.get();
     if (!dir.host_path.empty()) spec.cwd_identity = dir.host_identity;
     spec.umask = req.umask;
-    spec.new_session = req.tty;
-    if (req.tty) spec.controlling_terminal = 0;
+    spec.new_session = terminal.has_value();
+    spec.controlling_terminal = terminal.value_or(-1);
     spec.nofile = original_nofile_limit();
     // The daemon killed outright (SIGKILL, OOM): its commands are hung up
     // as when their client goes, not left running with nobody to report to.
@@ -157,16 +159,29 @@ pty_pair open_terminal(const exec_request& req)
     return pty;
 }
 
-/// Makes the terminal's slave the command's 0, 1 and 2 and sends its master
-/// to the client with `head` (the `accepted` line) and a `terminal` event.
-asio::awaitable<bool> hand_out_terminal(session& s, exec_request& req, std::vector<unique_fd>& fds, std::uint64_t id,
-                                        std::string head)
+/// The lowest descriptor number above 2 that the client's do not take.
+int free_descriptor(const std::vector<int>& taken)
+{
+    int n = 3;
+    while (std::find(taken.begin(), taken.end(), n) != taken.end()) ++n;
+    return n;
+}
+
+/// Makes the terminal's slave the command's 0, 1 and 2 (`tty`), or only
+/// its controlling terminal at a number of its own (`ctty`), and sends its
+/// master to the client with `head` (the `accepted` line) and a `terminal`
+/// event. The number the slave has in the command, or nothing when no
+/// terminal could be made (the client was told).
+asio::awaitable<std::optional<int>> hand_out_terminal(session& s, exec_request& req, std::vector<unique_fd>& fds,
+                                                      std::uint64_t id, std::string head)
 {
     pty_pair pty;
     std::string failure;
+    std::vector<int> targets{0, 1, 2};
+    if (req.ctty) targets = {free_descriptor(req.fds)};
     try {
         pty = open_terminal(req);
-        for (int target : {0, 1, 2}) {
+        for (int target : targets) {
             unique_fd copy(::fcntl(pty.slave.get(), F_DUPFD_CLOEXEC, 0));
             if (!copy) throw_errno("fcntl");
             fds.push_back(std::move(copy));
@@ -179,11 +194,11 @@ asio::awaitable<bool> hand_out_terminal(session& s, exec_request& req, std::vect
     if (!failure.empty()) {
         s.registry().remove(id);
         co_await s.emit(std::move(failure));
-        co_return false;
+        co_return std::nullopt;
     }
     std::string line = head + encode_event(terminal_event{id, pty.path});
     co_await s.emit(std::move(line), pty.master.get());
-    co_return true;
+    co_return targets.front();
 }
 
 /// The `session` event watchers get before the session's `accepted`: who
@@ -214,9 +229,14 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
     admission admitted = admit(s, req, fds);
     s.registry().publish_to_watchers(s.peer().uid, [&] { return session_line(s, admitted, req); });
     std::string head = encode_event(accepted_event{admitted.id});
-    if (req.tty) {
-        bool handed = co_await hand_out_terminal(s, req, fds, admitted.id, std::move(head));
-        if (!handed) co_return;
+    std::optional<int> terminal;
+    // A controlling terminal only goes through pfd-session, which holds it
+    // open for the command; without one the daemon runs the command as if
+    // no terminal had been asked for.
+    if (req.ctty && (s.options().session_helper.empty() || admitted.applet_fn)) req.ctty = false;
+    if (req.tty || req.ctty) {
+        terminal = co_await hand_out_terminal(s, req, fds, admitted.id, std::move(head));
+        if (!terminal) co_return;
         head.clear(); // sent with the terminal
     }
     if (admitted.applet_fn) {
@@ -230,7 +250,7 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
     child_process child;
     std::optional<error_event> failed = std::move(admitted.not_started);
     try {
-        if (!failed) child = spawn(make_spawn_spec(req, admitted, fds, s.options()));
+        if (!failed) child = spawn(make_spawn_spec(req, admitted, fds, terminal, s.options()));
     } catch (const spawn_error& e) {
         failed = error_event{e.code(), e.what()};
     }

@@ -101,10 +101,11 @@ std::map<int, int> descriptor_plan(const hostexec_options& o, const terminal_ses
     std::vector<int> inherited = inheritable_descriptors();
     for (int fd : inherited)
         if (!o.no_inherit_fds || fd <= 2) fds[fd] = fd;
-    if (terminal) // the daemon's terminal is 0, 1 and 2
+    bool standard_replaced = terminal && terminal->replaces_standard_descriptors();
+    if (standard_replaced) // the daemon's terminal is 0, 1 and 2
         for (int fd = 0; fd <= 2; ++fd) fds.erase(fd);
     for (int fd : o.forward_fds) {
-        if (terminal && fd <= 2) continue;
+        if (standard_replaced && fd <= 2) continue;
         if (std::find(inherited.begin(), inherited.end(), fd) == inherited.end())
             throw failure{125, fmt::format("--forward-fd={}: {}", fd, std::strerror(EBADF))};
         fds[fd] = fd;
@@ -183,9 +184,7 @@ int run(const hostexec_options& o)
     }
     exec_plan plan{request_for(o), {}};
     unique_fd directory = open_directory(o);
-    std::optional<terminal_session> terminal;
-    if (wants_tty(o, ctx.cfg)) terminal.emplace();
-    plan.request.tty = terminal.has_value();
+    std::optional<terminal_session> terminal = terminal_for(o, ctx.cfg);
     if (terminal) terminal->describe(plan.request);
     plan.attach(descriptor_plan(o, terminal ? &*terminal : nullptr), directory.get());
 

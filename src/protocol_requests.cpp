@@ -66,7 +66,7 @@ terminal_modes parse_modes(const json& t)
 
 exec_fields decode_exec(const json& j)
 {
-    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "winsize", "termios", "detach",
+    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "ctty", "winsize", "termios", "detach",
                      "client", "program", "container", "env_forward", "login_shell"});
     exec_fields f;
     exec_request& req = f.req;
@@ -85,6 +85,7 @@ exec_fields decode_exec(const json& j)
             req.fds.push_back(static_cast<int>(get_int(fds[i], fmt::format("fds[{}]", i), 0, 1 << 20)));
     }
     if (j.contains("tty")) req.tty = get_bool(j["tty"], "tty");
+    if (j.contains("ctty")) req.ctty = get_bool(j["ctty"], "ctty");
     f.has_winsize = j.contains("winsize");
     if (f.has_winsize) {
         const json& w = j["winsize"];
@@ -206,6 +207,7 @@ struct request_encoder {
         j["umask"] = req.umask;
         j["fds"] = req.fds;
         if (req.tty) j["tty"] = true;
+        if (req.ctty) j["ctty"] = true;
         if (req.rows || req.cols) j["winsize"] = {req.rows, req.cols};
         if (req.modes)
             j["termios"] = {{"iflag", req.modes->iflag},
@@ -275,7 +277,8 @@ void check_exec(const exec_fields& f)
     std::set<int> seen;
     for (int fd : req.fds)
         if (!seen.insert(fd).second) bad(fmt::format("descriptor {} appears twice in 'fds'", fd));
-    if ((f.has_winsize || f.has_termios) && !req.tty) bad("'winsize' and 'termios' need 'tty'");
+    if (req.tty && req.ctty) bad("'tty' and 'ctty' exclude each other");
+    if ((f.has_winsize || f.has_termios) && !req.tty && !req.ctty) bad("'winsize' and 'termios' need 'tty' or 'ctty'");
     if (req.tty)
         for (int fd : req.fds)
             if (fd <= 2) bad(fmt::format("descriptor {} is the terminal's with 'tty'", fd));
@@ -347,6 +350,7 @@ std::optional<std::string> exec_line(const exec_request& req)
     if (req.cwd_fd) out += R"(,"cwd_fd":true)";
     out += fmt::format(R"(,"umask":{},"fds":[{}])", req.umask, fmt::join(req.fds, ","));
     if (req.tty) out += R"(,"tty":true)";
+    if (req.ctty) out += R"(,"ctty":true)";
     if (req.rows || req.cols) out += fmt::format(R"(,"winsize":[{},{}])", req.rows, req.cols);
     if (req.modes)
         out += fmt::format(R"(,"termios":{{"iflag":{},"oflag":{},"cflag":{},"lflag":{},"cc":[{}]}})",

@@ -203,12 +203,20 @@ TEST_CASE("the usual exec line is read without a DOM, to the same request and th
     pfd::exec_request shell;
     shell.login_shell = true;
     shell.cwd = "/tmp";
+    pfd::exec_request controlling;
+    controlling.argv = {"sudo", "tee", "f"};
+    controlling.cwd = "/";
+    controlling.fds = {0, 1, 2};
+    controlling.ctty = true;
+    controlling.rows = 24;
+    controlling.cols = 80;
 
     // Read in one pass: whatever hostexec writes but termios and b64.
     std::vector<std::string> taken = {
         pfd::encode_request(full),
         pfd::encode_request(terminal),
         pfd::encode_request(shell),
+        pfd::encode_request(controlling),
         " {\t\"pfd\" : 1 ,\"op\":\"exec\" ,\n\"argv\" : [ \"a\" , \"b\" ] ,\r\"cwd\":\"/\" , \"fds\" : [ ] } \n",
         R"({"cwd":"/","argv":["x"],"env":[],"umask":18,"op":"exec","pfd":1})",
         R"({"pfd":1,"op":"exec","argv":["a\/b"],"cwd":"\/"})",
@@ -722,6 +730,7 @@ TEST_CASE("exec values that break the rules are bad_request", "[protocol][errors
         {"empty container", exec_line(R"("argv":["true"],"cwd":"/","container":"")")},
         {"env_forward with a '='", exec_line(R"("argv":["true"],"cwd":"/","env_forward":["A=1"])")},
         {"winsize without tty", exec_line(R"("argv":["true"],"cwd":"/","winsize":[24,80])")},
+        {"tty and ctty", exec_line(R"("argv":["true"],"cwd":"/","tty":true,"ctty":true)")},
         {"winsize of one number", exec_line(R"("argv":["true"],"cwd":"/","tty":true,"winsize":[24])")},
         {"winsize too large", exec_line(R"("argv":["true"],"cwd":"/","tty":true,"winsize":[70000,80])")},
         {"termios lacking lflag",

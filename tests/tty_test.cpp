@@ -284,3 +284,95 @@ TEST_CASE("hostexec without a command opens the user's login shell on the host, 
     CHECK(tty.starts_with("/dev/pts/"));
     CHECK(tty != sh.term.slave_name() + "\n");
 }
+
+// A caller with a terminal whose stdin or stdout is a pipe: the command's
+// 0-2 stay the caller's, and its /dev/tty is a host terminal relayed to the
+// caller's (issue 22; the rule in docs/usage.md, "A terminal for /dev/tty").
+
+TEST_CASE("stdin a pipe: the piped data reaches stdin, typed input reaches /dev/tty", "[tty][ctty]")
+{
+    running_daemon d;
+    user_shell sh(d);
+    sh.run("echo data | $H sh -c 'cat; echo ready; read x </dev/tty; echo \"got=$x\"; tty <&1 || true'", "ready");
+    sh.term.type("typed\n");
+    auto shown = sh.term.expect("got=typed");
+    INFO(sh.term.seen());
+    CHECK(!shown.empty());
+    CHECK(!sh.term.expect("PFD$ ").empty());
+}
+
+TEST_CASE("stdout a pipe: a prompt on /dev/tty takes the answer, then the keys are the pipeline's again",
+          "[tty][ctty]")
+{
+    running_daemon d;
+    user_shell sh(d);
+    // The reader after the pipe reads the terminal too (as less does): it
+    // must get what is typed once the command has had its line.
+    sh.run("$H sh -c 'printf \"say: \" >/dev/tty; read x </dev/tty; echo \"got=$x\"' | "
+           "{ cat; read y </dev/tty; echo \"then=$y\"; }",
+           "say: ");
+    sh.term.type("first\n");
+    CHECK(!sh.term.expect("got=first").empty());
+    sh.term.type("second\n");
+    auto shown = sh.term.expect("then=second");
+    INFO(sh.term.seen());
+    CHECK(!shown.empty());
+}
+
+TEST_CASE("hostexec ... | less: less gets every key", "[tty][ctty]")
+{
+    if (!have_program("less") || !have_program("git")) {
+        WARN("skipped: less or git is not installed");
+        return;
+    }
+    running_daemon d;
+    user_shell sh(d, {"LESS=", "PAGER=less", "GIT_PAGER=cat"});
+    sh.run("cd $D && git init -q && for i in $(seq 40); do git -c user.name=t -c user.email=t@t commit -q "
+           "--allow-empty -m \"commit number $i\"; done; echo made-$((1+1))",
+           "made-2");
+    sh.term.type("$H git log --format=%s | less\n");
+    CHECK(!sh.term.expect("commit number 40").empty());
+    sh.term.type("G");
+    auto end = sh.term.expect("commit number 1\r\n");
+    INFO(sh.term.seen());
+    CHECK(!end.empty());
+    sh.term.type("q");
+    sh.run("echo back-$((2+3))", "back-5");
+}
+
+TEST_CASE("ssh-keygen -p with stdin a pipe asks its passphrases on the terminal", "[tty][ctty]")
+{
+    if (!have_program("ssh-keygen")) {
+        WARN("skipped: ssh-keygen is not installed");
+        return;
+    }
+    running_daemon d;
+    user_shell sh(d);
+    sh.run("ssh-keygen -q -t ed25519 -N old-pass -C t -f $D/key && echo keyed-$((3+3))", "keyed-6");
+    // Both relays: stdout on the terminal, and stdout a pipe (less after it).
+    for (std::string tail : {"", " | cat"}) {
+        std::string from = tail.empty() ? "old-pass" : "mid-pass";
+        std::string to = tail.empty() ? "mid-pass" : "new-pass";
+        sh.run("true | $H ssh-keygen -p -f $D/key" + tail, "Enter old passphrase:");
+        sh.term.type(from + "\n");
+        CHECK(!sh.term.expect("Enter new passphrase").empty());
+        sh.term.type(to + "\n");
+        CHECK(!sh.term.expect("Enter same passphrase again:").empty());
+        sh.term.type(to + "\n");
+        auto saved = sh.term.expect("saved with the new passphrase");
+        INFO(sh.term.seen());
+        CHECK(!saved.empty());
+        REQUIRE(!sh.term.expect("PFD$ ").empty());
+    }
+    auto check = run({.argv = {"ssh-keygen", "-y", "-P", "new-pass", "-f", sh.dir / "key"}});
+    CHECK(check.code() == 0);
+}
+
+TEST_CASE("a caller with no terminal at all: the command has none either", "[tty][ctty]")
+{
+    running_daemon d;
+    auto r = run({.argv = {"setsid", hostexec_binary(), "--socket", d.socket(), "sh", "-c",
+                           "if (: </dev/tty) 2>/dev/null; then echo has-tty; else echo no-tty; fi"}});
+    CHECK(r.code() == 0);
+    CHECK(r.out == "no-tty\n");
+}

@@ -47,7 +47,12 @@ struct exec_request {
     /// and 2 and controlling terminal, its master goes back to the client
     /// (the `terminal` event), so the terminal is one the host can name.
     bool tty = false;
-    /// With tty: the size (rows, columns; 0: unknown) and the modes to start
+    /// The daemon opens a pseudo-terminal as the command's controlling
+    /// terminal only (its /dev/tty: sudo, ssh, gpg ask there), its 0-2
+    /// being attached descriptors like any other; the master goes back as
+    /// with `tty`. For a caller with a terminal whose stdin or stdout is not.
+    bool ctty = false;
+    /// With tty or ctty: the size (rows, columns; 0: unknown) and the modes to start
     /// with (none: the kernel's, without echo).
     std::uint16_t rows = 0, cols = 0;
     std::optional<terminal_modes> modes;
