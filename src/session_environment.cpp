@@ -293,6 +293,28 @@ private:
 
 namespace {
 
+/// Why there is plainly no user bus to connect to, before libsystemd is
+/// loaded for nothing (its pages stay): sd_bus_open_user's own choice of
+/// address ($DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus), a unix
+/// socket's path that does not exist. "" when there may be one.
+std::string no_user_bus()
+{
+    std::string path;
+    if (const char* address = std::getenv("DBUS_SESSION_BUS_ADDRESS"); address && *address) {
+        std::string_view a = address;
+        if (!a.starts_with("unix:path=")) return {};
+        a.remove_prefix(10);
+        path = std::string(a.substr(0, a.find_first_of(",;")));
+    } else if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime) {
+        path = std::string(runtime) + "/bus";
+    } else {
+        return "no user bus: neither $DBUS_SESSION_BUS_ADDRESS nor $XDG_RUNTIME_DIR is set";
+    }
+    // A path with %-escapes is the library's to read.
+    if (path.find('%') != std::string::npos || ::access(path.c_str(), F_OK) == 0) return {};
+    return fmt::format("no user bus: {} does not exist", path);
+}
+
 /// The bus thread: connect, read, then follow until the connection goes or
 /// the daemon does. `publish` records what it found (the manager's block,
 /// or null with why not) under the mutex; it returns false once stopping.
@@ -381,8 +403,15 @@ void session_environment::start(std::unique_lock<std::mutex>&)
     // The last thread has published its end: joining waits only for its return.
     if (thread_.joinable()) thread_.join();
     follower& f = *state_;
-    f.running = f.started = true;
+    f.started = true;
     f.attempted = steady_clock::now();
+    // Plainly no bus: no thread either (nor its memory).
+    if (std::string why = no_user_bus(); !why.empty()) {
+        f.why_not = why;
+        f.settled = true;
+        return;
+    }
+    f.running = true;
     thread_ = std::thread([this] {
         follow(state_->wake.get(), [this](std::shared_ptr<const std::vector<std::string>> manager,
                                           const std::string& why, bool ended) {
