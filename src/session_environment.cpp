@@ -47,7 +47,9 @@ struct session_environment::follower {
     std::shared_ptr<const std::vector<std::string>> manager;
     std::string why_not = "the user bus is read at the first container client";
     std::shared_ptr<const std::vector<std::string>> login;
-    unique_fd wake{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
+    /// Wakes the bus thread to end; made with the first thread (a daemon
+    /// without container clients holds no descriptor for this).
+    unique_fd wake;
 };
 
 namespace {
@@ -408,6 +410,12 @@ void session_environment::start(std::unique_lock<std::mutex>&)
     // Plainly no bus: no thread either (nor its memory).
     if (std::string why = no_user_bus(); !why.empty()) {
         f.why_not = why;
+        f.settled = true;
+        return;
+    }
+    if (!f.wake) f.wake = unique_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!f.wake) {
+        f.why_not = fmt::format("eventfd: {}", std::strerror(errno));
         f.settled = true;
         return;
     }
