@@ -144,7 +144,7 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
         throw protocol_error(errc::denied, fmt::format("{} is not allowed here ([policy])", quote(req.argv[0])));
     peer_origin origin = origin_of(s.socket().native_handle(), s.peer().pid, req.container);
     a.origin = origin.name();
-    req.env = command_environment(o, environment_for(o.container, origin, std::move(req.env), req.env_forward));
+    req.env = command_environment(o, environment_for(o, origin, req));
     set_pwd(req.env, a.directory);
     if (!a.applet_fn) {
         try {

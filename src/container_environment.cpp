@@ -9,38 +9,39 @@
 
 namespace pfd {
 
-namespace {
-
-/// The daemon's environment as it started: the host session's (systemd's
-/// user manager, or the shell that ran `pfd start`). Read once, before any
-/// thread could change it; the daemon's own hand-over variables left out.
 const std::vector<std::string>& daemon_environment()
 {
+    // Read once, before any thread could change it.
     static const std::vector<std::string> env = [] {
         std::vector<std::string> out;
         for (char** e = environ; e && *e; ++e) {
             std::string_view name = env_name(*e);
-            if (!name.starts_with("PFD_READY") && name != "PFD_PREDECESSOR") out.emplace_back(*e);
+            if (!name.starts_with("PFD_READY") && name != "PFD_PREDECESSOR" && !shell_bookkeeping(name))
+                out.emplace_back(*e);
         }
         return out;
     }();
     return env;
 }
 
-} // namespace
-
-std::vector<std::string> environment_for(const container_section& rules, const peer_origin& origin,
-                                         std::vector<std::string> client_env, const std::vector<std::string>& asked)
+std::vector<std::string> environment_for(const server_options& o, const peer_origin& origin, exec_request& req)
 {
-    if (!origin.container || !rules.host_environment) return client_env;
+    const container_section& rules = o.container;
+    if (!origin.container || !rules.host_environment || req.clear_env) return std::move(req.env);
     auto forwarded = [&](std::string_view name) {
-        if (name == "PWD" || std::find(asked.begin(), asked.end(), name) != asked.end()) return true;
+        if (name == "PWD" || std::find(req.env_forward.begin(), req.env_forward.end(), name) != req.env_forward.end())
+            return true;
         std::string n(name);
         return std::any_of(rules.env_forward.begin(), rules.env_forward.end(),
                            [&](const std::string& p) { return ::fnmatch(p.c_str(), n.c_str(), 0) == 0; });
     };
-    std::vector<std::string> env = daemon_environment();
-    for (auto& entry : client_env) {
+    // The snapshot is shared with the session-environment follower: copied here.
+    host_environment_snapshot host;
+    if (o.host_environment) host = o.host_environment(true);
+    std::vector<std::string> env = host.env ? *host.env : daemon_environment();
+    for (auto& name : req.unset_env)
+        std::erase_if(env, [&](const std::string& e) { return env_name(e) == name; });
+    for (auto& entry : req.env) {
         std::string_view name = env_name(entry);
         if (!forwarded(name)) continue;
         std::erase_if(env, [&](const std::string& e) { return env_name(e) == name; });

@@ -1,22 +1,31 @@
 #pragma once
 // [container] environment: a command whose client lives in a container gets
-// the host session's environment (the daemon's own), with the client's
-// values of a few names over it, as flatpak-spawn --host does; the
-// container's PATH, LD_LIBRARY_PATH or FLATPAK_ID mean nothing here.
+// the host session's environment (session_environment.hpp: the systemd user
+// manager's, or a login environment; never the daemon's own shell's), with
+// the client's values of a few names over it, as flatpak-spawn --host does;
+// the container's PATH, LD_LIBRARY_PATH or FLATPAK_ID mean nothing here.
 
 #include "peer_origin.hpp"
-#include "pfd/settings.hpp"
+#include "pfd/protocol.hpp"
+#include "pfd/server.hpp"
 
 #include <string>
 #include <vector>
 
 namespace pfd {
 
-/// The environment before [policy]: `client_env` itself for a client here
-/// (or with environment = "client"), else the daemon's environment with the
-/// client's values of [container] env_forward, of `asked` (the request's
-/// env_forward) and of PWD laid over it.
-std::vector<std::string> environment_for(const container_section& rules, const peer_origin& origin,
-                                         std::vector<std::string> client_env, const std::vector<std::string>& asked);
+/// The environment before [policy]: the request's `env` itself for a client
+/// here (or with environment = "client"), or with `clear_env` (the client
+/// cleared it: nothing of the host's either); else the host's (`host`, or
+/// without it the daemon's own environment without a shell's bookkeeping)
+/// without the request's `unset_env`, with the client's values of
+/// [container] env_forward, of the request's `env_forward` and of PWD laid
+/// over it.
+std::vector<std::string> environment_for(const server_options& o, const peer_origin& origin, exec_request& req);
+
+/// The daemon's own environment as it started, without a shell's
+/// bookkeeping and the daemon's hand-over variables: the host's environment
+/// of a server that was given none (server_options::host_environment).
+const std::vector<std::string>& daemon_environment();
 
 } // namespace pfd

@@ -22,6 +22,13 @@ std::uint64_t resident_kib()
 
 } // namespace
 
+std::string environment_source(const server_options& o)
+{
+    if (!o.container.host_environment) return "the client's own ([container] environment = \"client\")";
+    if (!o.host_environment) return "the daemon's own, without a shell's bookkeeping";
+    return o.host_environment(false).source;
+}
+
 status_event daemon_status(const session_registry& registry, const std::string& socket,
                            std::chrono::steady_clock::time_point started)
 {

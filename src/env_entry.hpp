@@ -11,4 +11,11 @@ inline std::string_view env_name(std::string_view entry)
     return entry.substr(0, entry.find('='));
 }
 
+/// A shell's bookkeeping of itself (`_`, OLDPWD, SHLVL, PWD, COLUMNS,
+/// LINES): never a session's environment, whatever its source.
+inline bool shell_bookkeeping(std::string_view name)
+{
+    return name == "_" || name == "OLDPWD" || name == "SHLVL" || name == "PWD" || name == "COLUMNS" || name == "LINES";
+}
+
 } // namespace pfd

@@ -33,7 +33,7 @@ public:
 private:
     enum class key {
         pfd, op, argv, env, cwd, cwd_fd, umask, fds, tty, ctty, winsize, detach, client, program, container,
-        env_forward, login_shell, other
+        env_forward, login_shell, clear_env, unset_env, other
     };
     static std::uint32_t bit(key k) { return 1u << static_cast<int>(k); }
 
@@ -49,6 +49,7 @@ private:
             {"detach", key::detach},   {"client", key::client},
             {"program", key::program}, {"container", key::container},
             {"env_forward", key::env_forward}, {"login_shell", key::login_shell},
+            {"clear_env", key::clear_env},     {"unset_env", key::unset_env},
         };
         for (auto& [text, k] : keys)
             if (text == name) return k;
@@ -127,6 +128,8 @@ private:
         case key::container: f.has_container = true; return string(req.container);
         case key::env_forward: return strings(req.env_forward);
         case key::login_shell: return boolean(req.login_shell);
+        case key::clear_env: return boolean(req.clear_env);
+        case key::unset_env: return strings(req.unset_env);
         case key::other: break;
         }
         return false;

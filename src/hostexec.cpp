@@ -87,6 +87,10 @@ exec_request request_for(const hostexec_options& o)
     req.program = o.shim;
     req.container = container_kind_here();
     req.env_forward = forwarded_names(o);
+    // For a container client, whose command starts from the host's
+    // environment: --clear-env and --unset-env mean the same there.
+    req.clear_env = o.clear_env;
+    req.unset_env = o.unset_env;
     req.client = fmt::format("hostexec/{} {}", version(), build_id());
     return req;
 }

@@ -150,6 +150,7 @@ int status(const daemon_args& d, const context& ctx)
     fmt::print("up {}h {:02}m {:02}s; {} running, {} served; latency mean {:.3f} ms, p99 {:.3f} ms; RSS {:.1f} MiB\n",
                up / 3600, up / 60 % 60, up % 60, s.running, s.served, s.latency_mean_us / 1000.0,
                s.latency_p99_us / 1000.0, s.rss_kib / 1024.0);
+    if (!s.environment.empty()) fmt::print("container commands' environment: {}\n", s.environment);
     return 0;
 }
 

@@ -3,7 +3,9 @@
 
 #include "lifecycle.hpp"
 #include "log.hpp"
+#include "login_environment.hpp"
 #include "login_shell.hpp"
+#include "session_environment.hpp"
 #include "pfd/server.hpp"
 #include "pfd_verbs.hpp"
 #include "shim.hpp"
@@ -30,6 +32,14 @@ std::string find_session_helper()
     return {};
 }
 
+/// The host session's environment, one per daemon process: nothing is read
+/// before the first container client (session_environment.hpp).
+session_environment& host_session()
+{
+    static session_environment session([] { return login_environment(system_login_sources()); });
+    return session;
+}
+
 server_options server_options_for(const daemon_args& d, const context& ctx)
 {
     set_log_level(ctx.cfg.daemon.log_level);
@@ -47,6 +57,7 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     options.daemon.pidfile = pidfile_path(ctx);
     options.session_helper = find_session_helper();
     options.login_shell = [] { return passwd_shell(::getuid()); };
+    options.host_environment = [](bool load) { return host_session().current(load); };
     options.ready_fd = d.ready_fd;
     options.executable = self_executable();
     // A reload reads the same files again, from where we were started (a

@@ -127,7 +127,8 @@ struct event_encoder {
                 {"served", e.served},
                 {"latency_mean_us", e.latency_mean_us},
                 {"latency_p99_us", e.latency_p99_us},
-                {"rss_kib", e.rss_kib}};
+                {"rss_kib", e.rss_kib},
+                {"environment", e.environment}};
     }
     ordered_json operator()(const ps_event& e) const
     {
@@ -223,6 +224,7 @@ event parse_status(const json& j)
     e.latency_mean_us = int_field<std::uint64_t>(j, "latency_mean_us", std::uint64_t{0});
     e.latency_p99_us = int_field<std::uint64_t>(j, "latency_p99_us", std::uint64_t{0});
     e.rss_kib = int_field<std::uint64_t>(j, "rss_kib", std::uint64_t{0});
+    if (j.contains("environment") && j["environment"].is_string()) e.environment = j["environment"].get<std::string>();
     return e;
 }
 

@@ -66,8 +66,9 @@ terminal_modes parse_modes(const json& t)
 
 exec_fields decode_exec(const json& j)
 {
-    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "ctty", "winsize", "termios", "detach",
-                     "client", "program", "container", "env_forward", "login_shell"});
+    check_fields(j, {"pfd", "op", "argv", "env", "cwd", "cwd_fd", "umask", "fds", "tty", "ctty", "winsize", "termios",
+                     "detach", "client", "program", "container", "env_forward", "login_shell", "clear_env",
+                     "unset_env"});
     exec_fields f;
     exec_request& req = f.req;
     if (j.contains("login_shell")) req.login_shell = get_bool(j["login_shell"], "login_shell");
@@ -108,6 +109,8 @@ exec_fields decode_exec(const json& j)
         req.container = j["container"].get<std::string>();
     }
     if (j.contains("env_forward")) req.env_forward = decode_byte_array(j["env_forward"], "env_forward");
+    if (j.contains("clear_env")) req.clear_env = get_bool(j["clear_env"], "clear_env");
+    if (j.contains("unset_env")) req.unset_env = decode_byte_array(j["unset_env"], "unset_env");
     return f;
 }
 
@@ -220,6 +223,8 @@ struct request_encoder {
         if (!req.program.empty()) j["program"] = encode_bytes(req.program);
         if (!req.container.empty()) j["container"] = req.container;
         if (!req.env_forward.empty()) j["env_forward"] = encode_byte_array(req.env_forward);
+        if (req.clear_env) j["clear_env"] = true;
+        if (!req.unset_env.empty()) j["unset_env"] = encode_byte_array(req.unset_env);
         return j;
     }
     /// Sent while a command runs, where the version was said already.
@@ -287,6 +292,9 @@ void check_exec(const exec_fields& f)
     for (auto& name : req.env_forward)
         if (name.empty() || name.find('=') != std::string::npos)
             bad(fmt::format("'env_forward' needs variable names, not {}", quote(name)));
+    for (auto& name : req.unset_env)
+        if (name.empty() || name.find('=') != std::string::npos)
+            bad(fmt::format("'unset_env' needs variable names, not {}", quote(name)));
 }
 
 std::string_view op_name(const request& req) noexcept
@@ -361,6 +369,8 @@ std::optional<std::string> exec_line(const exec_request& req)
     field("program", req.program, append_bytes);
     field("container", req.container, append_string);
     field("env_forward", req.env_forward, append_byte_array);
+    if (req.clear_env) out += R"(,"clear_env":true)";
+    field("unset_env", req.unset_env, append_byte_array);
     out += "}\n";
     return out;
 }

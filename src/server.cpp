@@ -128,6 +128,7 @@ struct server::impl {
             fresh.applets = options.applets; // code, not configuration
             fresh.quick_applets = options.quick_applets;
             fresh.run_commands = options.run_commands;
+            if (!fresh.host_environment) fresh.host_environment = options.host_environment; // a process's state
             auto next = std::make_shared<const server_options>(std::move(fresh));
             std::lock_guard swap(live_mutex);
             live = std::move(next);
@@ -181,7 +182,12 @@ struct server::impl {
     }
 
     /// The `status` answer: who we are and how we do (spec §7).
-    status_event status() const { return daemon_status(registry, options.socket_path, started_at); }
+    status_event status() const
+    {
+        status_event s = daemon_status(registry, options.socket_path, started_at);
+        s.environment = environment_source(*current());
+        return s;
+    }
 
     awaitable<void> accept_loop()
     {

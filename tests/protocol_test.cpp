@@ -125,6 +125,8 @@ TEST_CASE("an exec request survives encode and parse with every field", "[protoc
     req.program = "l\xe9s";
     req.container = "podman";
     req.env_forward = {"TERM", "LC_\xe9"};
+    req.clear_env = true;
+    req.unset_env = {"PATH", "V\xe9"};
 
     std::string line = pfd::encode_request(req);
     REQUIRE(line.ends_with('\n'));
@@ -149,6 +151,8 @@ TEST_CASE("an exec request survives encode and parse with every field", "[protoc
     CHECK(back.program == req.program);
     CHECK(back.container == req.container);
     CHECK(back.env_forward == req.env_forward);
+    CHECK(back.clear_env);
+    CHECK(back.unset_env == req.unset_env);
 }
 
 TEST_CASE("the exec line escapes every character as nlohmann/json does", "[protocol][bytes]")
@@ -193,6 +197,8 @@ TEST_CASE("the usual exec line is read without a DOM, to the same request and th
     full.program = "/usr/bin/printf";
     full.container = "podman";
     full.env_forward = {"LANG"};
+    full.clear_env = true;
+    full.unset_env = {"PYTHONPATH"};
     pfd::exec_request terminal;
     terminal.argv = {"sh"};
     terminal.cwd = "/";
@@ -729,6 +735,8 @@ TEST_CASE("exec values that break the rules are bad_request", "[protocol][errors
         {"empty program", exec_line(R"("argv":["true"],"cwd":"/","program":"")")},
         {"empty container", exec_line(R"("argv":["true"],"cwd":"/","container":"")")},
         {"env_forward with a '='", exec_line(R"("argv":["true"],"cwd":"/","env_forward":["A=1"])")},
+        {"unset_env with a '='", exec_line(R"("argv":["true"],"cwd":"/","unset_env":["A=1"])")},
+        {"clear_env not a bool", exec_line(R"("argv":["true"],"cwd":"/","clear_env":"yes")")},
         {"winsize without tty", exec_line(R"("argv":["true"],"cwd":"/","winsize":[24,80])")},
         {"tty and ctty", exec_line(R"("argv":["true"],"cwd":"/","tty":true,"ctty":true)")},
         {"winsize of one number", exec_line(R"("argv":["true"],"cwd":"/","tty":true,"winsize":[24])")},

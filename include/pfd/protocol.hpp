@@ -68,6 +68,13 @@ struct exec_request {
     /// environment (hostexec --env, --env-forward), beside [container]
     /// env_forward.
     std::vector<std::string> env_forward;
+    /// A container client's --clear-env: `env` is the whole environment,
+    /// nothing of the host's under it (hostexec --clear-env means the same
+    /// from a container as on the host).
+    bool clear_env = false;
+    /// A container client's --unset-env: names removed from the host's
+    /// environment too.
+    std::vector<std::string> unset_env;
     /// Run the daemon's user's login shell (its passwd entry's, as
     /// `-NAME`): the client cannot know the host's shell. No argv then.
     bool login_shell = false;
@@ -232,6 +239,9 @@ struct status_event {
     std::uint64_t latency_mean_us = 0;
     std::uint64_t latency_p99_us = 0;
     std::uint64_t rss_kib = 0;
+    /// Where a container client's command gets its environment ("" from a
+    /// daemon before this field).
+    std::string environment;
 };
 /// One running session, as `ps` lists it.
 struct ps_entry {

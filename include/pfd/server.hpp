@@ -18,6 +18,13 @@
 
 namespace pfd {
 
+/// The environment a container client's command starts from, and where it
+/// came from (for `pfd status`).
+struct host_environment_snapshot {
+    std::shared_ptr<const std::vector<std::string>> env;
+    std::string source;
+};
+
 struct server_options {
     std::string socket_path;
     /// The configuration's sections the daemon applies ([daemon] threads,
@@ -69,6 +76,14 @@ struct server_options {
     /// its user's passwd shell; a static program embedding the server had
     /// better not (glibc's NSS modules are loaded at run time).
     std::function<std::string()> login_shell;
+    /// The host session's environment a container client's command starts
+    /// from ([container] environment = "host"); `load`: asked for a command,
+    /// which may start reading it; false: asked by `status`, which reads
+    /// nothing. `pfd serve` gives the systemd user manager's environment
+    /// block, followed, or a login environment. Empty: the daemon's own
+    /// environment without a shell's bookkeeping (`_`, OLDPWD, SHLVL, PWD,
+    /// COLUMNS, LINES).
+    std::function<host_environment_snapshot(bool load)> host_environment;
     /// Whether an `exec` that names no applet starts a process. A program
     /// that serves only its applets turns this off; others get `not_found`.
     bool run_commands = true;

@@ -88,8 +88,8 @@ struct policy_section {
 /// (another mount namespace, or it says so): the container's PATH, library
 /// paths and sandbox variables mean nothing on the host.
 struct container_section {
-    /// true ("host"): the daemon's own environment (the host session's, as
-    /// flatpak-spawn --host gives it) with the client's values of
+    /// true ("host"): the host session's environment
+    /// (server_options::host_environment) with the client's values of
     /// env_forward laid over it; false ("client"): the client's, whole.
     bool host_environment = true;
     /// Patterns of names whose client values win; hostexec --env and

@@ -568,4 +568,26 @@ std::string read_all(int fd, milliseconds timeout)
     return s;
 }
 
+std::optional<std::string> bwrap_unusable()
+{
+    if (!have_program("bwrap")) return "bwrap is not installed";
+    spawn_options probe_options;
+    probe_options.argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "true"};
+    auto probe = run(std::move(probe_options));
+    if (probe.code() != 0) return "bwrap cannot make a sandbox here: " + probe.err;
+    return std::nullopt;
+}
+
+result in_sandbox(const running_daemon& d, std::vector<std::string> options, const std::string& script)
+{
+    std::vector<std::string> argv = {"bwrap", "--ro-bind", "/",     "/",          "--dev",
+                                     "/dev",  "--proc",    "/proc", "--unsetenv", "container"};
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.insert(argv.end(), {"--unshare-pid", "--die-with-parent", "--", "sh", "-c", "H=\"$0 --socket $1\"; " + script,
+                             hostexec_binary(), d.socket()});
+    spawn_options o;
+    o.argv = std::move(argv);
+    return run(std::move(o));
+}
+
 } // namespace pfd::test

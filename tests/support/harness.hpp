@@ -213,6 +213,15 @@ private:
     std::optional<process> proc_;
 };
 
+/// Why bwrap cannot make a sandbox here, or nothing when it can.
+std::optional<std::string> bwrap_unusable();
+
+/// Runs `script` (sh -c; $H is hostexec --socket of `d`) in a bwrap sandbox
+/// that sees the host read-only, with `options` (bwrap's: mounts, --setenv)
+/// on top: a client in another mount namespace, a container client to the
+/// daemon.
+result in_sandbox(const running_daemon& d, std::vector<std::string> options, const std::string& script);
+
 /// Connects to a daemon's socket as a raw protocol client.
 unique_fd connect_raw(const std::string& socket);
 
