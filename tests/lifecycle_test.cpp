@@ -161,6 +161,7 @@ TEST_CASE("twenty clients auto-starting at once end with one daemon and twenty r
         INFO("client " << i << ": " << r.err);
         CHECK(r.code() == 0);
         CHECK(r.out == std::to_string(i) + "\n");
+        CHECK(r.err.empty()); // a start that lost the race has nothing to say
     }
     // Every `pfd start` but the daemon has exited by now.
     int daemons = 0;
