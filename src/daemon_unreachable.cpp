@@ -33,7 +33,7 @@ std::optional<std::string> not_a_socket(const std::string& path)
     if (S_ISREG(st.st_mode)) return "a regular file";
     if (S_ISFIFO(st.st_mode)) return "a named pipe";
     if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "a device";
-    return "not a socket";
+    return "a special file";
 }
 
 } // namespace
@@ -52,7 +52,8 @@ std::string unreachable_reason(const discovery_result& where, const std::system_
     if (error == ENOENT && named) return fmt::format("no socket at '{}' ({})", path, origin(where));
     if (error == ENOENT) return fmt::format("no daemon runs on '{}' ({})", path, origin(where));
     if (error == ECONNREFUSED || error == EACCES)
-        if (auto what = not_a_socket(path)) return fmt::format("'{}' ({}) is {}, not a socket", path, origin(where), *what);
+        if (auto what = not_a_socket(path))
+            return fmt::format("'{}' ({}) is {}, not a socket", path, origin(where), *what);
     if (error == ECONNREFUSED)
         return fmt::format("no daemon answers on '{}' ({}); the one that made it is gone", path, origin(where));
     if (error == EACCES) {

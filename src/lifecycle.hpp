@@ -50,7 +50,7 @@ enum class start_outcome {
 /// concurrent starts for the same socket are serialized on `lock_path` and
 /// all but the first find it running.
 start_outcome start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
-                         std::chrono::milliseconds timeout, const std::function<int(int ready_fd)>& serve);
+                                  std::chrono::milliseconds timeout, const std::function<int(int ready_fd)>& serve);
 
 /// Starts `args` (a `pfd serve` command line) as this daemon's successor,
 /// with `listen_fd` as its descriptor 3 (LISTEN_FDS, as systemd passes a

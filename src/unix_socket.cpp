@@ -100,8 +100,8 @@ void check_socket_directory(const std::string& path)
                                              "made ({}){}",
                                              path, dir, std::strerror(errno), named_by(dir)));
     if (::stat(dir.c_str(), &st) < 0)
-        throw std::runtime_error(
-            fmt::format("cannot listen on '{}': its directory '{}' is not usable ({})", path, dir, std::strerror(errno)));
+        throw std::runtime_error(fmt::format("cannot listen on '{}': its directory '{}' is not usable ({})", path, dir,
+                                             std::strerror(errno)));
     std::string why;
     if (st.st_uid != ::getuid())
         why = fmt::format("owned by uid {}, not by uid {}", st.st_uid, ::getuid());

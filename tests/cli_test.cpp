@@ -343,7 +343,8 @@ TEST_CASE("something that is not a socket where the socket should be: said so, n
     temp_dir place;
     std::string file = place / "file";
     std::ofstream(file) << "not a socket\n";
-    for (auto [path, what] : {std::pair<std::string, std::string>{place.path(), "a directory"}, {file, "a regular file"}}) {
+    for (auto [path, what] :
+         {std::pair<std::string, std::string>{place.path(), "a directory"}, {file, "a regular file"}}) {
         INFO(path);
         std::string said = "'" + path + "' (given with --socket) is " + what + ", not a socket\n";
         auto r = u.hostexec({"--socket", path, "true"});
@@ -367,8 +368,8 @@ TEST_CASE("a file of root's as --socket, to another uid: not a socket, not its o
         WARN("skipped: needs root and setpriv to be another uid");
         return;
     }
-    auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(hostexec_binary()),
-                           "--socket", "/etc/passwd", "true"},
+    auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           for_other_uids(hostexec_binary()), "--socket", "/etc/passwd", "true"},
                   .env = {"XDG_CONFIG_HOME=/nonexistent"},
                   .cwd = "/"});
     CHECK(r.code() == 125);
@@ -405,8 +406,8 @@ TEST_CASE("a runtime directory that is gone: said so, not that others could repl
     CHECK(r.code() == 1);
     CHECK(r.err == "pfd: cannot listen on '" + gone + "/pfd.sock': its directory '" + gone +
                        "' does not exist and cannot be made (No such file or directory); $XDG_RUNTIME_DIR names it: "
-                       "log in anew to get one, or unset it to use /run/user/" + std::to_string(::getuid()) +
-                       " or /tmp/pfd-" + std::to_string(::getuid()) + "\n");
+                       "log in anew to get one, or unset it to use /run/user/" +
+                       std::to_string(::getuid()) + " or /tmp/pfd-" + std::to_string(::getuid()) + "\n");
     CHECK(r.err.find("others could replace") == std::string::npos);
     CHECK_FALSE(exists(t / "gone"));
 }

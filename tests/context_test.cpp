@@ -225,8 +225,12 @@ struct container_user {
     temp_dir run, state, config;
     std::vector<std::string> env() const
     {
-        return {"XDG_RUNTIME_DIR=" + run.path(), "XDG_STATE_HOME=" + state.path(), "XDG_CONFIG_HOME=" + config.path(),
-                "PFD_SOCKET", "PFD_PROJECT", "container=podman"};
+        return {"XDG_RUNTIME_DIR=" + run.path(),
+                "XDG_STATE_HOME=" + state.path(),
+                "XDG_CONFIG_HOME=" + config.path(),
+                "PFD_SOCKET",
+                "PFD_PROJECT",
+                "container=podman"};
     }
     result pfd(std::vector<std::string> args) const
     {
@@ -303,11 +307,13 @@ TEST_CASE("pfd start refuses where a container engine left its mark", "[context]
     }
     temp_dir run_dir, state, mark;
     std::ofstream(mark / "containerenv") << "engine=\"podman\"\n";
-    auto r = run({.argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/run",
-                           "--ro-bind", mark / "containerenv", "/run/.containerenv", "--bind", run_dir.path(),
-                           run_dir.path(), "--unsetenv", "container", "--die-with-parent", "--", pfd_binary(), "start"},
-                  .env = {"XDG_RUNTIME_DIR=" + run_dir.path(), "XDG_STATE_HOME=" + state.path(), "PFD_SOCKET",
-                          "PFD_PROJECT"}});
+    std::vector<std::string> argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"};
+    argv.insert(argv.end(), {"--tmpfs", "/run", "--ro-bind", mark / "containerenv", "/run/.containerenv"});
+    argv.insert(argv.end(), {"--bind", run_dir.path(), run_dir.path(), "--unsetenv", "container"});
+    argv.insert(argv.end(), {"--die-with-parent", "--", pfd_binary(), "start"});
+    auto r = run(
+        {.argv = argv,
+         .env = {"XDG_RUNTIME_DIR=" + run_dir.path(), "XDG_STATE_HOME=" + state.path(), "PFD_SOCKET", "PFD_PROJECT"}});
     INFO(r.err);
     CHECK(r.code() == 1);
     CHECK(r.err.find("would run inside this container (podman)") != std::string::npos);
