@@ -67,11 +67,18 @@ std::string unreachable_reason(const discovery_result& where, const std::system_
     return e.what();
 }
 
+std::string start_command(const discovery_result& where)
+{
+    if (where.how == "runtime") return "pfd start";
+    if (where.how == "project") return "pfd start --project " + where.project;
+    return "pfd start --socket " + where.socket;
+}
+
 std::string how_to_start(const discovery_result& where)
 {
-    if (where.how == "runtime") return "'pfd start', or for good with 'systemctl --user enable --now pfd.socket'";
-    if (where.how == "project") return fmt::format("'pfd start --project {}'", where.project);
-    return fmt::format("'pfd start --socket {}'", where.socket);
+    std::string command = fmt::format("'{}'", start_command(where));
+    if (where.how != "runtime") return command;
+    return command + ", or for good with 'systemctl --user enable --now pfd.socket'";
 }
 
 std::string not_started_in_container(const discovery_result& where, std::string_view kind)

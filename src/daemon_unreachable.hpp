@@ -24,10 +24,14 @@ std::string unreachable_reason(const discovery_result& where, const std::system_
 /// would help. Something that is not a socket in the way is not that.
 bool nobody_listens(const std::string& socket, const std::system_error& e) noexcept;
 
+/// The command that starts the daemon of `where` from anywhere: "pfd start"
+/// for the default socket, "pfd start --project NAME" for a project's, "pfd
+/// start --socket PATH" for any other.
+std::string start_command(const discovery_result& where);
+
 /// How a user starts the daemon of `where` on the host: "'pfd start', or for
 /// good with 'systemctl --user enable --now pfd.socket'" for the default
-/// socket (the one the units serve), "'pfd start --project NAME'" for a
-/// project's, "'pfd start --socket PATH'" for any other.
+/// socket (the one the units serve), else "'START_COMMAND'".
 std::string how_to_start(const discovery_result& where);
 
 /// Why no daemon for `where` is started inside this container (`kind`, from

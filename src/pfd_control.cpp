@@ -34,7 +34,8 @@ daemon_connection connect_or_explain(const context& ctx)
         return connect_to(ctx);
     } catch (const std::system_error& e) {
         std::string why = unreachable_reason(ctx.where, e);
-        throw std::runtime_error(nobody_listens(ctx.where.socket, e) ? why + "; 'pfd start' starts one" : why);
+        if (!nobody_listens(ctx.where.socket, e)) throw std::runtime_error(why);
+        throw std::runtime_error(fmt::format("{}; '{}' starts one", why, start_command(ctx.where)));
     }
 }
 

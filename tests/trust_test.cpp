@@ -108,6 +108,11 @@ TEST_CASE("no daemon for a trusted project: the hint starts the project's, not p
     CHECK(r.err == "hostexec: no daemon runs on '" + (u.run / "pfd.web.sock") +
                        "' (the socket of project 'web')\nhostexec: start one on the host with 'pfd start --project "
                        "web'; or let hostexec start one: hostexec -C ...\n");
+    // The pfd verbs name the same command.
+    auto ps = u.pfd({"ps"});
+    CHECK(ps.code() == 1);
+    CHECK(ps.err == "pfd: no daemon runs on '" + (u.run / "pfd.web.sock") +
+                        "' (the socket of project 'web'); 'pfd start --project web' starts one\n");
     // From a container, in hostexec -C's refusal too.
     auto env = u.env();
     env.emplace_back("container=podman");
