@@ -49,6 +49,7 @@ void report_left_out(const context& ctx, std::string_view program)
     const char* quiet = std::getenv(quiet_untrusted_variable);
     if (!ctx.ignored_project.empty() && !(quiet && std::string_view(quiet) == "1"))
         fmt::print(stderr, "{}: {}\n", program, ctx.ignored_project);
+    for (auto& socket : ctx.where.ignored) fmt::print(stderr, "{}: {}\n", program, socket);
     for (auto& error : ctx.left_out)
         fmt::print(stderr, "{}: {} (that file is left out until it is fixed)\n", program, error);
 }

@@ -38,8 +38,9 @@ context resolve_context(const std::string& socket_flag, const std::string& proje
 inline constexpr const char* quiet_untrusted_variable = "PFD_QUIET_UNTRUSTED";
 
 /// One line on stderr per file left out: "PROGRAM: FILE:LINE: what (that
-/// file is left out until it is fixed)", and "PROGRAM: ignoring FILE: why"
-/// for a project file not honoured unless $PFD_QUIET_UNTRUSTED is 1.
+/// file is left out until it is fixed)", "PROGRAM: ignoring FILE: why" for
+/// a project file not honoured unless $PFD_QUIET_UNTRUSTED is 1, and for
+/// each local socket passed over.
 void report_left_out(const context& ctx, std::string_view program);
 
 } // namespace pfd

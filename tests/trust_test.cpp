@@ -236,8 +236,11 @@ TEST_CASE("a socket in the current directory is used only when configured, ours,
     std::ofstream(u.config / "pfd/config.toml") << "[discovery]\norder = [\"local\", \"runtime\"]\n";
     ::chmod(u.project.path().c_str(), 0777);
     auto shared = u.hostexec({"true"});
-    CHECK(shared.err.find("pfd: ignoring " + u.project / ".pfd.sock" + ": in a directory others may write") !=
+    CHECK(shared.err.find("hostexec: ignoring " + u.project / ".pfd.sock" + ": in a directory others may write") !=
           std::string::npos);
+    CHECK(shared.err.find("pfd: ") == std::string::npos); // hostexec speaks for itself
+    auto status = u.pfd({"status"});
+    CHECK(status.err.find("pfd: ignoring " + u.project / ".pfd.sock") != std::string::npos);
     CHECK_FALSE(connected_to(planted.get(), 0ms));
 
     // The user's own directory: configured, it is used.
