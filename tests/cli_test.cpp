@@ -79,14 +79,15 @@ std::vector<std::string> with(std::vector<std::string> more)
     return more;
 }
 const verb_help verbs[] = {
-    {"serve", with({"--check-config", "--threads N", "--ready-fd N", "--request-timeout-ms N", "--stop-grace-ms N"})},
-    {"start", with({"--threads N", "--request-timeout-ms N", "--stop-grace-ms N"})},
+    {"serve", with({"--check-config", "--threads N", "--ready-fd N", "--request-timeout-ms N", "--stop-grace-ms N",
+                    "--in-container"})},
+    {"start", with({"--threads N", "--request-timeout-ms N", "--stop-grace-ms N", "--in-container"})},
     {"stop", with({"--stop-grace-ms N"})},
     {"status", with({"--json"})},
     {"ps", with({"--json"})},
     {"watch", with({"--json"})},
     {"cancel", finding},
-    {"restart", with({"--threads N", "--request-timeout-ms N", "--stop-grace-ms N"})},
+    {"restart", with({"--threads N", "--request-timeout-ms N", "--stop-grace-ms N", "--in-container"})},
     {"reload", finding},
     {"install-units", {}},
     {"trust", {"--list", "--revoke"}},
