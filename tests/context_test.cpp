@@ -223,6 +223,11 @@ namespace {
 /// /run/.containerenv) with empty runtime, state and config directories.
 struct container_user {
     temp_dir run, state, config;
+    /// A daemon the code under test should not have started is not left behind.
+    ~container_user()
+    {
+        if (exists(run / "pfd.sock")) pfd({"stop"});
+    }
     std::vector<std::string> env() const
     {
         return {"XDG_RUNTIME_DIR=" + run.path(),
