@@ -10,8 +10,8 @@ _pfd_options()
 {
     local common="--socket --project --config --help"
     case $1 in
-    serve) echo "$common --check-config --ready-fd --threads --request-timeout-ms --stop-grace-ms" ;;
-    start | restart) echo "$common --threads --request-timeout-ms --stop-grace-ms" ;;
+    serve) echo "$common --check-config --ready-fd --threads --request-timeout-ms --stop-grace-ms --in-container" ;;
+    start | restart) echo "$common --threads --request-timeout-ms --stop-grace-ms --in-container" ;;
     stop) echo "$common --stop-grace-ms" ;;
     status | ps | watch) echo "$common --json" ;;
     cancel | reload) echo "$common" ;;

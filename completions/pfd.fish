@@ -60,6 +60,7 @@ complete -c pfd -n '__fish_seen_subcommand_from serve' -l ready-fd -x -d 'Write 
 complete -c pfd -n '__fish_seen_subcommand_from serve start restart' -l threads -x -d 'Worker threads'
 complete -c pfd -n '__fish_seen_subcommand_from serve start restart' -l request-timeout-ms -x -d 'Time a client has to send its request'
 complete -c pfd -n '__fish_seen_subcommand_from serve start restart stop' -l stop-grace-ms -x -d 'Time running commands get before SIGTERM, then SIGKILL'
+complete -c pfd -n '__fish_seen_subcommand_from serve start restart' -l in-container -d 'Start the daemon even inside a container'
 complete -c pfd -n '__fish_seen_subcommand_from status ps watch' -l json -d 'Print JSON'
 complete -c pfd -n '__fish_seen_subcommand_from cancel' -x -a '(__fish_pfd_sessions)' -d 'Session'
 complete -c pfd -n '__fish_seen_subcommand_from install-units' -x -a '(__fish_complete_directories)'

@@ -160,7 +160,7 @@ client client::connect_or_start(std::string socket_path, std::vector<std::string
     }
     if (daemon_argv.empty()) throw std::invalid_argument("connect_or_start: no daemon command given");
     std::string log = log_file_for(socket_path);
-    bool ready = start_in_background(socket_path, lock_file_for(socket_path), log, timeout, [&](int ready_fd) {
+    auto outcome = start_in_background(socket_path, lock_file_for(socket_path), log, timeout, [&](int ready_fd) {
         // In the daemon-to-be: single-threaded, between fork and exec.
         std::vector<char*> argv;
         for (auto& a : daemon_argv) argv.push_back(a.data());
@@ -174,7 +174,7 @@ client client::connect_or_start(std::string socket_path, std::vector<std::string
         std::fprintf(stderr, "cannot run '%s': %s\n", argv[0], std::strerror(errno));
         return 127;
     });
-    if (!ready)
+    if (outcome == start_outcome::not_ready)
         throw std::runtime_error(
             fmt::format("the daemon '{}' did not start on '{}'; see {}", daemon_argv[0], socket_path, log));
     return client(std::move(socket_path));

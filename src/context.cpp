@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -17,8 +18,8 @@ context resolve_context(const std::string& socket_flag, const std::string& proje
 {
     char buf[4096];
     if (cwd.empty()) cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
-    auto project = honoured_project_file(cwd);
     context c;
+    auto project = honoured_project_file(cwd, c.ignored_project);
     bool leave_out = on_error == config_errors::leave_out;
     c.cfg = load_config(default_config_files(), config_file, project ? &*project : nullptr,
                         leave_out ? &c.left_out : nullptr);
@@ -41,6 +42,14 @@ context resolve_context(const std::string& socket_flag, const std::string& proje
 
 void report_left_out(const context& ctx, std::string_view program)
 {
+    // Printed on every run, as direnv does for a blocked .envrc: the file
+    // does nothing until trusted, and a user who expects it to should hear
+    // why. Whoever means to leave it so says PFD_QUIET_UNTRUSTED=1, once,
+    // where their shell or direnv sets variables.
+    const char* quiet = std::getenv(quiet_untrusted_variable);
+    if (!ctx.ignored_project.empty() && !(quiet && std::string_view(quiet) == "1"))
+        fmt::print(stderr, "{}: {}\n", program, ctx.ignored_project);
+    for (auto& socket : ctx.where.ignored) fmt::print(stderr, "{}: {}\n", program, socket);
     for (auto& error : ctx.left_out)
         fmt::print(stderr, "{}: {} (that file is left out until it is fixed)\n", program, error);
 }

@@ -22,6 +22,7 @@ struct context {
     config cfg;
     discovery_result where;
     std::vector<std::string> left_out; ///< "FILE:LINE: what" of each file left out
+    std::string ignored_project;       ///< "ignoring FILE: why" of a .pfd.toml not honoured
 };
 
 /// Loads /etc, user and project (.pfd.toml) configuration, then `config_file`,
@@ -32,8 +33,14 @@ context resolve_context(const std::string& socket_flag, const std::string& proje
                         const std::string& config_file = {}, std::string cwd = {},
                         config_errors on_error = config_errors::fail);
 
+/// The variable that silences the line about a project file not honoured
+/// (docs/usage.md): set to 1 by a user who means to leave it so.
+inline constexpr const char* quiet_untrusted_variable = "PFD_QUIET_UNTRUSTED";
+
 /// One line on stderr per file left out: "PROGRAM: FILE:LINE: what (that
-/// file is left out until it is fixed)".
+/// file is left out until it is fixed)", "PROGRAM: ignoring FILE: why" for
+/// a project file not honoured unless $PFD_QUIET_UNTRUSTED is 1, and for
+/// each local socket passed over.
 void report_left_out(const context& ctx, std::string_view program);
 
 } // namespace pfd

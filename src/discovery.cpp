@@ -23,8 +23,8 @@ bool is_ours_and_private(const struct stat& st)
 
 /// Whoever listens on a local socket gets the client's environment and
 /// descriptors: only a socket of ours, in a directory of ours that nobody
-/// else may write, is taken.
-std::optional<std::string> local_socket(const std::string& cwd)
+/// else may write, is taken; `ignored` gets why another is not.
+std::optional<std::string> local_socket(const std::string& cwd, std::vector<std::string>& ignored)
 {
     for (const char* name : {"pfd.sock", ".pfd.sock"}) {
         std::string candidate = cwd + "/" + name;
@@ -39,7 +39,7 @@ std::optional<std::string> local_socket(const std::string& cwd)
         else if (dir.st_mode & (S_IWGRP | S_IWOTH))
             why = "in a directory others may write";
         if (why.empty()) return candidate;
-        fmt::print(stderr, "pfd: ignoring {}: {}\n", candidate, why);
+        ignored.push_back(fmt::format("ignoring {}: {}", candidate, why));
     }
     return std::nullopt;
 }
@@ -93,11 +93,12 @@ std::string pidfile_for(const std::string& socket)
 
 discovery_result discover(const discovery_request& r)
 {
-    if (!r.socket_flag.empty()) return {r.socket_flag, {}, "flag"};
-    if (const char* env = std::getenv("PFD_SOCKET"); env && *env) return {env, {}, "env"};
+    if (!r.socket_flag.empty()) return {r.socket_flag, {}, "flag", {}};
+    if (const char* env = std::getenv("PFD_SOCKET"); env && *env) return {env, {}, "env", {}};
+    std::vector<std::string> ignored;
     for (auto& mode : r.order) {
         if (mode == "local") {
-            if (auto local = local_socket(r.cwd)) return {*local, {}, "local"};
+            if (auto local = local_socket(r.cwd, ignored)) return {*local, {}, "local", ignored};
         } else if (mode == "project") {
             std::string project = r.project_flag;
             std::string source = "--project";
@@ -118,12 +119,12 @@ discovery_result discover(const discovery_request& r)
                 throw std::runtime_error(
                     fmt::format("project name '{}' (from {}) must be 1-64 of [A-Za-z0-9._-], not starting with '.'",
                                 project, source));
-            return {runtime_dir() + "/pfd." + project + ".sock", project, "project"};
+            return {runtime_dir() + "/pfd." + project + ".sock", project, "project", ignored};
         } else if (mode == "runtime") {
-            return {runtime_dir() + "/pfd.sock", {}, "runtime"};
+            return {runtime_dir() + "/pfd.sock", {}, "runtime", ignored};
         }
     }
-    return {runtime_dir() + "/pfd.sock", {}, "runtime"};
+    return {runtime_dir() + "/pfd.sock", {}, "runtime", ignored};
 }
 
 } // namespace pfd

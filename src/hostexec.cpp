@@ -137,8 +137,7 @@ std::string no_daemon_advice(const exec_request& req, const discovery_result& wh
 {
     if (where.how == "flag" || where.how == "env")
         return "check the path: 'pfd status' on the host shows the daemon's socket";
-    std::string advice = "start one on the host with 'pfd start', or for good with "
-                         "'systemctl --user enable --now pfd.socket'";
+    std::string advice = "start one on the host with " + how_to_start(where);
     if (req.container.empty()) return advice + "; or let hostexec start one: hostexec -C ...";
     return advice + ", and share its socket's directory with this container (docs/containers.md)";
 }
@@ -155,7 +154,7 @@ daemon_connection reach_daemon(const hostexec_options& o, const context& ctx, co
         auto [sock, error] = try_connect_unix(ctx.where.socket);
         if (!error) return daemon_connection(ctx.where.socket, std::move(sock), ctx.cfg.discovery.trust_daemon_uids);
         std::system_error e(error, std::generic_category(), connect_failure(ctx.where.socket));
-        bool nobody = nobody_listens(e);
+        bool nobody = nobody_listens(ctx.where.socket, e);
         if (nobody && !may_start && ctx.cfg.discovery.fallback_local) run_here(req);
         if (!nobody || !may_start) {
             std::string why = unreachable_reason(ctx.where, e);
@@ -163,11 +162,7 @@ daemon_connection reach_daemon(const hostexec_options& o, const context& ctx, co
             throw failure{125, fmt::format("{}\nhostexec: {}", why, no_daemon_advice(req, ctx.where))};
         }
         if (!req.container.empty() && ctx.cfg.discovery.autostart_command.empty())
-            throw failure{125, fmt::format("no daemon on '{}', and one started here would run inside this "
-                                           "container ({}), not on the host: start it on the host (pfd start, "
-                                           "or systemctl --user enable --now pfd.socket) and share its socket's "
-                                           "directory with the container (docs/containers.md)",
-                                           ctx.where.socket, req.container)};
+            throw failure{125, not_started_in_container(ctx.where, req.container)};
         start_daemon(ctx.where, ctx.cfg);
         return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
     } catch (const failure&) {

@@ -80,7 +80,10 @@ void start_daemon(const discovery_result& where, const config& cfg)
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
         ::dup2(null, 0);
-        ::dup2(2, 1); // pfd start reports on stdout; keep hostexec's stdout for the command
+        // What pfd start reports on stdout (a daemon that runs already, as
+        // the loser of a race of -C's finds) is no news to our caller, and
+        // stdout is the command's; its errors go to stderr.
+        ::dup2(null, 1);
         ::execvp(argv[0], argv.data());
         fmt::print(stderr, "hostexec: cannot run '{}': {}\n", args[0], std::strerror(errno));
         ::_exit(127);

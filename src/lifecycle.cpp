@@ -181,8 +181,8 @@ std::string lock_file_for(const std::string& socket)
     return base + ".lock";
 }
 
-bool start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
-                         std::chrono::milliseconds timeout, const std::function<int(int)>& serve)
+start_outcome start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
+                                  std::chrono::milliseconds timeout, const std::function<int(int)>& serve)
 {
     // The lock lies beside the socket: in a directory of ours alone (made
     // if missing), checked before anything is written there.
@@ -195,7 +195,7 @@ bool start_in_background(const std::string& socket, const std::string& lock_path
         if (errno != EINTR) throw_errno(fmt::format("cannot lock '{}'", lock_path));
     try {
         connect_unix(socket);
-        return true; // already running
+        return start_outcome::already_running;
     } catch (const std::system_error&) {
     }
 
@@ -235,11 +235,11 @@ bool start_in_background(const std::string& socket, const std::string& lock_path
         pollfd p{ready_read.get(), POLLIN, 0};
         int r = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
         if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
+        if (r <= 0) return start_outcome::not_ready;
         char c = 0;
         ssize_t n = ::read(ready_read.get(), &c, 1);
         if (n < 0 && errno == EINTR) continue;
-        return n == 1 && c == '\n';
+        return n == 1 && c == '\n' ? start_outcome::started : start_outcome::not_ready;
     }
 }
 

@@ -38,12 +38,19 @@ private:
 /// The pid recorded in a pidfile whose lock is held, if any.
 std::optional<pid_t> running_pid(const std::string& pidfile_path);
 
+/// What start_in_background came to.
+enum class start_outcome {
+    started,         ///< the daemon wrote its readiness newline
+    already_running, ///< one answered on the socket: nothing was started
+    not_ready,       ///< none became ready within the timeout
+};
+
 /// Starts `serve(ready_fd)` as a daemon (double fork, setsid, stdio to
-/// `log_path`) and returns true once it wrote its readiness newline, false
-/// if it did not within `timeout`; concurrent starts for the same socket
-/// are serialized on `lock_path` and all but the first find it running.
-bool start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
-                         std::chrono::milliseconds timeout, const std::function<int(int ready_fd)>& serve);
+/// `log_path`) and waits for its readiness newline, up to `timeout`;
+/// concurrent starts for the same socket are serialized on `lock_path` and
+/// all but the first find it running.
+start_outcome start_in_background(const std::string& socket, const std::string& lock_path, const std::string& log_path,
+                                  std::chrono::milliseconds timeout, const std::function<int(int ready_fd)>& serve);
 
 /// Starts `args` (a `pfd serve` command line) as this daemon's successor,
 /// with `listen_fd` as its descriptor 3 (LISTEN_FDS, as systemd passes a

@@ -31,6 +31,7 @@ enum option_id {
     o_json,
     o_list,
     o_revoke,
+    o_in_container,
 };
 
 constexpr std::uint32_t bit(option_id id)
@@ -39,7 +40,8 @@ constexpr std::uint32_t bit(option_id id)
 }
 
 constexpr std::uint32_t finding = bit(o_socket) | bit(o_project) | bit(o_config);
-constexpr std::uint32_t starting = finding | bit(o_threads) | bit(o_request_timeout) | bit(o_stop_grace);
+constexpr std::uint32_t starting =
+    finding | bit(o_threads) | bit(o_request_timeout) | bit(o_stop_grace) | bit(o_in_container);
 
 constexpr cli_option options[] = {
     {o_socket, "--socket", 0, "PATH", "the daemon's socket (default: $PFD_SOCKET, then discovery)"},
@@ -54,6 +56,8 @@ constexpr cli_option options[] = {
     {o_json, "--json", 0, "", "print the daemon's JSON lines instead of text"},
     {o_list, "--list", 0, "", "list the trusted files and whether they changed since"},
     {o_revoke, "--revoke", 0, "", "no longer honour FILE (default: the nearest .pfd.toml)"},
+    {o_in_container, "--in-container", 0, "",
+     "start the daemon even inside a container, where it serves\nthat container, not the host"},
     {cli_help, "--help", 'h', "", "show this help and exit"},
     {cli_version, "--version", 'V', "", "print pfd's version and exit"},
 };
@@ -66,7 +70,8 @@ constexpr cli_verb verbs[] = {
      "Logs go to $XDG_STATE_HOME/pfd/, one file per socket.", starting},
     {"stop", "", 0, 0, "stop the daemon: running commands get a grace period", "", finding | bit(o_stop_grace)},
     {"status", "", 0, 0, "pid, socket, uptime, version, sessions, latency and RSS of the daemon",
-     "Exit status 3 when no daemon runs, as systemctl status.", finding | bit(o_json)},
+     "Exit status 3 when no daemon runs, 4 when none can be asked (refused, or not a\nsocket), as systemctl status.",
+     finding | bit(o_json)},
     {"ps", "", 0, 0, "the running commands: id, pid, peer uid and pid, origin, age, argv", "", finding | bit(o_json)},
     {"watch", "", 0, 0, "every event of every session, as it happens", "", finding | bit(o_json)},
     {"cancel", "ID", 1, 1, "SIGTERM to session ID's process group, SIGKILL after [limits] cancel_grace_ms",
@@ -125,6 +130,9 @@ daemon_args daemon_args_of(const cli_parsed& p)
             break;
         case o_json:
             d.json = true;
+            break;
+        case o_in_container:
+            d.in_container = true;
             break;
         case o_threads:
             d.threads = static_cast<unsigned>(number());

@@ -34,7 +34,8 @@ daemon_connection connect_or_explain(const context& ctx)
         return connect_to(ctx);
     } catch (const std::system_error& e) {
         std::string why = unreachable_reason(ctx.where, e);
-        throw std::runtime_error(nobody_listens(e) ? why + "; 'pfd start' starts one" : why);
+        if (!nobody_listens(ctx.where.socket, e)) throw std::runtime_error(why);
+        throw std::runtime_error(fmt::format("{}; '{}' starts one", why, start_command(ctx.where)));
     }
 }
 
@@ -136,8 +137,14 @@ int status(const daemon_args& d, const context& ctx)
     try {
         conn.emplace(connect_to(ctx));
     } catch (const std::system_error& e) {
+        // As `systemctl status` (LSB): 3 when it is not running, 4 when we
+        // cannot tell (refused, or what is there is not a socket).
+        if (!nobody_listens(ctx.where.socket, e)) {
+            fmt::print(stderr, "pfd: {}\n", unreachable_reason(ctx.where, e));
+            return 4;
+        }
         fmt::print(d.json ? stderr : stdout, "pfd: {}\n", unreachable_reason(ctx.where, e));
-        return 3; // as `systemctl status` for a unit that is not running
+        return 3;
     }
     std::string line;
     auto s = expect<status_event>(conn->ask(status_request{}, &line), "status");
@@ -199,7 +206,7 @@ int stop(const daemon_args& d, const context& ctx)
     try {
         conn.emplace(connect_to(ctx));
     } catch (const std::system_error& e) {
-        if (!nobody_listens(e)) {
+        if (!nobody_listens(ctx.where.socket, e)) {
             fmt::print(stderr, "pfd: {}\n", unreachable_reason(ctx.where, e));
             return 1;
         }

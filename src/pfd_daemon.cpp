@@ -1,6 +1,8 @@
 // The daemon's own verbs: `pfd serve` in the foreground, `pfd start` in the
 // background, both holding the socket's pidfile.
 
+#include "container_here.hpp"
+#include "daemon_unreachable.hpp"
 #include "lifecycle.hpp"
 #include "log.hpp"
 #include "login_environment.hpp"
@@ -65,7 +67,10 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     char buf[4096];
     std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
     options.reload = [d, cwd] {
-        auto fresh = server_options_for(d, resolve_context(d.socket_flag, d.project_flag, d.config_file, cwd));
+        auto ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file, cwd);
+        if (!ctx.ignored_project.empty()) log(log_level::warn, "{}", ctx.ignored_project);
+        for (auto& socket : ctx.where.ignored) log(log_level::warn, "{}", socket);
+        auto fresh = server_options_for(d, ctx);
         fresh.reload = nullptr; // the daemon keeps the original closure
         return fresh;
     };
@@ -82,6 +87,7 @@ std::vector<std::string> successor_args(const daemon_args& d, const server_optio
     if (d.request_timeout)
         args.insert(args.end(), {"--request-timeout-ms", std::to_string(d.request_timeout->count())});
     if (d.stop_grace) args.insert(args.end(), {"--stop-grace-ms", std::to_string(d.stop_grace->count())});
+    if (d.in_container) args.emplace_back("--in-container");
     return args;
 }
 
@@ -115,6 +121,32 @@ int run_daemon(server_options options, const daemon_args& d)
     return 0;
 }
 
+/// Whether a daemon answers on `socket` now.
+bool answers(const std::string& socket)
+{
+    return try_connect_unix(socket).second == 0;
+}
+
+/// Inside a container a daemon started here would serve that container, not
+/// the host, which is seldom what was meant (a hostexec there reaches no
+/// host): refused, in hostexec -C's words, unless asked for.
+void refuse_in_container(const daemon_args& d, const context& ctx)
+{
+    if (d.in_container) return;
+    std::string kind = container_kind_here();
+    if (kind.empty()) return;
+    throw std::runtime_error(fmt::format("{}\npfd: 'pfd {} --in-container' starts one in this container all the same",
+                                         not_started_in_container(ctx.where, kind), d.verb));
+}
+
+int already_running(const context& ctx)
+{
+    auto pid = running_pid(pidfile_path(ctx));
+    fmt::print("pfd: a daemon already runs on '{}'{}; nothing to start\n", ctx.where.socket,
+               pid ? fmt::format(" (pid {})", *pid) : "");
+    return 0;
+}
+
 } // namespace
 
 std::string pidfile_path(const context& ctx)
@@ -128,15 +160,24 @@ int serve(const daemon_args& d, const context& ctx)
         fmt::print("pfd: configuration is valid\n");
         return 0;
     }
+    // A socket handed over (systemd, a predecessor) is not probed: our
+    // connection would wait in its backlog. One that answers is refused
+    // when we listen, as anywhere.
+    if (std::getenv("LISTEN_FDS") || !answers(ctx.where.socket)) refuse_in_container(d, ctx);
     return run_daemon(server_options_for(d, ctx), d);
 }
 
 int start(const daemon_args& d, const context& ctx)
 {
+    // Asked first, so that a daemon shared into a container is found
+    // running rather than refused; start_in_background asks again under
+    // its lock, for starts that race.
+    if (answers(ctx.where.socket)) return already_running(ctx);
+    refuse_in_container(d, ctx);
     auto options = server_options_for(d, ctx);
     const std::string& socket = options.socket_path;
     std::string log = log_file_for(socket);
-    bool ready = start_in_background(socket, lock_file_for(socket), log, std::chrono::seconds(30), [&](int ready_fd) {
+    auto outcome = start_in_background(socket, lock_file_for(socket), log, std::chrono::seconds(30), [&](int ready_fd) {
         options.ready_fd = ready_fd;
         try {
             return run_daemon(options, d);
@@ -145,7 +186,8 @@ int start(const daemon_args& d, const context& ctx)
             return 1;
         }
     });
-    if (ready) return 0;
+    if (outcome == start_outcome::started) return 0;
+    if (outcome == start_outcome::already_running) return already_running(ctx);
     fmt::print(stderr, "pfd: the daemon did not start; see {}\n", log);
     return 1;
 }

@@ -18,7 +18,8 @@ struct daemon_args {
     std::string verb;
     std::string socket_flag, project_flag, config_file;
     bool check_only = false;
-    bool json = false; ///< status, ps, watch: JSON lines instead of text
+    bool json = false;         ///< status, ps, watch: JSON lines instead of text
+    bool in_container = false; ///< serve, start, restart: even inside a container
     std::optional<std::uint64_t> cancel_id;
     std::optional<unsigned> threads;
     std::optional<std::chrono::milliseconds> request_timeout, stop_grace;

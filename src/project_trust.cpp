@@ -155,14 +155,14 @@ void trust_store::write(const std::vector<entry>& entries) const
         throw_errno(fmt::format("cannot write '{}'", path_));
 }
 
-std::optional<project_file> honoured_project_file(const std::string& cwd)
+std::optional<project_file> honoured_project_file(const std::string& cwd, std::string& notice)
 {
     auto path = find_project_file(cwd);
     if (!path) return std::nullopt;
     std::string why;
     auto file = read_project_file(*path, why);
     if (!file) {
-        fmt::print(stderr, "pfd: ignoring {}: {}\n", *path, why);
+        notice = fmt::format("ignoring {}: {}", *path, why);
         return std::nullopt;
     }
     bool recorded = false;
@@ -172,8 +172,8 @@ std::optional<project_file> honoured_project_file(const std::string& cwd)
         for (auto& e : store.entries()) recorded = recorded || e.path == file->path;
     } catch (const std::exception&) {
     }
-    fmt::print(stderr, "pfd: ignoring {}: {}; `pfd trust {}` trusts it\n", *path,
-               recorded ? "changed since it was trusted" : "not trusted", *path);
+    notice = fmt::format("ignoring {}: {}; `pfd trust {}` trusts it", *path,
+                         recorded ? "changed since it was trusted" : "not trusted", *path);
     return std::nullopt;
 }
 

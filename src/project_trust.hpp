@@ -51,8 +51,9 @@ private:
 };
 
 /// The nearest .pfd.toml from `cwd` up to / when it is safe and trusted. A
-/// file found but not honoured gets one line on stderr, naming it and the
-/// command that trusts it, and is ignored.
-std::optional<project_file> honoured_project_file(const std::string& cwd);
+/// file found but not honoured is ignored, and `notice` says so: "ignoring
+/// FILE: not trusted; `pfd trust FILE` trusts it" (the caller prints it,
+/// in its own name).
+std::optional<project_file> honoured_project_file(const std::string& cwd, std::string& notice);
 
 } // namespace pfd

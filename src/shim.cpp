@@ -1,5 +1,6 @@
 #include "shim.hpp"
 
+#include "directories.hpp"
 #include "program_lookup.hpp"
 
 #include "pfd/error.hpp"
@@ -36,11 +37,13 @@ std::string self_executable()
 
 void install_shims(const std::string& dir, const std::vector<std::string>& names, const std::string& target)
 {
-    for (auto& name : names) {
+    for (auto& name : names)
         // A name starting with "hostexec" would be hostexec itself, not a shim.
         if (name.empty() || name.find('/') != std::string::npos || name == "." || name == ".." ||
             name.starts_with("hostexec"))
             throw std::runtime_error(fmt::format("'{}' is not a usable shim name", name));
+    make_directories(dir); // a fresh account's ~/.local/bin, as `install -D` would
+    for (auto& name : names) {
         std::string link = dir + "/" + name;
         struct stat st {};
         if (::lstat(link.c_str(), &st) == 0) {

@@ -17,8 +17,9 @@ namespace pfd {
 
 inline constexpr const char* shim_guard_variable = "PFD_SHIM";
 
-/// Creates DIR/NAME -> target for each name; an existing symlink to the
-/// same target is kept, anything else in the way is an error.
+/// Creates DIR/NAME -> target for each name, DIR and its parents first if
+/// missing; an existing symlink to the same target is kept, anything else in
+/// the way is an error.
 /// Throws std::runtime_error naming the path.
 void install_shims(const std::string& dir, const std::vector<std::string>& names, const std::string& target);
 

@@ -1,5 +1,6 @@
 #include "systemd.hpp"
 
+#include "directories.hpp"
 #include "pfd/error.hpp"
 #include "systemd_units.hpp"
 #include "unique_fd.hpp"
@@ -11,7 +12,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -97,7 +97,7 @@ std::string install_user_units(const std::string& pfd_path, std::string unit_dir
         else
             throw std::runtime_error("neither XDG_CONFIG_HOME nor HOME is set");
     }
-    std::filesystem::create_directories(unit_dir);
+    make_directories(unit_dir);
     auto write = [&](const std::string& name, std::string_view text) {
         std::ofstream f(unit_dir + "/" + name);
         f << text;

@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -71,18 +73,37 @@ std::string connect_failure(const std::string& path)
     return fmt::format("cannot connect to '{}'", path);
 }
 
+namespace {
+
+/// Where `dir` came from, when the user set it without knowing: a stale
+/// $XDG_RUNTIME_DIR (su, sudo, a container) names a directory that is gone.
+std::string named_by(const std::string& dir)
+{
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    if (!xdg || dir != xdg) return {};
+    return fmt::format("; $XDG_RUNTIME_DIR names it: log in anew to get one, or unset it to use /run/user/{0} "
+                       "or /tmp/pfd-{0}",
+                       ::getuid());
+}
+
+} // namespace
+
 void check_socket_directory(const std::string& path)
 {
     auto slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     struct stat st {};
-    std::string why;
     // A missing last directory is made, ours and private (a socket in a
     // directory of its own can be shared with a container alone).
-    if (::stat(dir.c_str(), &st) < 0 && errno == ENOENT) ::mkdir(dir.c_str(), 0700);
+    if (::stat(dir.c_str(), &st) < 0 && errno == ENOENT && ::mkdir(dir.c_str(), 0700) < 0)
+        throw std::runtime_error(fmt::format("cannot listen on '{}': its directory '{}' does not exist and cannot be "
+                                             "made ({}){}",
+                                             path, dir, std::strerror(errno), named_by(dir)));
     if (::stat(dir.c_str(), &st) < 0)
-        why = fmt::format("not usable ({})", std::strerror(errno));
-    else if (st.st_uid != ::getuid())
+        throw std::runtime_error(fmt::format("cannot listen on '{}': its directory '{}' is not usable ({})", path, dir,
+                                             std::strerror(errno)));
+    std::string why;
+    if (st.st_uid != ::getuid())
         why = fmt::format("owned by uid {}, not by uid {}", st.st_uid, ::getuid());
     else if (st.st_mode & (S_IWGRP | S_IWOTH))
         why = fmt::format("writable by group or others (mode {:o})", st.st_mode & 07777);

@@ -79,14 +79,15 @@ std::vector<std::string> with(std::vector<std::string> more)
     return more;
 }
 const verb_help verbs[] = {
-    {"serve", with({"--check-config", "--threads N", "--ready-fd N", "--request-timeout-ms N", "--stop-grace-ms N"})},
-    {"start", with({"--threads N", "--request-timeout-ms N", "--stop-grace-ms N"})},
+    {"serve", with({"--check-config", "--threads N", "--ready-fd N", "--request-timeout-ms N", "--stop-grace-ms N",
+                    "--in-container"})},
+    {"start", with({"--threads N", "--request-timeout-ms N", "--stop-grace-ms N", "--in-container"})},
     {"stop", with({"--stop-grace-ms N"})},
     {"status", with({"--json"})},
     {"ps", with({"--json"})},
     {"watch", with({"--json"})},
     {"cancel", finding},
-    {"restart", with({"--threads N", "--request-timeout-ms N", "--stop-grace-ms N"})},
+    {"restart", with({"--threads N", "--request-timeout-ms N", "--stop-grace-ms N", "--in-container"})},
     {"reload", finding},
     {"install-units", {}},
     {"trust", {"--list", "--revoke"}},
@@ -335,4 +336,104 @@ TEST_CASE("a socket of another user: who may connect to it", "[cli][root]")
     CHECK(r.err == "hostexec: cannot connect to '" + d.socket() +
                        "': Permission denied; the socket is uid 0's (mode 0700) and only uid 0 may connect: run as "
                        "that user, or start a daemon of your own (pfd start)\n");
+}
+
+TEST_CASE("something that is not a socket where the socket should be: said so, not 'gone'", "[cli]")
+{
+    user_env u;
+    temp_dir place;
+    std::string file = place / "file";
+    std::ofstream(file) << "not a socket\n";
+    for (auto [path, what] :
+         {std::pair<std::string, std::string>{place.path(), "a directory"}, {file, "a regular file"}}) {
+        INFO(path);
+        std::string said = "'" + path + "' (given with --socket) is " + what + ", not a socket\n";
+        auto r = u.hostexec({"--socket", path, "true"});
+        CHECK(r.code() == 125);
+        CHECK(r.err == "hostexec: " + said);
+        auto created = u.hostexec({"-C", "--socket", path, "true"}); // nothing to start there
+        CHECK(created.code() == 125);
+        CHECK(created.err == "hostexec: " + said);
+        auto status = u.pfd({"status", "--socket", path});
+        CHECK(status.code() == 4); // not "no daemon" (3): nothing we could ask
+        CHECK(status.err == "pfd: " + said);
+        auto ps = u.pfd({"ps", "--socket", path});
+        CHECK(ps.code() == 1);
+        CHECK(ps.err == "pfd: " + said);
+    }
+}
+
+TEST_CASE("a file of root's as --socket, to another uid: not a socket, not its owner and mode", "[cli][root]")
+{
+    if (::geteuid() != 0 || !have_program("setpriv")) {
+        WARN("skipped: needs root and setpriv to be another uid");
+        return;
+    }
+    auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           for_other_uids(hostexec_binary()), "--socket", "/etc/passwd", "true"},
+                  .env = {"XDG_CONFIG_HOME=/nonexistent"},
+                  .cwd = "/"});
+    CHECK(r.code() == 125);
+    CHECK(r.err == "hostexec: '/etc/passwd' (given with --socket) is a regular file, not a socket\n");
+}
+
+TEST_CASE("pfd status refused permission: exit 4, the reason on stderr, not 'no daemon' (3)", "[cli][root]")
+{
+    if (::geteuid() != 0 || !have_program("setpriv")) {
+        WARN("skipped: needs root and setpriv to be another uid");
+        return;
+    }
+    running_daemon d; // root's, its socket 0700 in a directory others may enter
+    ::chmod(d.dir().path().c_str(), 0755);
+    auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(pfd_binary()),
+                           "status", "--socket", d.socket()},
+                  .env = {"XDG_CONFIG_HOME=/nonexistent"},
+                  .cwd = "/"});
+    CHECK(r.code() == 4);
+    CHECK(r.out.empty());
+    CHECK(r.err == "pfd: cannot connect to '" + d.socket() +
+                       "': Permission denied; the socket is uid 0's (mode 0700) and only uid 0 may connect: run as "
+                       "that user, or start a daemon of your own (pfd start)\n");
+}
+
+TEST_CASE("a runtime directory that is gone: said so, not that others could replace the socket", "[cli]")
+{
+    user_env u;
+    temp_dir t;
+    std::string gone = t / "gone/run"; // its parent is missing too: it cannot be made
+    auto env = u.env();
+    env.push_back("XDG_RUNTIME_DIR=" + gone);
+    auto r = run({.argv = {pfd_binary(), "start"}, .env = env, .cwd = u.work.path()});
+    CHECK(r.code() == 1);
+    CHECK(r.err == "pfd: cannot listen on '" + gone + "/pfd.sock': its directory '" + gone +
+                       "' does not exist and cannot be made (No such file or directory); $XDG_RUNTIME_DIR names it: "
+                       "log in anew to get one, or unset it to use /run/user/" +
+                       std::to_string(::getuid()) + " or /tmp/pfd-" + std::to_string(::getuid()) + "\n");
+    CHECK(r.err.find("others could replace") == std::string::npos);
+    CHECK_FALSE(exists(t / "gone"));
+}
+
+TEST_CASE("pfd install-units into a directory that cannot be made: which and why, no 'filesystem error'", "[cli]")
+{
+    user_env u;
+    temp_dir t;
+    std::ofstream(t / "file") << "";
+    auto r = u.pfd({"install-units", t / "file/units"});
+    CHECK(r.code() == 1);
+    CHECK(r.err == "pfd: cannot create directory '" + (t / "file/units") + "': Not a directory\n");
+    // A missing one is made, parents and all.
+    auto made = u.pfd({"install-units", t / "a/b/units"});
+    CHECK(made.code() == 0);
+    CHECK(exists(t / "a/b/units/pfd.socket"));
+}
+
+TEST_CASE("pfd start with a daemon already running says so, and starts none", "[cli]")
+{
+    user_env u;
+    running_daemon d;
+    auto r = u.pfd({"start", "--socket", d.socket()});
+    CHECK(r.code() == 0);
+    CHECK(r.err.empty());
+    CHECK(r.out == "pfd: a daemon already runs on '" + d.socket() + "' (pid " + std::to_string(d.pid()) +
+                       "); nothing to start\n");
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -235,6 +236,114 @@ TEST_CASE("hostexec -C in a container starts no daemon there and says where to s
     CHECK(r.err.find("docs/containers.md") != std::string::npos);
     struct stat st {};
     CHECK(::stat((run_dir / "pfd.sock").c_str(), &st) < 0);
+}
+
+namespace {
+
+/// A user in a container (as $container says; podman also leaves
+/// /run/.containerenv) with empty runtime, state and config directories.
+struct container_user {
+    temp_dir run, state, config;
+    /// A daemon the code under test should not have started is not left behind.
+    ~container_user()
+    {
+        if (exists(run / "pfd.sock")) pfd({"stop"});
+    }
+    std::vector<std::string> env() const
+    {
+        return {"XDG_RUNTIME_DIR=" + run.path(),
+                "XDG_STATE_HOME=" + state.path(),
+                "XDG_CONFIG_HOME=" + config.path(),
+                "PFD_SOCKET",
+                "PFD_PROJECT",
+                "container=podman"};
+    }
+    result pfd(std::vector<std::string> args) const
+    {
+        args.insert(args.begin(), pfd_binary());
+        return pfd::test::run({.argv = std::move(args), .env = env(), .cwd = "/"});
+    }
+    /// hostexec -C's refusal, the first line of it, without "hostexec: ".
+    std::string hostexec_refusal() const
+    {
+        auto r = pfd::test::run({.argv = {hostexec_binary(), "-C", "true"}, .env = env(), .cwd = "/"});
+        REQUIRE(r.err.starts_with("hostexec: "));
+        return r.err.substr(10, r.err.find('\n') - 10);
+    }
+};
+
+} // namespace
+
+TEST_CASE("pfd start, serve and restart in a container start no daemon there, in hostexec -C's words", "[context]")
+{
+    container_user u;
+    std::string refusal = u.hostexec_refusal();
+    CHECK(refusal.find("would run inside this container (podman)") != std::string::npos);
+    for (std::string verb : {"start", "serve", "restart"}) {
+        auto r = u.pfd({verb});
+        INFO(verb << ": " << r.err);
+        CHECK(r.code() == 1);
+        CHECK(r.out.empty());
+        CHECK(r.err == "pfd: " + refusal + "\npfd: 'pfd " + verb +
+                           " --in-container' starts one in this container all the same\n");
+        CHECK_FALSE(exists(u.run / "pfd.sock"));
+    }
+}
+
+TEST_CASE("pfd start --in-container starts one in the container; pfd start then finds it running", "[context]")
+{
+    container_user u;
+    auto started = u.pfd({"start", "--in-container"});
+    INFO(started.err);
+    REQUIRE(started.code() == 0);
+    CHECK(exists(u.run / "pfd.sock"));
+    // Running already (as a host's daemon shared into the container is): said, not refused.
+    auto again = u.pfd({"start"});
+    CHECK(again.code() == 0);
+    CHECK(again.err.empty());
+    CHECK(again.out.starts_with("pfd: a daemon already runs on '" + (u.run / "pfd.sock") + "' (pid "));
+    CHECK(again.out.ends_with("); nothing to start\n"));
+    // A restart hands over to a successor that is allowed in here too.
+    auto restarted = u.pfd({"restart"});
+    INFO(restarted.err);
+    CHECK(restarted.code() == 0);
+    CHECK(u.pfd({"status"}).code() == 0);
+    CHECK(u.pfd({"stop"}).code() == 0);
+}
+
+TEST_CASE("pfd serve --in-container serves in the container", "[context]")
+{
+    container_user u;
+    auto ready = make_pipe();
+    process serve({.argv = {pfd_binary(), "serve", "--in-container", "--ready-fd", "3"},
+                   .env = u.env(),
+                   .fds = {{ready.w.get(), 3}}});
+    ready.w.reset();
+    CHECK(read_line(ready.r.get()) == "\n");
+    CHECK(exists(u.run / "pfd.sock"));
+    serve.signal(SIGTERM);
+    CHECK(serve.finish().code() == 0);
+}
+
+TEST_CASE("pfd start refuses where a container engine left its mark", "[context]")
+{
+    if (auto why = bwrap_unusable()) {
+        WARN("skipped: " << *why);
+        return;
+    }
+    temp_dir run_dir, state, mark;
+    std::ofstream(mark / "containerenv") << "engine=\"podman\"\n";
+    std::vector<std::string> argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"};
+    argv.insert(argv.end(), {"--tmpfs", "/run", "--ro-bind", mark / "containerenv", "/run/.containerenv"});
+    argv.insert(argv.end(), {"--bind", run_dir.path(), run_dir.path(), "--unsetenv", "container"});
+    argv.insert(argv.end(), {"--die-with-parent", "--", pfd_binary(), "start"});
+    auto r = run(
+        {.argv = argv,
+         .env = {"XDG_RUNTIME_DIR=" + run_dir.path(), "XDG_STATE_HOME=" + state.path(), "PFD_SOCKET", "PFD_PROJECT"}});
+    INFO(r.err);
+    CHECK(r.code() == 1);
+    CHECK(r.err.find("would run inside this container (podman)") != std::string::npos);
+    CHECK_FALSE(exists(run_dir / "pfd.sock"));
 }
 
 TEST_CASE("a terminal the host can name: the daemon opens it, even for a client with its own /dev/pts",

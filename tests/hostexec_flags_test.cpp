@@ -460,6 +460,25 @@ TEST_CASE("the loop guard holds when another hostexec's shim is next in PATH", "
     CHECK(r.out.find("PFD_SHIM=") == std::string::npos);
 }
 
+TEST_CASE("--install-shim makes a missing directory first, as install -D would", "[flags][shim]")
+{
+    running_daemon d;
+    temp_dir home;
+    std::string bin = home / ".local/bin"; // a fresh account has no ~/.local yet
+    auto install = run({.argv = {hostexec_binary(), "--install-shim", bin, "printf"}});
+    INFO(install.err);
+    REQUIRE(install.code() == 0);
+    CHECK(install.err.empty());
+    CHECK(fs::is_directory(bin));
+    CHECK(real(bin + "/printf") == real(hostexec_binary()));
+    auto r = run({.argv = {bin + "/printf", "shim"}, .env = {"PFD_SOCKET=" + d.socket()}});
+    CHECK(r.out == "shim");
+    // A refused name makes nothing.
+    std::string other = home / "other/bin";
+    CHECK(run({.argv = {hostexec_binary(), "--install-shim", other, "hostexec"}}).code() == 125);
+    CHECK_FALSE(fs::exists(home / "other"));
+}
+
 // hostexec treats every name starting with "hostexec" as itself, so such a
 // shim would silently run hostexec: --install-shim refuses those names.
 TEST_CASE("a shim name hostexec would not treat as a shim is refused", "[flags][shim]")

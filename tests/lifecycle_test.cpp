@@ -6,6 +6,7 @@
 #include "project_trust.hpp"
 #include "support/harness.hpp"
 #include "support/terminal.hpp"
+#include "unix_socket.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -161,6 +162,7 @@ TEST_CASE("twenty clients auto-starting at once end with one daemon and twenty r
         INFO("client " << i << ": " << r.err);
         CHECK(r.code() == 0);
         CHECK(r.out == std::to_string(i) + "\n");
+        CHECK(r.err.empty()); // a start that lost the race has nothing to say
     }
     // Every `pfd start` but the daemon has exited by now.
     int daemons = 0;
@@ -231,7 +233,10 @@ TEST_CASE("systemd: socket activation through LISTEN_FDS", "[systemd]")
     std::string socket = dir / "pfd.sock";
     process activator({.argv = {"systemd-socket-activate", "-l", socket, pfd_binary(), "serve", "--socket", socket},
                        .stdin_pipe = false});
-    REQUIRE(eventually([&] { return exists(socket); }));
+    // The socket exists once bound, a moment before it listens: wait until
+    // a connection is taken (the first one starts the daemon, which sees it
+    // close unsent, as any client that goes away).
+    REQUIRE(eventually([&] { return pfd::try_connect_unix(socket).second == 0; }));
     auto r = run({.argv = {hostexec_binary(), "--socket", socket, "sh", "-c",
                            "echo activated; env | grep -c ^LISTEN_ || true"}});
     CHECK(r.code() == 0);

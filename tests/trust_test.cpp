@@ -65,9 +65,61 @@ TEST_CASE("an untrusted .pfd.toml is ignored: its autostart_command never runs",
     INFO(r.err);
     CHECK_FALSE(exists(marker));
     CHECK(r.code() == 125);
-    CHECK(r.err.find("pfd: ignoring " + u.file() + ": not trusted; `pfd trust " + u.file() + "` trusts it\n") !=
+    CHECK(r.err.find("hostexec: ignoring " + u.file() + ": not trusted; `pfd trust " + u.file() + "` trusts it\n") !=
           std::string::npos);
     CHECK(r.err.find("no daemon runs on") != std::string::npos); // as if there were no project file
+}
+
+TEST_CASE("the line about an untrusted .pfd.toml: in the speaker's name, silenced by PFD_QUIET_UNTRUSTED=1", "[trust]")
+{
+    user_env u;
+    u.write("project = \"web\"\n");
+    ::chmod(u.file().c_str(), 0644);
+    std::string line = "ignoring " + u.file() + ": not trusted; `pfd trust " + u.file() + "` trusts it\n";
+    auto hostexec = u.hostexec({"true"});
+    CHECK(hostexec.err.starts_with("hostexec: " + line));
+    CHECK(hostexec.err.find("pfd: ") == std::string::npos);
+    CHECK(u.pfd({"status"}).err == "pfd: " + line);
+
+    auto quiet = [&](std::vector<std::string> argv) {
+        auto env = u.env();
+        env.emplace_back("PFD_QUIET_UNTRUSTED=1");
+        return pfd::test::run({.argv = std::move(argv), .env = env, .cwd = u.project.path()});
+    };
+    auto quiet_hostexec = quiet({hostexec_binary(), "true"});
+    CHECK(quiet_hostexec.code() == 125);
+    CHECK(quiet_hostexec.err.find("ignoring") == std::string::npos);
+    CHECK(quiet_hostexec.err.starts_with("hostexec: no daemon runs on '" + (u.run / "pfd.sock") + "'"));
+    auto quiet_status = quiet({pfd_binary(), "status"});
+    CHECK(quiet_status.code() == 3);
+    CHECK(quiet_status.err.empty());
+    // Still ignored: quiet is not trusted.
+    CHECK(quiet_status.out.find("pfd.web.sock") == std::string::npos);
+}
+
+TEST_CASE("no daemon for a trusted project: the hint starts the project's, not pfd.socket's", "[trust]")
+{
+    user_env u;
+    u.write("project = \"web\"\n");
+    ::chmod(u.file().c_str(), 0644);
+    REQUIRE(u.pfd({"trust"}).code() == 0);
+    auto r = u.hostexec({"true"});
+    CHECK(r.code() == 125);
+    CHECK(r.err == "hostexec: no daemon runs on '" + (u.run / "pfd.web.sock") +
+                       "' (the socket of project 'web')\nhostexec: start one on the host with 'pfd start --project "
+                       "web'; or let hostexec start one: hostexec -C ...\n");
+    // The pfd verbs name the same command.
+    auto ps = u.pfd({"ps"});
+    CHECK(ps.code() == 1);
+    CHECK(ps.err == "pfd: no daemon runs on '" + (u.run / "pfd.web.sock") +
+                        "' (the socket of project 'web'); 'pfd start --project web' starts one\n");
+    // From a container, in hostexec -C's refusal too.
+    auto env = u.env();
+    env.emplace_back("container=podman");
+    auto inside = pfd::test::run({.argv = {hostexec_binary(), "-C", "true"}, .env = env, .cwd = u.project.path()});
+    CHECK(inside.code() == 125);
+    CHECK(inside.err.find("start it on the host with 'pfd start --project web', and share") != std::string::npos);
+    CHECK(inside.err.find("pfd.socket") == std::string::npos);
 }
 
 TEST_CASE("even a trusted .pfd.toml may not say what the client runs or whom it trusts", "[trust]")
@@ -154,7 +206,7 @@ TEST_CASE("a .pfd.toml another user left up the tree is ignored, trusted or not"
     ::chmod(u.file().c_str(), 0644);
     REQUIRE(::chown(u.file().c_str(), 65534, 65534) == 0);
     auto r = u.hostexec({"true"});
-    CHECK(r.err.find("pfd: ignoring " + u.file() + ": owned by uid 65534, not by you") != std::string::npos);
+    CHECK(r.err.find("hostexec: ignoring " + u.file() + ": owned by uid 65534, not by you") != std::string::npos);
     CHECK(u.pfd({"trust"}).code() == 1);
     CHECK_FALSE(exists(marker));
 }
@@ -184,8 +236,11 @@ TEST_CASE("a socket in the current directory is used only when configured, ours,
     std::ofstream(u.config / "pfd/config.toml") << "[discovery]\norder = [\"local\", \"runtime\"]\n";
     ::chmod(u.project.path().c_str(), 0777);
     auto shared = u.hostexec({"true"});
-    CHECK(shared.err.find("pfd: ignoring " + u.project / ".pfd.sock" + ": in a directory others may write") !=
+    CHECK(shared.err.find("hostexec: ignoring " + u.project / ".pfd.sock" + ": in a directory others may write") !=
           std::string::npos);
+    CHECK(shared.err.find("pfd: ") == std::string::npos); // hostexec speaks for itself
+    auto status = u.pfd({"status"});
+    CHECK(status.err.find("pfd: ignoring " + u.project / ".pfd.sock") != std::string::npos);
     CHECK_FALSE(connected_to(planted.get(), 0ms));
 
     // The user's own directory: configured, it is used.

@@ -27,12 +27,15 @@ struct discovery_result {
     std::string socket;
     std::string project; ///< set in project mode
     std::string how;     ///< "flag", "env", "local", "project" or "runtime"
+    /// "ignoring PATH: why" for each local socket passed over; the caller
+    /// tells the user, in its own name.
+    std::vector<std::string> ignored;
 };
 
 /// First hit wins: the flag, $PFD_SOCKET, then per mode: "local" hits when
 /// pfd.sock or .pfd.sock in cwd is a socket of ours in a directory of ours
-/// that nobody else may write (another one is skipped, with a line on
-/// stderr); "project" when a project is
+/// that nobody else may write (another one is skipped, and `ignored` says
+/// why); "project" when a project is
 /// named (--project, $PFD_PROJECT, [discovery] project, file_project);
 /// "runtime" always. Throws std::runtime_error for an invalid project name
 /// or an unusable runtime directory.
