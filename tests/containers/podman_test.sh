@@ -37,8 +37,10 @@ end
 begin "podman run -t: a terminal the host can name, with the container's size"
 # podman sizes the container's terminal after its process has started
 # (conmon's resize races the start, podman issue 10710): wait, bounded, until
-# the container itself sees 27x91, then ask the host's command.
-sized='for _ in $(seq 200); do [ "$(stty size)" = "27 91" ] && break; sleep 0.05; done'
+# the container itself sees 27x91, then ask the host's command. (Under load
+# stty inside failed once meanwhile, "No child processes": a failed poll
+# is only a poll again.)
+sized='for _ in $(seq 200); do [ "$(stty size 2>/dev/null)" = "27 91" ] && break; sleep 0.05; done'
 out=$(script -qec "stty rows 27 cols 91; $(printf '%q ' "${RUN[@]}") -t --rootfs $R sh -c '$sized; hostexec tty; hostexec stty size'" /dev/null </dev/null | tr -d '\r' | sed 's/^\^@//')
 case "$out" in
   /dev/pts/*) check "tty names a host terminal" ok ok ;;
