@@ -376,3 +376,35 @@ TEST_CASE("a caller with no terminal at all: the command has none either", "[tty
     CHECK(r.code() == 0);
     CHECK(r.out == "no-tty\n");
 }
+
+TEST_CASE("only a controlling terminal: its size follows ours, Ctrl-Z stops the job, our modes come back",
+          "[tty][ctty][jobs]")
+{
+    running_daemon d;
+    user_shell sh(d);
+    sh.run("stty -g > $D/modes-before; echo saved-$((2*2))", "saved-4");
+    sh.run("true | $H sh -c 'stty size </dev/tty >$D/size1; printf \"go-%d? \" 6 >/dev/tty; read x </dev/tty; "
+           "stty size </dev/tty >$D/size2; echo sized-$((5))' | cat",
+           "go-6? ");
+    sh.term.resize(30, 100);
+    sh.term.type("\n");
+    CHECK(!sh.term.expect("sized-5").empty());
+    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    CHECK(slurp(sh.dir / "size1") == "24 80\n");
+    CHECK(slurp(sh.dir / "size2") == "30 100\n");
+
+    const auto sleep = unique_sleep(4);
+    sh.run("true | $H sh -c 'echo started-$((4)); exec " + sleep + "' | cat", "started-4");
+    pid_t sleeper = only_process(sleep, "/sleep");
+    REQUIRE(sleeper > 0);
+    sh.term.type("\x1a");
+    sh.term.expect("Stopped");
+    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    CHECK(eventually([&] { return state_of(sleeper) == 'T'; }));
+    sh.term.type("fg\n");
+    CHECK(eventually([&] { return state_of(sleeper) == 'S'; }));
+    sh.term.type("\x03");
+    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    sh.run("stty -g > $D/modes-after; echo saved-$((3*3))", "saved-9");
+    CHECK(slurp(sh.dir / "modes-after") == slurp(sh.dir / "modes-before"));
+}
