@@ -28,6 +28,7 @@ install -d -o "$U" -g "$U" "$T/home/repo"
 
 # The user's terminal: a tmux server and window of the test user's.
 TMUX_=("${AS_U[@]}" tmux -S "$T/tmux.sock")
+trap '"${TMUX_[@]}" kill-server >/dev/null 2>&1; cleanup' EXIT
 "${TMUX_[@]}" new-session -d -x 100 -y 30 -s user \
   "env PS1='PFD\$ ' PATH=$T/bin:/usr/bin:/bin PFD_SOCKET=$T/run/pfd.sock LESS= LESSHISTFILE=- bash --norc --noprofile -i"
 type_keys() { "${TMUX_[@]}" send-keys -t user "$@"; }
