@@ -1,4 +1,5 @@
 #include "controlling_terminal_relay.hpp"
+#include "pty.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -20,25 +21,6 @@ void set_modes(int fd, const termios& t)
 {
     // TCSADRAIN: output already relayed reaches the screen before the modes change.
     while (::tcsetattr(fd, TCSADRAIN, &t) < 0 && errno == EINTR) {
-    }
-}
-
-/// Writes all of `data` to `fd` (non-blocking: waits for room).
-void write_all(int fd, const char* data, std::size_t size)
-{
-    while (size > 0) {
-        ssize_t w = ::write(fd, data, size);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN) {
-                pollfd pf{fd, POLLOUT, 0};
-                ::poll(&pf, 1, -1);
-                continue;
-            }
-            return; // the terminal is gone; keep draining the master so the command does not block
-        }
-        data += w;
-        size -= static_cast<std::size_t>(w);
     }
 }
 
@@ -155,15 +137,7 @@ void controlling_terminal_relay::read_input()
 
 void controlling_terminal_relay::flush_to_master()
 {
-    while (!to_master_.empty()) {
-        ssize_t n = ::write(master_, to_master_.data(), to_master_.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN) to_master_.clear(); // the command is gone: input has nowhere to go
-            return;
-        }
-        to_master_.erase(0, static_cast<std::size_t>(n));
-    }
+    write_pending(master_, to_master_);
 }
 
 bool controlling_terminal_relay::read_master()
@@ -176,7 +150,7 @@ bool controlling_terminal_relay::read_master()
         return false;
     }
     if (buf[0] == TIOCPKT_DATA) {
-        write_all(tty_, buf + 1, static_cast<std::size_t>(n - 1));
+        write_all(tty_, std::string_view(buf + 1, static_cast<std::size_t>(n - 1)));
         // A prompt does not end its line; a message does (sudo's newline
         // after the password it read).
         if (n > 1 && buf[n - 1] != '\n') arm();

@@ -4,14 +4,13 @@
 #include "login_environment.hpp"
 
 #include "env_entry.hpp"
+#include "login_shell.hpp"
 
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <fstream>
 
 namespace pfd {
@@ -55,24 +54,6 @@ void set(std::vector<std::string>& env, std::string entry)
     std::string_view name = env_name(entry);
     std::erase_if(env, [&](const std::string& e) { return env_name(e) == name; });
     env.push_back(std::move(entry));
-}
-
-struct passwd_entry {
-    std::string name, home, shell;
-};
-
-passwd_entry passwd_of(uid_t uid)
-{
-    long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
-    std::vector<char> buf(hint > 0 ? static_cast<std::size_t>(hint) : 4096);
-    passwd entry{};
-    passwd* found = nullptr;
-    int error;
-    while ((error = ::getpwuid_r(uid, &entry, buf.data(), buf.size(), &found)) == ERANGE && buf.size() < (1u << 20))
-        buf.resize(buf.size() * 2);
-    if (error != 0 || !found) return {};
-    auto str = [](const char* s) { return std::string(s ? s : ""); };
-    return {str(found->pw_name), str(found->pw_dir), str(found->pw_shell)};
 }
 
 bool is_directory(const std::string& path)

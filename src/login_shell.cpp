@@ -11,7 +11,7 @@
 
 namespace pfd {
 
-std::string passwd_shell(uid_t uid)
+passwd_entry passwd_of(uid_t uid)
 {
     long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
     std::vector<char> buf(hint > 0 ? static_cast<std::size_t>(hint) : 4096);
@@ -20,8 +20,15 @@ std::string passwd_shell(uid_t uid)
     int error;
     while ((error = ::getpwuid_r(uid, &entry, buf.data(), buf.size(), &found)) == ERANGE && buf.size() < (1u << 20))
         buf.resize(buf.size() * 2);
-    if (error != 0 || !found || !found->pw_shell || !*found->pw_shell) return "/bin/sh";
-    return found->pw_shell;
+    if (error != 0 || !found) return {};
+    auto str = [](const char* s) { return std::string(s ? s : ""); };
+    return {str(found->pw_name), str(found->pw_dir), str(found->pw_shell)};
+}
+
+std::string passwd_shell(uid_t uid)
+{
+    std::string shell = passwd_of(uid).shell;
+    return shell.empty() ? "/bin/sh" : shell;
 }
 
 } // namespace pfd

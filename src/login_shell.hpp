@@ -10,6 +10,12 @@
 
 namespace pfd {
 
+/// What login(1) takes from a passwd entry; all empty when there is none.
+struct passwd_entry {
+    std::string name, home, shell;
+};
+passwd_entry passwd_of(uid_t uid);
+
 /// The shell of `uid`'s passwd entry; /bin/sh when it names none (as
 /// login(1) does) or there is no entry.
 std::string passwd_shell(uid_t uid);

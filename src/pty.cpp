@@ -73,6 +73,34 @@ void scoped_raw_mode::resume() noexcept
     raw_ = true;
 }
 
+void write_pending(int fd, std::string& pending)
+{
+    while (!pending.empty()) {
+        ssize_t n = ::write(fd, pending.data(), pending.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) pending.clear();
+            return;
+        }
+        pending.erase(0, static_cast<std::size_t>(n));
+    }
+}
+
+void write_all(int fd, std::string_view data)
+{
+    while (!data.empty()) {
+        ssize_t w = ::write(fd, data.data(), data.size());
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) return;
+            pollfd pf{fd, POLLOUT, 0};
+            ::poll(&pf, 1, -1);
+            continue;
+        }
+        data.remove_prefix(static_cast<std::size_t>(w));
+    }
+}
+
 std::optional<winsize> terminal_size(int fd)
 {
     winsize ws{};
@@ -123,15 +151,7 @@ void pty_relay::read_input()
 
 void pty_relay::flush_to_master()
 {
-    while (!to_master_.empty()) {
-        ssize_t n = ::write(master_, to_master_.data(), to_master_.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN) to_master_.clear(); // the command is gone: input has nowhere to go
-            return;
-        }
-        to_master_.erase(0, static_cast<std::size_t>(n));
-    }
+    write_pending(master_, to_master_);
 }
 
 bool pty_relay::read_master()
@@ -147,22 +167,9 @@ bool pty_relay::read_master()
         master_closed_ = true;
         return false;
     }
-    const char* p = buf;
-    std::size_t left = static_cast<std::size_t>(n);
-    while (left > 0) {
-        ssize_t w = ::write(out_, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN) {
-                pollfd pf{out_, POLLOUT, 0};
-                ::poll(&pf, 1, -1);
-                continue;
-            }
-            break; // our stdout is gone; keep draining the master so the command does not block
-        }
-        p += w;
-        left -= static_cast<std::size_t>(w);
-    }
+    // When our stdout is gone, the master is still drained so that the
+    // command does not block.
+    write_all(out_, std::string_view(buf, static_cast<std::size_t>(n)));
     return true;
 }
 

@@ -81,6 +81,15 @@ private:
     char last_input_ = '\n';
 };
 
+/// Writes as much of `pending` to the non-blocking `fd` as it takes now;
+/// drops it all when `fd` fails otherwise (the reader is gone: input has
+/// nowhere to go).
+void write_pending(int fd, std::string& pending);
+
+/// Writes all of `data` to the non-blocking `fd`, waiting for room; gives up
+/// when `fd` is gone.
+void write_all(int fd, std::string_view data);
+
 /// The size of the terminal at `fd`, if it is one.
 std::optional<winsize> terminal_size(int fd);
 
