@@ -2,7 +2,7 @@
 // the daemon without anyone thinking about it.
 #include "pfd/discovery.hpp"
 #include "config.hpp"
-#include "lifecycle.hpp"
+#include "background_daemon.hpp"
 #include "project_trust.hpp"
 #include "support/harness.hpp"
 #include "support/terminal.hpp"

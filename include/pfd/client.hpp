@@ -106,7 +106,7 @@ private:
     /// for the first request (shared by copies, taken once).
     std::shared_ptr<struct kept_connection> kept_;
 
-    friend struct client_access;
+    friend struct client_connection;
 };
 
 } // namespace pfd

@@ -1,6 +1,6 @@
 #include "pfd/async_client.hpp"
 
-#include "client_access.hpp"
+#include "command_request.hpp"
 #include "client_engine.hpp"
 #include "wire.hpp"
 
@@ -48,7 +48,7 @@ awaitable<stream::socket> connect(const std::string& path)
 awaitable<exited_event> exchange(stream::socket& s, const client& daemon, exec_plan plan, const run_options& options,
                                  std::vector<unique_fd> theirs = {})
 {
-    check_daemon_uid(s.native_handle(), daemon.socket_path(), client_access::trusted(daemon));
+    check_daemon_uid(s.native_handle(), daemon.socket_path(), client_connection::trusted(daemon));
     std::string data = encode_request(plan.request);
     std::string_view rest = data;
     bool attached = plan.attached.empty();
@@ -110,7 +110,7 @@ awaitable<exited_event> async_run(const client& daemon, command cmd, run_options
 {
     // Arguments built first: g++ 12 may destroy temporaries inside a
     // co_await expression twice.
-    exec_plan plan = client_access::plan(cmd, client_access::descriptors(cmd));
+    exec_plan plan = plan_of(cmd, descriptors_of(cmd));
     stream::socket s = co_await connect(daemon.socket_path());
     exited_event exit = co_await exchange(s, daemon, std::move(plan), options);
     co_return exit;
@@ -119,10 +119,10 @@ awaitable<exited_event> async_run(const client& daemon, command cmd, run_options
 awaitable<captured> async_run_capture(const client& daemon, command cmd, run_options options)
 {
     auto ex = co_await asio::this_coro::executor;
-    auto fds = client_access::descriptors(cmd);
+    auto fds = descriptors_of(cmd);
     unique_fd out_read, err_read;
-    auto theirs = client_access::capture_pipes(fds, out_read, err_read);
-    exec_plan plan = client_access::plan(cmd, fds);
+    auto theirs = capture_pipes(fds, out_read, err_read);
+    exec_plan plan = plan_of(cmd, fds);
     asio::posix::stream_descriptor out_pipe(ex, out_read.release()), err_pipe(ex, err_read.release());
 
     stream::socket s = co_await connect(daemon.socket_path());

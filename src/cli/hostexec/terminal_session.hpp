@@ -1,11 +1,8 @@
 #pragma once
-// The parts of hostexec around its main path (hostexec.cpp): the terminal it
-// relays, what it does to itself (stop, die) as the command does, and what
-// it runs without a daemon (a daemon start, the command here, a shim's
-// real program).
+// The command's terminal as hostexec sees it: which kind it gets, and the
+// session that relays it to ours.
 
 #include "config.hpp"
-#include "pfd/discovery.hpp"
 #include "hostexec_options.hpp"
 #include "controlling_terminal_relay.hpp"
 #include "pty.hpp"
@@ -17,13 +14,6 @@
 #include <vector>
 
 namespace pfd {
-
-/// A failure of hostexec itself: message and exit status (125, or 126/127
-/// as env(1) reports a command it cannot run).
-struct failure {
-    int status;
-    std::string message;
-};
 
 /// What terminal the command gets.
 enum class terminal_kind {
@@ -87,25 +77,5 @@ struct terminal_session {
 /// program of [exec] no_tty (given a terminal, what it starts would die with
 /// it) or with --detach.
 std::optional<terminal_session> terminal_for(const hostexec_options& o, const config& cfg);
-
-/// Ends this process the way the command ended: same signal, no core dump.
-[[noreturn]] void die_of(int signo);
-
-/// Stops this process with `signo` as a local job would stop; returns once
-/// continued (SIGCONT from the shell's `fg`).
-void stop_self(int signo);
-
-/// Runs `pfd start` (or [discovery] autostart_command) for `where` and
-/// returns once the daemon is ready. Throws failure.
-void start_daemon(const discovery_result& where, const config& cfg);
-
-/// [discovery] fallback = "local": no daemon to be had, so the command runs
-/// here, in this process, with the environment and directory it would have
-/// had (descriptors are ours already). Throws failure.
-[[noreturn]] void run_here(const exec_request& req);
-
-/// A shim started by pfd for its own name is on the daemon's side already:
-/// run the real program from PATH, never the daemon again. Throws failure.
-[[noreturn]] void run_real_program(const hostexec_options& o);
 
 } // namespace pfd

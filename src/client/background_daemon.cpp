@@ -1,4 +1,4 @@
-#include "lifecycle.hpp"
+#include "background_daemon.hpp"
 
 #include "pfd/discovery.hpp"
 #include "pfd/error.hpp"

@@ -1,10 +1,10 @@
 #include "pfd/client.hpp"
 
-#include "client_access.hpp"
+#include "command_request.hpp"
 #include "client_engine.hpp"
 #include "config.hpp"
 #include "context.hpp"
-#include "lifecycle.hpp"
+#include "background_daemon.hpp"
 #include "pfd/version.hpp"
 #include "unix_socket.hpp"
 
@@ -22,7 +22,7 @@
 
 namespace pfd {
 
-exec_plan client_access::plan(const command& cmd, const std::map<int, int>& fds)
+exec_plan plan_of(const command& cmd, const std::map<int, int>& fds)
 {
     exec_plan plan;
     plan.request.argv = cmd.argv;
@@ -34,12 +34,12 @@ exec_plan client_access::plan(const command& cmd, const std::map<int, int>& fds)
     return plan;
 }
 
-std::map<int, int> client_access::descriptors(const command& cmd)
+std::map<int, int> descriptors_of(const command& cmd)
 {
     return cmd.fds ? *cmd.fds : std::map<int, int>{{0, 0}, {1, 1}, {2, 2}};
 }
 
-std::vector<unique_fd> client_access::capture_pipes(std::map<int, int>& fds, unique_fd& out, unique_fd& err)
+std::vector<unique_fd> capture_pipes(std::map<int, int>& fds, unique_fd& out, unique_fd& err)
 {
     std::vector<unique_fd> theirs;
     for (auto [target, ours] : {std::pair{1, &out}, std::pair{2, &err}}) {
@@ -118,7 +118,7 @@ struct kept_connection {
     }
 };
 
-daemon_connection client_access::connection(const client& c)
+daemon_connection client_connection::connection(const client& c)
 {
     if (c.kept_ && c.kept_->owner == ::getpid()) {
         unique_fd sock(c.kept_->fd.exchange(-1));
@@ -182,19 +182,19 @@ client client::connect_or_start(std::string socket_path, std::vector<std::string
 
 exited_event client::run(const command& cmd, const run_options& options) const
 {
-    auto plan = client_access::plan(cmd, client_access::descriptors(cmd));
-    daemon_connection conn = client_access::connection(*this);
+    auto plan = plan_of(cmd, descriptors_of(cmd));
+    daemon_connection conn = client_connection::connection(*this);
     return run_on(conn, plan, options);
 }
 
 captured client::run_capture(const command& cmd, const run_options& options) const
 {
     captured result;
-    auto fds = client_access::descriptors(cmd);
+    auto fds = descriptors_of(cmd);
     unique_fd out, err;
-    auto theirs = client_access::capture_pipes(fds, out, err);
-    auto plan = client_access::plan(cmd, fds);
-    daemon_connection conn = client_access::connection(*this);
+    auto theirs = capture_pipes(fds, out, err);
+    auto plan = plan_of(cmd, fds);
+    daemon_connection conn = client_connection::connection(*this);
     std::vector<std::pair<unique_fd, std::string*>> outputs;
     outputs.emplace_back(std::move(out), &result.out);
     outputs.emplace_back(std::move(err), &result.err);
@@ -209,7 +209,7 @@ template <typename Expected>
 bool answered(const client& c, const request& req) noexcept
 {
     try {
-        return std::holds_alternative<Expected>(client_access::connection(c).ask(req));
+        return std::holds_alternative<Expected>(client_connection::connection(c).ask(req));
     } catch (const std::exception&) {
         return false;
     }

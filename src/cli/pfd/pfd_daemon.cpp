@@ -3,7 +3,7 @@
 
 #include "container_here.hpp"
 #include "daemon_unreachable.hpp"
-#include "lifecycle.hpp"
+#include "background_daemon.hpp"
 #include "log.hpp"
 #include "login_environment.hpp"
 #include "login_shell.hpp"

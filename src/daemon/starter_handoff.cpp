@@ -1,4 +1,4 @@
-#include "handed_down.hpp"
+#include "starter_handoff.hpp"
 
 #include <fcntl.h>
 #include <sys/syscall.h>

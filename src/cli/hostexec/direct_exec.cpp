@@ -1,12 +1,13 @@
-// What hostexec does to itself and runs without a daemon.
+// What hostexec runs itself, not through a daemon.
 
-#include "hostexec_parts.hpp"
+#include "direct_exec.hpp"
+
+#include "hostexec_failure.hpp"
 
 #include "login_shell.hpp"
 #include "shim.hpp"
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,30 +19,6 @@
 #include <fmt/format.h>
 
 namespace pfd {
-
-void die_of(int signo)
-{
-    rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    ::signal(signo, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, signo);
-    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
-    ::raise(signo);
-    ::_exit(128 + signo); // a signal whose default is not to terminate
-}
-
-void stop_self(int signo)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, signo);
-    ::signal(signo, SIG_DFL);
-    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
-    ::raise(signo);
-    ::sigprocmask(SIG_BLOCK, &set, nullptr);
-}
 
 namespace {
 

@@ -3,7 +3,7 @@
 
 #include "client_engine.hpp"
 #include "daemon_unreachable.hpp"
-#include "lifecycle.hpp"
+#include "background_daemon.hpp"
 #include "pfd_verbs.hpp"
 #include "quote.hpp"
 #include "watch_printer.hpp"

@@ -1,6 +1,6 @@
 #include "listening_socket.hpp"
 
-#include "systemd.hpp"
+#include "systemd_notify.hpp"
 #include "unix_socket.hpp"
 
 #include <sys/stat.h>

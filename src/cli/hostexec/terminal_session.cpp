@@ -3,7 +3,7 @@
 // sends its master here; we relay it to our own terminal, no byte going
 // through the daemon.
 
-#include "hostexec_parts.hpp"
+#include "terminal_session.hpp"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>

@@ -8,9 +8,9 @@
 #include "session.hpp"
 #include "session_registry.hpp"
 #include "daemon_status.hpp"
-#include "handed_down.hpp"
+#include "starter_handoff.hpp"
 #include "spawner.hpp"
-#include "systemd.hpp"
+#include "systemd_notify.hpp"
 #include "pfd/version.hpp"
 
 #include <asio/co_spawn.hpp>

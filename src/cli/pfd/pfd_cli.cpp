@@ -5,7 +5,7 @@
 
 #include "pfd_verbs.hpp"
 #include "shim.hpp"
-#include "systemd.hpp"
+#include "user_units.hpp"
 #include "pfd/version.hpp"
 
 #include <charconv>
