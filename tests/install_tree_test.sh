@@ -90,6 +90,14 @@ for f in "$bindir/pfd" "$bindir/hostexec" "$libexecdir/pfd/pfd-session"; do
 done
 "$root$bindir/pfd" --version >/dev/null && ok || fail "the installed pfd does not run"
 "$root$bindir/hostexec" --version >/dev/null && ok || fail "the installed hostexec does not run"
+# The library is the public API's layers, not the programs: no entry point
+# and no pfd verb (src/cli/ is linked into the programs alone).
+if command -v nm >/dev/null; then
+  defined=$(nm -C --defined-only "$root$libdir/libpfd.a" 2>/dev/null)
+  grep -q ' T pfd::server::run()' <<<"$defined" && ok || fail "libpfd.a defines no pfd::server::run()"
+  cli=$(grep -E ' T pfd::(hostexec_main|pfd_main)\(|\(pfd::daemon_args const&|pfd::hostexec_options' <<<"$defined" | head -3) || true
+  [ -z "$cli" ] && ok || fail "libpfd.a holds the programs' code: $cli"
+fi
 grep -q "^Libs:.*-lpfd" "$root$libdir/pkgconfig/pfd.pc" && ok || fail "pfd.pc links no -lpfd"
 cmp -s "$src/config/pfd.toml" "$root$docdir/examples/config.toml" && ok || fail "examples/config.toml is not config/pfd.toml"
 cmp -s "$src/LICENSE" "$root$docdir/LICENSE" && ok || fail "the licence is not LICENSE"
