@@ -1,5 +1,5 @@
 #include "controlling_terminal_relay.hpp"
-#include "pty.hpp"
+#include "pty_relay.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -165,15 +165,6 @@ bool controlling_terminal_relay::read_master()
             arm();
     }
     return true;
-}
-
-void controlling_terminal_relay::drain(int quiet_ms)
-{
-    while (!master_closed_) {
-        pollfd pf{master_, POLLIN, 0};
-        if (::poll(&pf, 1, quiet_ms) <= 0) return;
-        if (!read_master() && !master_closed_) return;
-    }
 }
 
 } // namespace pfd

@@ -23,6 +23,7 @@
 // untouched: Ctrl-C and Ctrl-Z still act on the caller's whole job); it gets
 // its modes back after, unless another program changed them meanwhile.
 
+#include "pty_relay.hpp"
 #include "unique_fd.hpp"
 
 #include <poll.h>
@@ -48,7 +49,7 @@ public:
     void add_poll(std::vector<pollfd>& fds);
     void handle(const std::vector<pollfd>& fds, std::size_t first);
     /// After the command ended: forwards what the master still holds.
-    void drain(int quiet_ms);
+    void drain(int quiet_ms) { drain_master(master_, master_closed_, quiet_ms, [this] { return read_master(); }); }
     /// The caller's modes back around a stop, and ours again after it.
     void suspend() noexcept;
     void resume() noexcept;

@@ -5,7 +5,7 @@
 #include "config.hpp"
 #include "hostexec_options.hpp"
 #include "controlling_terminal_relay.hpp"
-#include "pty.hpp"
+#include "pty_relay.hpp"
 
 #include "pfd/protocol.hpp"
 

@@ -1,7 +1,6 @@
 #include "program_lookup.hpp"
 #include "quote.hpp"
-
-#include "spawner.hpp"
+#include "spawn_error.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

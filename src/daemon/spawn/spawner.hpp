@@ -9,7 +9,7 @@
 // (CLONE_PIDFD), so the process is never addressed by a pid that could be
 // reused. exec failures come back through that shared memory.
 
-#include "pfd/error.hpp"
+#include "spawn_error.hpp"
 #include "unique_fd.hpp"
 #include "working_directory.hpp"
 
@@ -51,21 +51,6 @@ struct spawn_spec {
     /// Sent to the child when the thread that started it dies (the daemon
     /// killed outright, prctl PR_SET_PDEATHSIG); 0: none.
     int parent_death_signal = 0;
-};
-
-/// Why a spawn failed, with the protocol code it maps to.
-class spawn_error : public std::runtime_error {
-public:
-    spawn_error(errc code, int error, const std::string& message)
-        : std::runtime_error(message), code_(code), errno_(error)
-    {
-    }
-    errc code() const noexcept { return code_; }
-    int error() const noexcept { return errno_; }
-
-private:
-    errc code_;
-    int errno_;
 };
 
 /// A started child: its pid (= its process group id) and the pidfd that owns it.
