@@ -26,17 +26,30 @@ daemon_connection connect_to(const context& ctx)
     return daemon_connection(ctx.where.socket, ctx.cfg.discovery.trust_daemon_uids);
 }
 
+/// The daemon's connection, or why there is none.
+struct reach_attempt {
+    std::optional<daemon_connection> conn;
+    bool nobody_listens = false; ///< no socket, or nothing behind it
+    std::string why;             ///< where we looked and what we found
+};
+
+reach_attempt reach(const context& ctx)
+{
+    try {
+        return {connect_to(ctx)};
+    } catch (const std::system_error& e) {
+        return {std::nullopt, nobody_listens(ctx.where.socket, e), unreachable_reason(ctx.where, e)};
+    }
+}
+
 /// connect_to for a verb that needs the daemon: no daemon is an error that
 /// says where we looked.
 daemon_connection connect_or_explain(const context& ctx)
 {
-    try {
-        return connect_to(ctx);
-    } catch (const std::system_error& e) {
-        std::string why = unreachable_reason(ctx.where, e);
-        if (!nobody_listens(ctx.where.socket, e)) throw std::runtime_error(why);
-        throw std::runtime_error(fmt::format("{}; '{}' starts one", why, start_command(ctx.where)));
-    }
+    auto r = reach(ctx);
+    if (r.conn) return std::move(*r.conn);
+    if (!r.nobody_listens) throw std::runtime_error(r.why);
+    throw std::runtime_error(fmt::format("{}; '{}' starts one", r.why, start_command(ctx.where)));
 }
 
 /// The answer as `Expected`; any other is an error.
@@ -133,18 +146,12 @@ int watch(const daemon_args& d, const context& ctx)
 
 int status(const daemon_args& d, const context& ctx)
 {
-    std::optional<daemon_connection> conn;
-    try {
-        conn.emplace(connect_to(ctx));
-    } catch (const std::system_error& e) {
+    auto [conn, nobody, why] = reach(ctx);
+    if (!conn) {
         // As `systemctl status` (LSB): 3 when it is not running, 4 when we
         // cannot tell (refused, or what is there is not a socket).
-        if (!nobody_listens(ctx.where.socket, e)) {
-            fmt::print(stderr, "pfd: {}\n", unreachable_reason(ctx.where, e));
-            return 4;
-        }
-        fmt::print(d.json ? stderr : stdout, "pfd: {}\n", unreachable_reason(ctx.where, e));
-        return 3;
+        fmt::print(d.json || !nobody ? stderr : stdout, "pfd: {}\n", why);
+        return nobody ? 3 : 4;
     }
     std::string line;
     auto s = expect<status_event>(conn->ask(status_request{}, &line), "status");
@@ -202,12 +209,10 @@ int stop(const daemon_args& d, const context& ctx)
 {
     // The daemon is whoever answers on its socket, asked with the `stop` op:
     // never a pid number from a file, which could be anybody's.
-    std::optional<daemon_connection> conn;
-    try {
-        conn.emplace(connect_to(ctx));
-    } catch (const std::system_error& e) {
-        if (!nobody_listens(ctx.where.socket, e)) {
-            fmt::print(stderr, "pfd: {}\n", unreachable_reason(ctx.where, e));
+    auto [conn, nobody, why] = reach(ctx);
+    if (!conn) {
+        if (!nobody) {
+            fmt::print(stderr, "pfd: {}\n", why);
             return 1;
         }
         if (auto pid = running_pid(pidfile_path(ctx))) {
