@@ -3,7 +3,7 @@
 
 #include "pfd_cli.hpp"
 
-#include "pfd_verbs.hpp"
+#include "verbs.hpp"
 #include "shim.hpp"
 #include "user_units.hpp"
 #include "pfd/version.hpp"

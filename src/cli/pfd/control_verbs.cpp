@@ -4,7 +4,7 @@
 #include "client_engine.hpp"
 #include "daemon_unreachable.hpp"
 #include "background_daemon.hpp"
-#include "pfd_verbs.hpp"
+#include "verbs.hpp"
 #include "quote.hpp"
 #include "watch_printer.hpp"
 #include "unix_socket.hpp"

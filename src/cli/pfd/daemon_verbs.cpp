@@ -9,7 +9,7 @@
 #include "login_shell.hpp"
 #include "session_environment.hpp"
 #include "pfd/server.hpp"
-#include "pfd_verbs.hpp"
+#include "verbs.hpp"
 #include "shim.hpp"
 #include "unix_socket.hpp"
 

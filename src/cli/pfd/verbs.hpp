@@ -1,7 +1,7 @@
 #pragma once
 // The verbs of `pfd` (pfd_cli.cpp parses the command line): the daemon's
-// own (serve, start: pfd_daemon.cpp) and those that talk to a running one
-// (pfd_control.cpp).
+// own (serve, start: daemon_verbs.cpp), those that talk to a running one
+// (control_verbs.cpp) and trust (trust_verb.cpp).
 
 #include "cli_table.hpp"
 #include "context.hpp"
@@ -37,7 +37,7 @@ int ps(const daemon_args& d, const context& ctx);
 int cancel(const daemon_args& d, const context& ctx);
 int watch(const daemon_args& d, const context& ctx);
 
-/// `pfd trust [FILE] | --list | --revoke [FILE]` (pfd_trust.cpp).
+/// `pfd trust [FILE] | --list | --revoke [FILE]` (trust_verb.cpp).
 struct trust_args {
     bool list = false, revoke = false;
     std::optional<std::string> file;

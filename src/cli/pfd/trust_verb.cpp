@@ -1,6 +1,6 @@
 // `pfd trust`: which project files (.pfd.toml) are honoured.
 
-#include "pfd_verbs.hpp"
+#include "verbs.hpp"
 #include "project_trust.hpp"
 
 #include "pfd/discovery.hpp"
