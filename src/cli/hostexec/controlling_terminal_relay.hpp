@@ -49,7 +49,10 @@ public:
     void add_poll(std::vector<pollfd>& fds);
     void handle(const std::vector<pollfd>& fds, std::size_t first);
     /// After the command ended: forwards what the master still holds.
-    void drain(int quiet_ms) { drain_master(master_, master_closed_, quiet_ms, [this] { return read_master(); }); }
+    void drain(int quiet_ms)
+    {
+        drain_master(master_, master_closed_, quiet_ms, [this] { return read_master(); });
+    }
     /// The caller's modes back around a stop, and ours again after it.
     void suspend() noexcept;
     void resume() noexcept;

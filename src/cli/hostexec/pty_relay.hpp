@@ -61,7 +61,10 @@ public:
 
     /// After the command ended: forwards what the master still holds,
     /// waiting at most `quiet_ms` for more once it runs dry.
-    void drain(int quiet_ms) { drain_master(master_, master_closed_, quiet_ms, [this] { return read_master(); }); }
+    void drain(int quiet_ms)
+    {
+        drain_master(master_, master_closed_, quiet_ms, [this] { return read_master(); });
+    }
 
     /// True once the master reported that no slave is open any more.
     bool master_closed() const noexcept { return master_closed_; }

@@ -30,17 +30,20 @@ bool no_tty_program(const hostexec_options& o, const config& cfg)
 std::optional<terminal_session> terminal_for(const hostexec_options& o, const config& cfg)
 {
     if (o.detach || o.tty == tty_mode::never) return std::nullopt;
-    if (o.tty == tty_mode::always) return std::optional<terminal_session>(std::in_place, terminal_kind::whole, unique_fd());
+    if (o.tty == tty_mode::always)
+        return std::optional<terminal_session>(std::in_place, terminal_kind::whole, unique_fd());
     // Programs that hand work to something long-lived and return ([exec]
     // no_tty): given a pty, what they start would die with it.
     if (no_tty_program(o, cfg)) return std::nullopt;
-    if (::isatty(0) && ::isatty(1)) return std::optional<terminal_session>(std::in_place, terminal_kind::whole, unique_fd());
+    if (::isatty(0) && ::isatty(1))
+        return std::optional<terminal_session>(std::in_place, terminal_kind::whole, unique_fd());
     unique_fd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
     if (!tty) return std::nullopt; // no controlling terminal (setsid, a service): none for the command either
     return std::optional<terminal_session>(std::in_place, terminal_kind::controlling, std::move(tty));
 }
 
-terminal_session::terminal_session(terminal_kind k, unique_fd controlling_tty) : kind(k), tty(std::move(controlling_tty))
+terminal_session::terminal_session(terminal_kind k, unique_fd controlling_tty)
+    : kind(k), tty(std::move(controlling_tty))
 {
     int in = tty ? tty.get() : 0;
     termios local{};

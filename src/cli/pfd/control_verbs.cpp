@@ -237,7 +237,8 @@ int stop(const daemon_args& d, const context& ctx)
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         while (auto ev = conn->buffered_event())
-            if (auto* step = std::get_if<stop_step_event>(&*ev); step && (any_running || step->step != stop_step::ended))
+            if (auto* step = std::get_if<stop_step_event>(&*ev);
+                step && (any_running || step->step != stop_step::ended))
                 print_stop_step(*step);
         std::fflush(stdout);
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
