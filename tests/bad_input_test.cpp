@@ -318,6 +318,67 @@ bool can_switch_users()
     return ::geteuid() == 0 && have_program("setpriv") && have_program("prlimit");
 }
 
+/// hostexec failed before running anything: `status`, nothing on stdout and
+/// a "hostexec: " message (finish() did not time out, so the daemon closed
+/// its copies of hostexec's stdout and stderr).
+void check_hostexec_failed(const result& r, int status)
+{
+    INFO("stderr: " << r.err);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.code() == status);
+    CHECK(r.out.empty());
+    CHECK(r.err.starts_with("hostexec: "));
+}
+
+/// A daemon under a hard descriptor limit it cannot raise, and idle
+/// connections holding all its descriptors but one (a long request timeout
+/// keeps them open as long as the test needs).
+struct descriptors_exhausted {
+    static constexpr int nofile = 40;
+    served s{{"--request-timeout-ms", "600000"}, {"prlimit", "--nofile=40:40"}};
+    std::vector<unique_fd> hogs;
+
+    descriptors_exhausted()
+    {
+        while (s.d.open_fds() < nofile - 1) {
+            int before = s.d.open_fds();
+            hogs.push_back(connect_raw(s.d.socket()));
+            REQUIRE(eventually([&] { return s.d.open_fds() == before + 1; }));
+        }
+    }
+};
+
+/// What the daemon answered to a request whose one attached descriptor it
+/// cannot receive: accepting the connection took its last descriptor.
+struct last_descriptor_answer {
+    std::string raw;
+    std::vector<json> events;
+};
+
+/// Sends `echo ok` with `w`'s write end attached and checks the answer ends
+/// in an error event.
+last_descriptor_answer request_past_last_descriptor(const served& s, witness& w)
+{
+    int fd = w.write_end.get();
+    auto sock = connect_raw(s.d.socket());
+    send_request(sock.get(), request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), std::span(&fd, 1));
+    auto answer = read_to_eof(sock.get());
+    REQUIRE(answer);
+    INFO("daemon answered: " << *answer);
+    auto events = events_of(*answer);
+    REQUIRE(!events.empty());
+    CHECK(field(events.back(), "event") == "error");
+    return {*answer, std::move(events)};
+}
+
+/// prlimit, to lower the daemon's limits; without it the test says it skips.
+bool can_lower_limits()
+{
+    if (have_program("prlimit")) return true;
+    WARN("skipped: needs prlimit");
+    return false;
+}
+
 /// A bad request line, what it must be answered with, and how many
 /// descriptors ride with it.
 struct bad_request_case {
@@ -480,12 +541,7 @@ TEST_CASE("hostexec reports commands that cannot run with 127/126 and a hostexec
         // hostexec's own stdout and stderr are the descriptors it hands over:
         // finish() reads them to end of file, which only comes if the daemon
         // closed its copies.
-        auto r = hostexec_in_root(s.d, c.args);
-        INFO("stderr: " << r.err);
-        CHECK_FALSE(r.timed_out);
-        CHECK(r.code() == c.status);
-        CHECK(r.out.empty());
-        CHECK(r.err.starts_with("hostexec: "));
+        check_hostexec_failed(hostexec_in_root(s.d, c.args), c.status);
 
         auto args = c.args;
         args.insert(args.begin(), "--json");
@@ -503,12 +559,7 @@ TEST_CASE("hostexec exits 125 with a hostexec: message when the socket does not 
     temp_dir scratch;
     spawn_options o;
     o.argv = {hostexec_binary(), "--socket", scratch / "no-daemon.sock", "echo", "ok"};
-    auto r = run(std::move(o));
-    INFO("stderr: " << r.err);
-    CHECK_FALSE(r.timed_out);
-    CHECK(r.code() == 125);
-    CHECK(r.out.empty());
-    CHECK(r.err.starts_with("hostexec: "));
+    check_hostexec_failed(run(std::move(o)), 125);
 }
 
 TEST_CASE("a request line over the limit is too_large", "[bad_input]")
@@ -722,12 +773,7 @@ TEST_CASE("a peer uid that is not allowed is denied", "[bad_input][root]")
 
     // hostexec hands over its stdout and stderr: reaching their end of file
     // (finish() did not time out) means the daemon closed its copies.
-    auto r = hostexec_in_root(s.d, {"echo", "ok"}, as_nobody);
-    INFO("stderr: " << r.err);
-    CHECK_FALSE(r.timed_out);
-    CHECK(r.code() == 125);
-    CHECK(r.out.empty());
-    CHECK(r.err.starts_with("hostexec: "));
+    check_hostexec_failed(hostexec_in_root(s.d, {"echo", "ok"}, as_nobody), 125);
 
     auto j = hostexec_in_root(s.d, {"--json", "echo", "ok"}, as_nobody);
     INFO("stderr: " << j.err);
@@ -742,37 +788,19 @@ TEST_CASE("a peer uid that is not allowed is denied", "[bad_input][root]")
 
 TEST_CASE("descriptor exhaustion (EMFILE) neither kills nor wedges the daemon", "[bad_input]")
 {
-    if (!have_program("prlimit")) {
-        WARN("skipped: needs prlimit");
-        return;
-    }
-    // A hard limit the daemon cannot raise; idle connections exhaust it, and
-    // a long request timeout keeps them open as long as the test needs.
-    constexpr int nofile = 40;
-    served s({"--request-timeout-ms", "600000"}, {"prlimit", "--nofile=40:40"});
-
-    // Take the daemon's descriptors one connection at a time, up to one left.
-    std::vector<unique_fd> hogs;
-    while (s.d.open_fds() < nofile - 1) {
-        int before = s.d.open_fds();
-        hogs.push_back(connect_raw(s.d.socket()));
-        REQUIRE(eventually([&] { return s.d.open_fds() == before + 1; }));
-    }
+    if (!can_lower_limits()) return;
+    descriptors_exhausted x;
+    constexpr int nofile = descriptors_exhausted::nofile;
+    auto& s = x.s;
+    auto& hogs = x.hogs;
 
     SECTION("a request that gets the last descriptor is refused, not half served")
     {
         // Accepting takes the last descriptor, so the kernel cannot install
         // the one attached to the request.
         witness w;
-        int fd = w.write_end.get();
-        auto sock = connect_raw(s.d.socket());
-        send_request(sock.get(), request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), std::span(&fd, 1));
-        auto answer = read_to_eof(sock.get());
-        REQUIRE(answer);
-        INFO("daemon answered: " << *answer);
-        auto events = events_of(*answer);
-        REQUIRE(!events.empty());
-        CHECK(field(events.back(), "event") == "error");
+        auto answer = request_past_last_descriptor(s, w);
+        INFO("daemon answered: " << answer.raw);
         CHECK(all_copies_closed(w));
         CHECK(s.d.open_fds() <= nofile - 1);
         CHECK(alive(s.d.pid()));
@@ -865,12 +893,7 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
     check_refused(s, request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), 1, "spawn_failed", fds_with_blocker,
                   1);
 
-    auto r = hostexec_in_root(s.d, {"echo", "ok"});
-    INFO("stderr: " << r.err);
-    CHECK_FALSE(r.timed_out);
-    CHECK(r.code() == 125);
-    CHECK(r.out.empty());
-    CHECK(r.err.starts_with("hostexec: "));
+    check_hostexec_failed(hostexec_in_root(s.d, {"echo", "ok"}), 125);
     check_nothing_left(s, fds_with_blocker, 1);
 
     // Once the blocker ends, its process slot is free again.
@@ -887,27 +910,10 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
 // clear error, and this one blamed the client.
 TEST_CASE("a request the daemon cannot receive for lack of descriptors is not blamed on the client", "[bad_input]")
 {
-    if (!have_program("prlimit")) {
-        WARN("skipped: needs prlimit");
-        return;
-    }
-    constexpr int nofile = 40;
-    served s({"--request-timeout-ms", "600000"}, {"prlimit", "--nofile=40:40"});
-    std::vector<unique_fd> hogs;
-    while (s.d.open_fds() < nofile - 1) {
-        int before = s.d.open_fds();
-        hogs.push_back(connect_raw(s.d.socket()));
-        REQUIRE(eventually([&] { return s.d.open_fds() == before + 1; }));
-    }
+    if (!can_lower_limits()) return;
+    descriptors_exhausted x;
     witness w;
-    int fd = w.write_end.get();
-    auto sock = connect_raw(s.d.socket());
-    send_request(sock.get(), request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), std::span(&fd, 1));
-    auto answer = read_to_eof(sock.get());
-    REQUIRE(answer);
-    INFO("daemon answered: " << *answer);
-    auto events = events_of(*answer);
-    REQUIRE(!events.empty());
-    CHECK(field(events.back(), "event") == "error");
-    CHECK(field(events.back(), "message").find("more than") == std::string::npos);
+    auto answer = request_past_last_descriptor(x.s, w);
+    INFO("daemon answered: " << answer.raw);
+    CHECK(field(answer.events.back(), "message").find("more than") == std::string::npos);
 }

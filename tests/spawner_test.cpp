@@ -89,6 +89,17 @@ public:
         return status;
     }
 
+    /// Waits (bounded) for the child to be killed by `signo`, checked; its
+    /// status, for more checks.
+    pfd::exit_status wait_killed_by(int signo)
+    {
+        auto status = wait();
+        REQUIRE(status);
+        CHECK_FALSE(status->code);
+        CHECK(status->signo == signo);
+        return *status;
+    }
+
 private:
     pfd::child_process child_;
     bool reaped_ = false;
@@ -714,20 +725,13 @@ TEST_CASE("try_reap and reap report how the child ended", "[spawner][reap]")
         auto spec = sh("kill -SEGV $$");
         spec.cwd = dir.path();
         running_child child(pfd::spawn(spec));
-        auto status = child.wait();
-        REQUIRE(status);
-        CHECK_FALSE(status->code);
-        CHECK(status->signo == SIGSEGV);
+        child.wait_killed_by(SIGSEGV);
     }
     SECTION("killed by SIGSEGV without a core limit: no core")
     {
         auto spec = sh("ulimit -c 0; kill -SEGV $$");
         running_child child(pfd::spawn(spec));
-        auto status = child.wait();
-        REQUIRE(status);
-        CHECK_FALSE(status->code);
-        CHECK(status->signo == SIGSEGV);
-        CHECK_FALSE(status->core);
+        CHECK_FALSE(child.wait_killed_by(SIGSEGV).core);
     }
     SECTION("killed by SIGKILL while running")
     {
@@ -737,11 +741,7 @@ TEST_CASE("try_reap and reap report how the child ended", "[spawner][reap]")
         running_child child(pfd::spawn(spec));
         CHECK_FALSE(pfd::try_reap(child.pidfd()));
         send_signal(child.pidfd(), SIGKILL);
-        auto status = child.wait();
-        REQUIRE(status);
-        CHECK_FALSE(status->code);
-        CHECK(status->signo == SIGKILL);
-        CHECK_FALSE(status->core);
+        CHECK_FALSE(child.wait_killed_by(SIGKILL).core);
     }
     SECTION("reap blocks until the exit")
     {
