@@ -215,11 +215,22 @@ else
       failed=$((failed + 1))
     fi
   done
+  # Loaded by fish itself from fish_complete_path, as installed.
   fcomp() {
-    fish --no-config -c "source $src/completions/pfd.fish; source $src/completions/hostexec.fish
+    fish --no-config -c "set fish_complete_path $src/completions \$fish_complete_path
                          complete -C\"\$argv[1]\"" "$1" | cut -f1
   }
   real_completions fish fcomp
+  # hostexec's completion takes the projects' names from pfd's, whichever
+  # is loaded first.
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/run/pfd.named.sock"
+    check "fish: hostexec --project (pfd's not loaded yet)" named "$(fcomp "hostexec --project ")"
+    out=$(fish --no-config -c "set fish_complete_path $src/completions \$fish_complete_path
+                               complete -C'pfd sta' >/dev/null; complete -C'hostexec --project '" | cut -f1)
+    check "fish: hostexec --project (pfd's loaded first)" named "$out"
+    rm "$tmp/run/pfd.named.sock"
+  fi
 fi
 
 echo "$passed passed, $failed failed"
