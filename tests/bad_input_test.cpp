@@ -50,11 +50,6 @@ constexpr std::size_t max_request_bytes = 1 << 20;
 /// default (253, what one message can carry), so that a request can pass it.
 constexpr std::size_t max_fds = 64;
 
-milliseconds left_until(clock_type::time_point deadline)
-{
-    return std::max(0ms, std::chrono::duration_cast<milliseconds>(deadline - clock_type::now()));
-}
-
 /// A pipe whose write end is handed to the daemon (see the file comment).
 struct witness {
     unique_fd read_end, write_end;
@@ -312,11 +307,25 @@ uid_t unused_uid()
         if (!in_use(uid)) return uid;
 }
 
-/// Root, and the tools used to become another uid and to lower limits.
+/// Root, and the tools used to become another uid and to lower limits;
+/// without them the test says it skips.
 bool can_switch_users()
 {
-    return ::geteuid() == 0 && have_program("setpriv") && have_program("prlimit");
+    if (::geteuid() == 0 && have_program("setpriv") && have_program("prlimit")) return true;
+    WARN("skipped: needs root, setpriv and prlimit");
+    return false;
 }
+
+/// A scratch directory holding `plain_file`, a script without execute
+/// permission.
+struct scratch_dir : temp_dir {
+    std::string plain_file = *this / "plain";
+    scratch_dir()
+    {
+        std::ofstream(plain_file) << "#!/bin/sh\necho not me\n";
+        ::chmod(plain_file.c_str(), 0644);
+    }
+};
 
 /// hostexec failed before running anything: `status`, nothing on stdout and
 /// a "hostexec: " message (finish() did not time out, so the daemon closed
@@ -393,10 +402,8 @@ struct bad_request_case {
 TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothing behind", "[bad_input]")
 {
     served s;
-    temp_dir scratch;
-    std::string plain_file = scratch / "plain";
-    std::ofstream(plain_file) << "#!/bin/sh\necho not me\n";
-    ::chmod(plain_file.c_str(), 0644);
+    scratch_dir scratch;
+    const std::string& plain_file = scratch.plain_file;
     std::string missing_dir = scratch / "no-such-dir";
 
     const std::vector<bad_request_case> cases = {
@@ -519,10 +526,8 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
 TEST_CASE("hostexec reports commands that cannot run with 127/126 and a hostexec: message", "[bad_input]")
 {
     served s;
-    temp_dir scratch;
-    std::string plain_file = scratch / "plain";
-    std::ofstream(plain_file) << "#!/bin/sh\necho not me\n";
-    ::chmod(plain_file.c_str(), 0644);
+    scratch_dir scratch;
+    const std::string& plain_file = scratch.plain_file;
 
     struct hostexec_case {
         const char* what;
@@ -760,10 +765,7 @@ TEST_CASE("a client that never finishes its line is cut off, and others are serv
 
 TEST_CASE("a peer uid that is not allowed is denied", "[bad_input][root]")
 {
-    if (!can_switch_users()) {
-        WARN("skipped: needs root, setpriv and prlimit");
-        return;
-    }
+    if (!can_switch_users()) return;
     served s;
     // Let uid 65534 reach the socket at all, so that the daemon's own check
     // is what refuses it (not the file system).
@@ -838,10 +840,7 @@ TEST_CASE("descriptor exhaustion (EMFILE) neither kills nor wedges the daemon", 
 
 TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[bad_input][root]")
 {
-    if (!can_switch_users()) {
-        WARN("skipped: needs root, setpriv and prlimit");
-        return;
-    }
+    if (!can_switch_users()) return;
     // The daemon runs as a uid of its own under RLIMIT_NPROC = 3: its two
     // threads plus one command. (Not nobody: the count covers every process
     // of the uid, and other tests may run things as nobody at the same time.)

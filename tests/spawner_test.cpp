@@ -539,6 +539,18 @@ TEST_CASE("descriptors above the child's nofile limit are still passed", "[spawn
     }
 }
 
+namespace {
+
+/// `spec` runs, exits 0 and prints `out`.
+void check_runs(const pfd::spawn_spec& spec, const std::string& out)
+{
+    auto result = run_capturing(spec);
+    CHECK(result.status.code == 0);
+    CHECK(result.out == out);
+}
+
+} // namespace
+
 TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
 {
     pfd::test::temp_dir dir;
@@ -551,9 +563,7 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
         pfd::spawn_spec spec;
         spec.argv = {name, "x"};
         spec.env = {"PATH=/nonexistent-pfd-dir:" + dir.path()};
-        auto result = run_capturing(spec);
-        CHECK(result.status.code == 0);
-        CHECK(result.out == "found x\n");
+        check_runs(spec, "found x\n");
     }
     SECTION("a program in this process's PATH only is not found")
     {
@@ -573,9 +583,7 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
             spec.argv = {name};
             spec.env = {"PATH=" + path};
             spec.cwd = dir.path();
-            auto result = run_capturing(spec);
-            CHECK(result.status.code == 0);
-            CHECK(result.out == "found\n");
+            check_runs(spec, "found\n");
         }
     }
     SECTION("a non-executable match is skipped for a later executable one")
@@ -585,9 +593,7 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
         pfd::spawn_spec spec;
         spec.argv = {name};
         spec.env = {"PATH=" + first.path() + ":" + dir.path()};
-        auto result = run_capturing(spec);
-        CHECK(result.status.code == 0);
-        CHECK(result.out == "found\n");
+        check_runs(spec, "found\n");
     }
     SECTION("a program given is executed as it is, argv[0] only names it")
     {
@@ -595,9 +601,7 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
         spec.program = dir / name;
         spec.argv = {"pfd-no-such-command", "y"};
         spec.env = {"PATH=/nonexistent-pfd-dir"};
-        auto result = run_capturing(spec);
-        CHECK(result.status.code == 0);
-        CHECK(result.out == "found y\n");
+        check_runs(spec, "found y\n");
     }
     SECTION("a script without #! runs through /bin/sh")
     {
@@ -607,18 +611,14 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
         {
             pfd::spawn_spec spec;
             spec.argv = {dir / bare, "a b", "c"};
-            auto result = run_capturing(spec);
-            CHECK(result.status.code == 0);
-            CHECK(result.out == "bare a b c\n");
+            check_runs(spec, "bare a b c\n");
         }
         SECTION("through PATH")
         {
             pfd::spawn_spec spec;
             spec.argv = {bare, "d"};
             spec.env = {"PATH=" + dir.path()};
-            auto result = run_capturing(spec);
-            CHECK(result.status.code == 0);
-            CHECK(result.out == "bare d\n");
+            check_runs(spec, "bare d\n");
         }
     }
 }

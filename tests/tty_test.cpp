@@ -41,6 +41,14 @@ struct user_shell {
         return shown;
     }
 
+    /// Ctrl-Z: the shell says the job stopped and prompts again.
+    void stop_job()
+    {
+        term.type("\x1a");
+        term.expect("Stopped");
+        REQUIRE(!term.expect("PFD$ ").empty());
+    }
+
     /// Waits (bounded) for `text` on the screen, checked, with the screen so
     /// far in the message.
     void check_shows(const std::string& text)
@@ -157,9 +165,7 @@ TEST_CASE("Ctrl-Z stops a command run directly and hostexec with it; fg resumes 
     sh.run("$H sh -c 'echo started-$((3)); exec " + sleep + "'", "started-3");
     pid_t sleeper = only_process(sleep, "/sleep");
     REQUIRE(sleeper > 0);
-    sh.term.type("\x1a");
-    sh.term.expect("Stopped");
-    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    sh.stop_job();
     CHECK(state_of(sleeper) == 'T');
     pid_t client = only_process(sleep, "/hostexec");
     REQUIRE(client > 0);
@@ -408,9 +414,7 @@ TEST_CASE("only a controlling terminal: its size follows ours, Ctrl-Z stops the 
     sh.run("true | $H sh -c 'echo started-$((4)); exec " + sleep + "' | cat", "started-4");
     pid_t sleeper = only_process(sleep, "/sleep");
     REQUIRE(sleeper > 0);
-    sh.term.type("\x1a");
-    sh.term.expect("Stopped");
-    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    sh.stop_job();
     CHECK(eventually([&] { return state_of(sleeper) == 'T'; }));
     sh.term.type("fg\n");
     CHECK(eventually([&] { return state_of(sleeper) == 'S'; }));

@@ -456,7 +456,11 @@ std::vector<std::string> user_env::env() const
 
 result user_env::run_in(std::vector<std::string> argv) const
 {
-    return test::run({.argv = std::move(argv), .env = env(), .cwd = work.path()});
+    spawn_options o;
+    o.argv = std::move(argv);
+    o.env = env();
+    o.cwd = work.path();
+    return test::run(std::move(o));
 }
 
 result user_env::pfd(std::vector<std::string> args) const
