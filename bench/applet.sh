@@ -22,14 +22,5 @@ side_by_side "$build" "$work/pfd.sock" "$runs" 100 "$work/applet.json" \
   -n "democli add" "$build/democli add 1 2 3" \
   -n "hostexec → applet" "$build/hostexec --socket $work/democli.sock add 1 2 3"
 
-python3 - "$work/applet.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-med = {k: v["median"] * 1000 for k, v in r.items()}
-print(f"{'command':<18} {'median ms':>10} {'mean ms':>9} {'σ ms':>7}")
-for k, v in r.items():
-    print(f"{k:<18} {med[k]:>10.3f} {v['mean']*1000:>9.3f} {v['stddev']*1000:>7.3f}")
-for peer in ("limit-epoll", "limit.c"):
-    print(f"democli add / {peer:<12}       = {med['democli add'] / med[peer]:.3f}")
-    print(f"hostexec → applet / {peer:<12} = {med['hostexec → applet'] / med[peer]:.3f}")
-PY
+median_table "$work/applet.json" "democli add/limit-epoll" "hostexec → applet/limit-epoll" \
+  "democli add/limit.c" "hostexec → applet/limit.c"

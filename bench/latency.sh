@@ -26,17 +26,5 @@ start_pfd "$build" "$work"
 
 side_by_side "$build" "$work/pfd.sock" "$runs" 100 "$work/latency.json" "${before[@]}"
 
-python3 - "$work/latency.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-med = {k: v["median"] * 1000 for k, v in r.items()}
-print(f"{'command':<16} {'median ms':>10} {'mean ms':>9} {'σ ms':>7}")
-for k, v in r.items():
-    print(f"{k:<16} {med[k]:>10.3f} {v['mean']*1000:>9.3f} {v['stddev']*1000:>7.3f}")
-h = med["hostexec"]
-print(f"hostexec / limit-epoll    = {h / med['limit-epoll']:.3f}")
-print(f"hostexec / limit.c        = {h / med['limit.c']:.3f}")
-print(f"hostexec / flatpak-spawn  = {h / med['flatpak-spawn']:.3f}")
-if "hostexec-before" in med:
-    print(f"hostexec / hostexec-before = {h / med['hostexec-before']:.3f}")
-PY
+median_table "$work/latency.json" hostexec/limit-epoll hostexec/limit.c hostexec/flatpak-spawn \
+  ${BEFORE:+hostexec/hostexec-before}

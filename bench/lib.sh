@@ -12,7 +12,8 @@ start_pfd() {
 
 # bench_init [BUILD_DIR]: sets $root (the source tree), $shared (../shared),
 # $build (default: build/) and $work, a scratch directory. On exit: runs
-# $on_exit (set it first), stops the daemon start_pfd started and removes $work.
+# $on_exit (set it first), stops the daemon start_pfd started and every job
+# still running in the background, and removes $work.
 bench_init() {
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   shared=$(realpath -m "$root/../shared")
@@ -24,7 +25,7 @@ bench_init() {
   # SIGINT and SIGTERM (a meson timeout) end the script through its EXIT trap.
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  trap 'eval "$on_exit" || true; kill "${daemon:-}" "${bench_pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+  trap 'eval "$on_exit" || true; kill "${daemon:-}" "${bench_pids[@]}" $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 }
 
 # start_anchors DIR: starts the reference peers (../shared/bench/anchors.sh)
@@ -54,6 +55,24 @@ side_by_side() {
     -n hostexec "$build/hostexec --socket $sock /bin/true" \
     -n flatpak-spawn "$FLATPAK_SPAWN --host /bin/true" \
     "$@" >&2
+}
+
+# median_table OUT.json [A/B...]: hyperfine's results in OUT.json (median,
+# mean and σ in ms), then, for each A/B given, the ratio of A's median to B's.
+median_table() {
+  python3 - "$@" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+med = {k: v["median"] * 1000 for k, v in r.items()}
+width = max(len("command"), *(len(k) for k in r))
+print(f"{'command':<{width}} {'median ms':>10} {'mean ms':>9} {'σ ms':>7}")
+for k, v in r.items():
+    print(f"{k:<{width}} {med[k]:>10.3f} {v['mean']*1000:>9.3f} {v['stddev']*1000:>7.3f}")
+ratios = [a.split("/", 1) for a in sys.argv[2:]]
+names = [f"{a} / {b}" for a, b in ratios]
+for (a, b), name in zip(ratios, names):
+    print(f"{name:<{max(map(len, names))}} = {med[a] / med[b]:.3f}")
+PY
 }
 
 # alternate_rounds OUT ROUNDS N CLIENTS NAME_A CMD_A NAME_B CMD_B: throughput

@@ -7,7 +7,6 @@
 # Usage: bench/memory.sh [BUILD_DIR] [COMMANDS]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-on_exit='kill $(jobs -p) 2>/dev/null'
 bench_init "${1:-}"
 n=${2:-256}
 daemon_rss "$build" "$work/rss" "$n" "$work/rss.txt"

@@ -29,13 +29,9 @@ function __fish_hostexec_command
     printf '%s\n' $tokens
 end
 
-function __fish_hostexec_projects
-    set -l dir $XDG_RUNTIME_DIR
-    test -n "$dir"; or set dir /run/user/(id -u)
-    for sock in $dir/pfd.*.sock
-        test -S $sock; and string replace -r '^.*/pfd\.(.*)\.sock$' '$1' -- $sock
-    end
-end
+# The projects' names come from __fish_pfd_projects, in pfd's completion:
+# it is installed beside this file.
+functions -q __fish_pfd_projects; or source (status dirname)/pfd.fish
 
 set -l options 'not __fish_hostexec_command >/dev/null'
 complete -c hostexec -n $options -s t -l tty -d 'Run in a new pseudo-terminal'
@@ -49,7 +45,7 @@ complete -c hostexec -n $options -l directory -x -a '(__fish_complete_directorie
 complete -c hostexec -n $options -l forward-fd -x -d 'Also pass descriptor FD'
 complete -c hostexec -n $options -l no-inherit-fds -d 'Pass only descriptors 0-2 and those --forward-fd names'
 complete -c hostexec -n $options -l socket -r -F -d "The daemon's socket"
-complete -c hostexec -n $options -l project -x -a '(__fish_hostexec_projects)' -d "The project's daemon"
+complete -c hostexec -n $options -l project -x -a '(__fish_pfd_projects)' -d "The project's daemon"
 complete -c hostexec -n $options -s C -l create -d 'Start the daemon if none answers'
 complete -c hostexec -n $options -l json -d "Print the daemon's events on stderr"
 complete -c hostexec -n $options -l install-shim -x -a '(__fish_complete_directories)' -d 'Make DIR/NAME symlinks to hostexec'

@@ -50,11 +50,6 @@ constexpr std::size_t max_request_bytes = 1 << 20;
 /// default (253, what one message can carry), so that a request can pass it.
 constexpr std::size_t max_fds = 64;
 
-milliseconds left_until(clock_type::time_point deadline)
-{
-    return std::max(0ms, std::chrono::duration_cast<milliseconds>(deadline - clock_type::now()));
-}
-
 /// A pipe whose write end is handed to the daemon (see the file comment).
 struct witness {
     unique_fd read_end, write_end;
@@ -312,10 +307,85 @@ uid_t unused_uid()
         if (!in_use(uid)) return uid;
 }
 
-/// Root, and the tools used to become another uid and to lower limits.
+/// Root, and the tools used to become another uid and to lower limits;
+/// without them the test says it skips.
 bool can_switch_users()
 {
-    return ::geteuid() == 0 && have_program("setpriv") && have_program("prlimit");
+    if (::geteuid() == 0 && have_program("setpriv") && have_program("prlimit")) return true;
+    WARN("skipped: needs root, setpriv and prlimit");
+    return false;
+}
+
+/// A scratch directory holding `plain_file`, a script without execute
+/// permission.
+struct scratch_dir : temp_dir {
+    std::string plain_file = *this / "plain";
+    scratch_dir()
+    {
+        std::ofstream(plain_file) << "#!/bin/sh\necho not me\n";
+        ::chmod(plain_file.c_str(), 0644);
+    }
+};
+
+/// hostexec failed before running anything: `status`, nothing on stdout and
+/// a "hostexec: " message (finish() did not time out, so the daemon closed
+/// its copies of hostexec's stdout and stderr).
+void check_hostexec_failed(const result& r, int status)
+{
+    INFO("stderr: " << r.err);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.code() == status);
+    CHECK(r.out.empty());
+    CHECK(r.err.starts_with("hostexec: "));
+}
+
+/// A daemon under a hard descriptor limit it cannot raise, and idle
+/// connections holding all its descriptors but one (a long request timeout
+/// keeps them open as long as the test needs).
+struct descriptors_exhausted {
+    static constexpr int nofile = 40;
+    served s{{"--request-timeout-ms", "600000"}, {"prlimit", "--nofile=40:40"}};
+    std::vector<unique_fd> hogs;
+
+    descriptors_exhausted()
+    {
+        while (s.d.open_fds() < nofile - 1) {
+            int before = s.d.open_fds();
+            hogs.push_back(connect_raw(s.d.socket()));
+            REQUIRE(eventually([&] { return s.d.open_fds() == before + 1; }));
+        }
+    }
+};
+
+/// What the daemon answered to a request whose one attached descriptor it
+/// cannot receive: accepting the connection took its last descriptor.
+struct last_descriptor_answer {
+    std::string raw;
+    std::vector<json> events;
+};
+
+/// Sends `echo ok` with `w`'s write end attached and checks the answer ends
+/// in an error event.
+last_descriptor_answer request_past_last_descriptor(const served& s, witness& w)
+{
+    int fd = w.write_end.get();
+    auto sock = connect_raw(s.d.socket());
+    send_request(sock.get(), request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), std::span(&fd, 1));
+    auto answer = read_to_eof(sock.get());
+    REQUIRE(answer);
+    INFO("daemon answered: " << *answer);
+    auto events = events_of(*answer);
+    REQUIRE(!events.empty());
+    CHECK(field(events.back(), "event") == "error");
+    return {*answer, std::move(events)};
+}
+
+/// prlimit, to lower the daemon's limits; without it the test says it skips.
+bool can_lower_limits()
+{
+    if (have_program("prlimit")) return true;
+    WARN("skipped: needs prlimit");
+    return false;
 }
 
 /// A bad request line, what it must be answered with, and how many
@@ -332,10 +402,8 @@ struct bad_request_case {
 TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothing behind", "[bad_input]")
 {
     served s;
-    temp_dir scratch;
-    std::string plain_file = scratch / "plain";
-    std::ofstream(plain_file) << "#!/bin/sh\necho not me\n";
-    ::chmod(plain_file.c_str(), 0644);
+    scratch_dir scratch;
+    const std::string& plain_file = scratch.plain_file;
     std::string missing_dir = scratch / "no-such-dir";
 
     const std::vector<bad_request_case> cases = {
@@ -458,10 +526,8 @@ TEST_CASE("malformed, non-UTF-8 and invalid requests are refused and leave nothi
 TEST_CASE("hostexec reports commands that cannot run with 127/126 and a hostexec: message", "[bad_input]")
 {
     served s;
-    temp_dir scratch;
-    std::string plain_file = scratch / "plain";
-    std::ofstream(plain_file) << "#!/bin/sh\necho not me\n";
-    ::chmod(plain_file.c_str(), 0644);
+    scratch_dir scratch;
+    const std::string& plain_file = scratch.plain_file;
 
     struct hostexec_case {
         const char* what;
@@ -480,12 +546,7 @@ TEST_CASE("hostexec reports commands that cannot run with 127/126 and a hostexec
         // hostexec's own stdout and stderr are the descriptors it hands over:
         // finish() reads them to end of file, which only comes if the daemon
         // closed its copies.
-        auto r = hostexec_in_root(s.d, c.args);
-        INFO("stderr: " << r.err);
-        CHECK_FALSE(r.timed_out);
-        CHECK(r.code() == c.status);
-        CHECK(r.out.empty());
-        CHECK(r.err.starts_with("hostexec: "));
+        check_hostexec_failed(hostexec_in_root(s.d, c.args), c.status);
 
         auto args = c.args;
         args.insert(args.begin(), "--json");
@@ -503,12 +564,7 @@ TEST_CASE("hostexec exits 125 with a hostexec: message when the socket does not 
     temp_dir scratch;
     spawn_options o;
     o.argv = {hostexec_binary(), "--socket", scratch / "no-daemon.sock", "echo", "ok"};
-    auto r = run(std::move(o));
-    INFO("stderr: " << r.err);
-    CHECK_FALSE(r.timed_out);
-    CHECK(r.code() == 125);
-    CHECK(r.out.empty());
-    CHECK(r.err.starts_with("hostexec: "));
+    check_hostexec_failed(run(std::move(o)), 125);
 }
 
 TEST_CASE("a request line over the limit is too_large", "[bad_input]")
@@ -709,10 +765,7 @@ TEST_CASE("a client that never finishes its line is cut off, and others are serv
 
 TEST_CASE("a peer uid that is not allowed is denied", "[bad_input][root]")
 {
-    if (!can_switch_users()) {
-        WARN("skipped: needs root, setpriv and prlimit");
-        return;
-    }
+    if (!can_switch_users()) return;
     served s;
     // Let uid 65534 reach the socket at all, so that the daemon's own check
     // is what refuses it (not the file system).
@@ -722,12 +775,7 @@ TEST_CASE("a peer uid that is not allowed is denied", "[bad_input][root]")
 
     // hostexec hands over its stdout and stderr: reaching their end of file
     // (finish() did not time out) means the daemon closed its copies.
-    auto r = hostexec_in_root(s.d, {"echo", "ok"}, as_nobody);
-    INFO("stderr: " << r.err);
-    CHECK_FALSE(r.timed_out);
-    CHECK(r.code() == 125);
-    CHECK(r.out.empty());
-    CHECK(r.err.starts_with("hostexec: "));
+    check_hostexec_failed(hostexec_in_root(s.d, {"echo", "ok"}, as_nobody), 125);
 
     auto j = hostexec_in_root(s.d, {"--json", "echo", "ok"}, as_nobody);
     INFO("stderr: " << j.err);
@@ -742,37 +790,19 @@ TEST_CASE("a peer uid that is not allowed is denied", "[bad_input][root]")
 
 TEST_CASE("descriptor exhaustion (EMFILE) neither kills nor wedges the daemon", "[bad_input]")
 {
-    if (!have_program("prlimit")) {
-        WARN("skipped: needs prlimit");
-        return;
-    }
-    // A hard limit the daemon cannot raise; idle connections exhaust it, and
-    // a long request timeout keeps them open as long as the test needs.
-    constexpr int nofile = 40;
-    served s({"--request-timeout-ms", "600000"}, {"prlimit", "--nofile=40:40"});
-
-    // Take the daemon's descriptors one connection at a time, up to one left.
-    std::vector<unique_fd> hogs;
-    while (s.d.open_fds() < nofile - 1) {
-        int before = s.d.open_fds();
-        hogs.push_back(connect_raw(s.d.socket()));
-        REQUIRE(eventually([&] { return s.d.open_fds() == before + 1; }));
-    }
+    if (!can_lower_limits()) return;
+    descriptors_exhausted x;
+    constexpr int nofile = descriptors_exhausted::nofile;
+    auto& s = x.s;
+    auto& hogs = x.hogs;
 
     SECTION("a request that gets the last descriptor is refused, not half served")
     {
         // Accepting takes the last descriptor, so the kernel cannot install
         // the one attached to the request.
         witness w;
-        int fd = w.write_end.get();
-        auto sock = connect_raw(s.d.socket());
-        send_request(sock.get(), request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), std::span(&fd, 1));
-        auto answer = read_to_eof(sock.get());
-        REQUIRE(answer);
-        INFO("daemon answered: " << *answer);
-        auto events = events_of(*answer);
-        REQUIRE(!events.empty());
-        CHECK(field(events.back(), "event") == "error");
+        auto answer = request_past_last_descriptor(s, w);
+        INFO("daemon answered: " << answer.raw);
         CHECK(all_copies_closed(w));
         CHECK(s.d.open_fds() <= nofile - 1);
         CHECK(alive(s.d.pid()));
@@ -810,10 +840,7 @@ TEST_CASE("descriptor exhaustion (EMFILE) neither kills nor wedges the daemon", 
 
 TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[bad_input][root]")
 {
-    if (!can_switch_users()) {
-        WARN("skipped: needs root, setpriv and prlimit");
-        return;
-    }
+    if (!can_switch_users()) return;
     // The daemon runs as a uid of its own under RLIMIT_NPROC = 3: its two
     // threads plus one command. (Not nobody: the count covers every process
     // of the uid, and other tests may run things as nobody at the same time.)
@@ -865,12 +892,7 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
     check_refused(s, request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), 1, "spawn_failed", fds_with_blocker,
                   1);
 
-    auto r = hostexec_in_root(s.d, {"echo", "ok"});
-    INFO("stderr: " << r.err);
-    CHECK_FALSE(r.timed_out);
-    CHECK(r.code() == 125);
-    CHECK(r.out.empty());
-    CHECK(r.err.starts_with("hostexec: "));
+    check_hostexec_failed(hostexec_in_root(s.d, {"echo", "ok"}), 125);
     check_nothing_left(s, fds_with_blocker, 1);
 
     // Once the blocker ends, its process slot is free again.
@@ -887,27 +909,10 @@ TEST_CASE("fork failing with EAGAIN is spawn_failed and the daemon recovers", "[
 // clear error, and this one blamed the client.
 TEST_CASE("a request the daemon cannot receive for lack of descriptors is not blamed on the client", "[bad_input]")
 {
-    if (!have_program("prlimit")) {
-        WARN("skipped: needs prlimit");
-        return;
-    }
-    constexpr int nofile = 40;
-    served s({"--request-timeout-ms", "600000"}, {"prlimit", "--nofile=40:40"});
-    std::vector<unique_fd> hogs;
-    while (s.d.open_fds() < nofile - 1) {
-        int before = s.d.open_fds();
-        hogs.push_back(connect_raw(s.d.socket()));
-        REQUIRE(eventually([&] { return s.d.open_fds() == before + 1; }));
-    }
+    if (!can_lower_limits()) return;
+    descriptors_exhausted x;
     witness w;
-    int fd = w.write_end.get();
-    auto sock = connect_raw(s.d.socket());
-    send_request(sock.get(), request_line(R"("argv":["echo","ok"],"cwd":"/","fds":[1])"), std::span(&fd, 1));
-    auto answer = read_to_eof(sock.get());
-    REQUIRE(answer);
-    INFO("daemon answered: " << *answer);
-    auto events = events_of(*answer);
-    REQUIRE(!events.empty());
-    CHECK(field(events.back(), "event") == "error");
-    CHECK(field(events.back(), "message").find("more than") == std::string::npos);
+    auto answer = request_past_last_descriptor(x.s, w);
+    INFO("daemon answered: " << answer.raw);
+    CHECK(field(answer.events.back(), "message").find("more than") == std::string::npos);
 }

@@ -11,6 +11,10 @@ verb's own options sit in its "## pfd VERB" subsection of COMMANDS; COMMON
 OPTIONS are those of every verb that finds a daemon; GENERAL OPTIONS those of
 pfd itself. On the --help side an option is any -x or --word of an option
 row (up to its description) or a synopsis line.
+
+The verbs are those `pfd --help` lists, not a copy kept here: a new verb
+must have its pfd(1) section and its bash completion. Those that find a
+daemon are those whose --help has --socket.
 """
 import os
 import re
@@ -21,9 +25,6 @@ import tempfile
 src = sys.argv[1]
 pfd = os.path.abspath(os.environ["PFD_BIN"])
 hostexec = os.path.abspath(os.environ["HOSTEXEC_BIN"])
-
-DAEMON_VERBS = ["serve", "start", "stop", "status", "ps", "watch", "cancel", "restart", "reload"]
-VERBS = DAEMON_VERBS + ["install-units", "trust", "help"]
 
 OPTION = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
 failures = []
@@ -83,7 +84,24 @@ def describe(s):
     return " ".join(sorted(s)) or "none"
 
 
+def verbs_in(usage):
+    """The verbs a program's --help lists: the first word of each row of its
+    "Verbs:" paragraph."""
+    rows = usage.split("\nVerbs:\n", 1)[1].split("\n\n", 1)[0] if "\nVerbs:\n" in usage else ""
+    return [row.split()[0] for row in rows.splitlines() if row.strip()]
+
+
 # ---- pfd(1) ------------------------------------------------------------------
+
+usage, code, _ = run([pfd, "--help"])
+check(code == 0, "pfd --help exits 0")
+VERBS = verbs_in(usage)
+check(len(VERBS) >= 10 and "help" in VERBS, f"`pfd --help` lists the verbs: {' '.join(VERBS)}")
+verb_usage = {}
+for verb in VERBS:
+    if verb != "help":  # `pfd help --help`: whatever it prints, `pfd help VERB` is checked below
+        verb_usage[verb] = run([pfd, verb, "--help"])
+DAEMON_VERBS = [verb for verb, (text, _, _) in verb_usage.items() if "--socket" in options_in_help(text)]
 
 man = man_structure(os.path.join(src, "man/pfd.1.scd"))
 common = man.get(("COMMON OPTIONS", ""), set())
@@ -106,13 +124,10 @@ headings = re.findall(r"^## pfd (\S+)", open(os.path.join(src, "man/pfd.1.scd"),
 for verb in VERBS:
     check(verb in headings, f"pfd(1) describes pfd {verb}")
 
-usage, code, _ = run([pfd, "--help"])
-check(code == 0, "pfd --help exits 0")
 help_all = options_in_help(usage)
 
 verb_help = {}
-for verb in VERBS[:-1]:  # `pfd help --help`: whatever it prints, `pfd help VERB` is checked below
-    text, code, left = run([pfd, verb, "--help"])
+for verb, (text, code, left) in verb_usage.items():
     check(code == 0 and not left and "usage" in text.lower(), f"`pfd {verb} --help` prints a usage, exit 0")
     verb_help[verb] = options_in_help(text)
     same, _, _ = run([pfd, "help", verb])

@@ -17,41 +17,37 @@ using namespace pfd::test;
 
 namespace {
 
-/// A user of their own: empty runtime, config, state and data directories
-/// and a working directory with nothing in it.
-struct user_env {
-    temp_dir run, config, state, data, work;
-    std::vector<std::string> env() const
-    {
-        return {"XDG_RUNTIME_DIR=" + run.path(),
-                "XDG_CONFIG_HOME=" + config.path(),
-                "XDG_STATE_HOME=" + state.path(),
-                "XDG_DATA_HOME=" + data.path(),
-                "PFD_SOCKET",
-                "PFD_PROJECT"};
-    }
-    result pfd(std::vector<std::string> args) const
-    {
-        args.insert(args.begin(), pfd_binary());
-        return run_in(args);
-    }
-    result hostexec(std::vector<std::string> args) const
-    {
-        args.insert(args.begin(), hostexec_binary());
-        return run_in(args);
-    }
-    result run_in(std::vector<std::string> argv) const
-    {
-        return pfd::test::run({.argv = std::move(argv), .env = env(), .cwd = work.path()});
-    }
-    /// $XDG_CONFIG_HOME/pfd/config.toml with `text`; its path.
-    std::string write_config(const std::string& text) const
-    {
-        ::mkdir((config / "pfd").c_str(), 0700);
-        std::ofstream(config / "pfd/config.toml") << text;
-        return config / "pfd/config.toml";
-    }
+/// Root with setpriv: the test can run things as uid 65534; if not, it says
+/// why it skips.
+bool can_be_nobody()
+{
+    if (::geteuid() == 0 && have_program("setpriv")) return true;
+    WARN("skipped: needs root and setpriv to be another uid");
+    return false;
+}
+
+/// `program` (a copy any uid can run) with `args`, run to completion as uid
+/// 65534 from "/", reading no configuration file.
+result run_as_nobody(const std::string& program, const std::vector<std::string>& args)
+{
+    std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                     for_other_uids(program)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run({.argv = std::move(argv), .env = {"XDG_CONFIG_HOME=/nonexistent"}, .cwd = "/"});
+}
+
+/// A daemon of root's, its socket 0700 in a directory others may enter.
+struct roots_daemon : running_daemon {
+    roots_daemon() { ::chmod(dir().path().c_str(), 0755); }
 };
+
+/// What another uid is told about roots_daemon's socket.
+std::string refused_to_others(const std::string& socket)
+{
+    return "cannot connect to '" + socket +
+           "': Permission denied; the socket is uid 0's (mode 0700) and only uid 0 may connect: run as that user, or "
+           "start a daemon of your own (pfd start)\n";
+}
 
 /// Names in a directory ("." and ".." aside).
 std::vector<std::string> entries(const std::string& dir)
@@ -319,23 +315,11 @@ TEST_CASE("the commonest mistakes get messages that say what to do", "[cli]")
 
 TEST_CASE("a socket of another user: who may connect to it", "[cli][root]")
 {
-    if (::geteuid() != 0 || !have_program("setpriv")) {
-        WARN("skipped: needs root and setpriv to be another uid");
-        return;
-    }
-    running_daemon d; // root's, its socket 0700 in a directory others may enter
-    ::chmod(d.dir().path().c_str(), 0755);
-    temp_dir bin; // hostexec where uid 65534 can run it (a checkout may be private)
-    std::filesystem::copy_file(hostexec_binary(), bin / "hostexec");
-    ::chmod(bin.path().c_str(), 0755);
-    auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin / "hostexec", "--socket",
-                           d.socket(), "true"},
-                  .env = {"XDG_CONFIG_HOME=/nonexistent"},
-                  .cwd = "/"});
+    if (!can_be_nobody()) return;
+    roots_daemon d;
+    auto r = run_as_nobody(hostexec_binary(), {"--socket", d.socket(), "true"});
     CHECK(r.code() == 125);
-    CHECK(r.err == "hostexec: cannot connect to '" + d.socket() +
-                       "': Permission denied; the socket is uid 0's (mode 0700) and only uid 0 may connect: run as "
-                       "that user, or start a daemon of your own (pfd start)\n");
+    CHECK(r.err == "hostexec: " + refused_to_others(d.socket()));
 }
 
 TEST_CASE("something that is not a socket where the socket should be: said so, not 'gone'", "[cli]")
@@ -365,35 +349,20 @@ TEST_CASE("something that is not a socket where the socket should be: said so, n
 
 TEST_CASE("a file of root's as --socket, to another uid: not a socket, not its owner and mode", "[cli][root]")
 {
-    if (::geteuid() != 0 || !have_program("setpriv")) {
-        WARN("skipped: needs root and setpriv to be another uid");
-        return;
-    }
-    auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                           for_other_uids(hostexec_binary()), "--socket", "/etc/passwd", "true"},
-                  .env = {"XDG_CONFIG_HOME=/nonexistent"},
-                  .cwd = "/"});
+    if (!can_be_nobody()) return;
+    auto r = run_as_nobody(hostexec_binary(), {"--socket", "/etc/passwd", "true"});
     CHECK(r.code() == 125);
     CHECK(r.err == "hostexec: '/etc/passwd' (given with --socket) is a regular file, not a socket\n");
 }
 
 TEST_CASE("pfd status refused permission: exit 4, the reason on stderr, not 'no daemon' (3)", "[cli][root]")
 {
-    if (::geteuid() != 0 || !have_program("setpriv")) {
-        WARN("skipped: needs root and setpriv to be another uid");
-        return;
-    }
-    running_daemon d; // root's, its socket 0700 in a directory others may enter
-    ::chmod(d.dir().path().c_str(), 0755);
-    auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(pfd_binary()),
-                           "status", "--socket", d.socket()},
-                  .env = {"XDG_CONFIG_HOME=/nonexistent"},
-                  .cwd = "/"});
+    if (!can_be_nobody()) return;
+    roots_daemon d;
+    auto r = run_as_nobody(pfd_binary(), {"status", "--socket", d.socket()});
     CHECK(r.code() == 4);
     CHECK(r.out.empty());
-    CHECK(r.err == "pfd: cannot connect to '" + d.socket() +
-                       "': Permission denied; the socket is uid 0's (mode 0700) and only uid 0 may connect: run as "
-                       "that user, or start a daemon of your own (pfd start)\n");
+    CHECK(r.err == "pfd: " + refused_to_others(d.socket()));
 }
 
 TEST_CASE("a runtime directory that is gone: said so, not that others could replace the socket", "[cli]")

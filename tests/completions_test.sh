@@ -4,6 +4,8 @@
 # `complete -C`, zsh and fish through a syntax check too. `pfd cancel` is
 # completed with the ids of a real daemon's running sessions. zsh's real
 # completions run through tests/zsh_complete.zsh (a pseudo-terminal).
+# Every verb `pfd --help` lists (not a copy kept here) must be completed by
+# every shell: a new verb missing from a completion file fails.
 # Usage: completions_test.sh SOURCE_DIR, with PFD_BIN and HOSTEXEC_BIN set.
 set -euo pipefail
 src=$1
@@ -44,6 +46,11 @@ export XDG_RUNTIME_DIR=$tmp/run XDG_CONFIG_HOME=$tmp/config XDG_STATE_HOME=$tmp/
 mkdir -m 700 "$tmp/run"
 unset PFD_SOCKET PFD_PROJECT
 sock=$tmp/run/pfd.sock
+
+# The verbs, from the first word of each row of the "Verbs:" paragraph.
+verbs=$("$PFD_BIN" --help | sed -n '/^Verbs:$/,/^$/ s/^  \([a-z][a-z-]*\).*/\1/p')
+[ "$(wc -w <<<"$verbs")" -ge 10 ] || { echo "no verbs read from pfd --help: $verbs"; exit 1; }
+echo "verbs of pfd --help:" $verbs
 
 # ---- a daemon with one running session ----------------------------------------
 
@@ -98,7 +105,7 @@ EOF
   check "complete -p" "complete -F _hostexec hostexec" "$out"
 
   out=$(comp "pfd ")
-  for verb in serve start stop status ps watch cancel restart reload install-units trust help; do
+  for verb in $verbs; do
     check "bash: pfd <TAB>" "$verb" "$out"
   done
   out=$(comp "pfd sta")
@@ -151,6 +158,10 @@ fi
 # printing the candidates.
 real_completions() {
   local shell=$1 complete=$2
+  out=$("$complete" "pfd ")
+  for verb in $verbs; do
+    check "$shell: pfd <TAB>" "$verb" "$out"
+  done
   out=$("$complete" "pfd sta")
   check "$shell: pfd sta" start "$out"
   check "$shell: pfd sta" status "$out"
@@ -204,11 +215,22 @@ else
       failed=$((failed + 1))
     fi
   done
+  # Loaded by fish itself from fish_complete_path, as installed.
   fcomp() {
-    fish --no-config -c "source $src/completions/pfd.fish; source $src/completions/hostexec.fish
+    fish --no-config -c "set fish_complete_path $src/completions \$fish_complete_path
                          complete -C\"\$argv[1]\"" "$1" | cut -f1
   }
   real_completions fish fcomp
+  # hostexec's completion takes the projects' names from pfd's, whichever
+  # is loaded first.
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/run/pfd.named.sock"
+    check "fish: hostexec --project (pfd's not loaded yet)" named "$(fcomp "hostexec --project ")"
+    out=$(fish --no-config -c "set fish_complete_path $src/completions \$fish_complete_path
+                               complete -C'pfd sta' >/dev/null; complete -C'hostexec --project '" | cut -f1)
+    check "fish: hostexec --project (pfd's loaded first)" named "$out"
+    rm "$tmp/run/pfd.named.sock"
+  fi
 fi
 
 echo "$passed passed, $failed failed"

@@ -195,30 +195,29 @@ TEST_CASE("the daemon applies its configuration", "[config]")
         auto r = p.finish();
         CHECK(r.out == "ready\nsurvived-1\n");
     }
-    SECTION("sessions = 1 is a single-task server: a second request is busy at once")
-    {
-        auto file = write(conf, "c.toml", "[limits]\nsessions = 1\n");
-        running_daemon d({"--config", file});
-        process first({.argv = d.hostexec({"sh", "-c", "echo ready; read x"})});
-        REQUIRE(first.read_stdout_until("ready\n") == "ready\n");
-        auto second = d.run({"--json", "true"});
-        CHECK(second.code() == 125);
-        CHECK(second.err.find("\"code\":\"busy\"") != std::string::npos);
-        first.write_stdin("\n");
-        CHECK(first.finish().code() == 0);
-        CHECK(eventually([&] { return d.run({"true"}).code() == 0; }));
-    }
-    SECTION("sessions_per_peer limits one uid")
-    {
-        auto file = write(conf, "c.toml", "[limits]\nsessions_per_peer = 1\n");
-        running_daemon d({"--config", file});
-        process first({.argv = d.hostexec({"sh", "-c", "echo ready; read x"})});
-        REQUIRE(first.read_stdout_until("ready\n") == "ready\n");
-        auto second = d.run({"--json", "true"});
-        CHECK(second.code() == 125);
-        CHECK(second.err.find("\"code\":\"limit\"") != std::string::npos);
-        first.write_stdin("\n");
-        CHECK(first.finish().code() == 0);
+    // A limit of one: while a first command runs, a second request is
+    // refused at once with `code`; once the first ends, commands run again.
+    struct one_slot_case {
+        const char* what;
+        const char* config;
+        const char* code;
+    };
+    for (auto c : {one_slot_case{"sessions = 1 is a single-task server: a second request is busy at once",
+                                 "[limits]\nsessions = 1\n", "busy"},
+                   one_slot_case{"sessions_per_peer limits one uid", "[limits]\nsessions_per_peer = 1\n", "limit"}}) {
+        SECTION(c.what)
+        {
+            auto file = write(conf, "c.toml", c.config);
+            running_daemon d({"--config", file});
+            process first({.argv = d.hostexec({"sh", "-c", "echo ready; read x"})});
+            REQUIRE(first.read_stdout_until("ready\n") == "ready\n");
+            auto second = d.run({"--json", "true"});
+            CHECK(second.code() == 125);
+            CHECK(second.err.find(std::string("\"code\":\"") + c.code + "\"") != std::string::npos);
+            first.write_stdin("\n");
+            CHECK(first.finish().code() == 0);
+            CHECK(eventually([&] { return d.run({"true"}).code() == 0; }));
+        }
     }
     SECTION("allow_commands and deny_commands")
     {

@@ -21,10 +21,7 @@ using namespace pfd::test;
 
 TEST_CASE("a directory of the container's own: the command runs in it, not in the host's of that name", "[context]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
+    if (!can_sandbox()) return;
     running_daemon d;
     temp_dir t;
     std::string shadowed = t / "srv";
@@ -42,10 +39,7 @@ TEST_CASE("a directory of the container's own: the command runs in it, not in th
 
 TEST_CASE("a directory bound to another path (podman -v DIR:/srv/work -w /srv/work) works there", "[context]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
+    if (!can_sandbox()) return;
     running_daemon d;
     temp_dir work;
     std::ofstream(work / "Makefile") << "all:\n";
@@ -60,10 +54,7 @@ TEST_CASE("a directory bound to another path (podman -v DIR:/srv/work -w /srv/wo
 
 TEST_CASE("a directory bound to another path: the command's getcwd() names the host's directory", "[context]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
+    if (!can_sandbox()) return;
     running_daemon d;
     temp_dir work;
     auto r = in_sandbox(d, {"--tmpfs", "/srv", "--bind", work.path(), "/srv/work", "--chdir", "/srv/work"},
@@ -156,10 +147,7 @@ TEST_CASE("every descriptor a local exec hands on reaches the command", "[contex
 TEST_CASE("a command from a container gets the host's environment, with the client's terminal and locale",
           "[context][env]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
+    if (!can_sandbox()) return;
     temp_dir conf;
     // No user bus: the host's environment is a login environment
     // (session_env_test.cpp has the user manager's).
@@ -201,10 +189,7 @@ TEST_CASE("a client in the daemon's own namespace keeps its whole environment, w
 
 TEST_CASE("pfd ps tells which commands came from a container", "[context][env]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
+    if (!can_sandbox()) return;
     running_daemon d;
     // Detached, the command keeps the descriptors it got: it lets ours go.
     auto inside = in_sandbox(d, {}, "$H -d sh -c 'exec sleep 30 </dev/null >/dev/null 2>&1'");
@@ -327,10 +312,7 @@ TEST_CASE("pfd serve --in-container serves in the container", "[context]")
 
 TEST_CASE("pfd start refuses where a container engine left its mark", "[context]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
+    if (!can_sandbox()) return;
     temp_dir run_dir, state, mark;
     std::ofstream(mark / "containerenv") << "engine=\"podman\"\n";
     std::vector<std::string> argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"};
@@ -349,14 +331,7 @@ TEST_CASE("pfd start refuses where a container engine left its mark", "[context]
 TEST_CASE("a terminal the host can name: the daemon opens it, even for a client with its own /dev/pts",
           "[context][tty]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
-    if (!have_program("script")) {
-        WARN("skipped: script(1) is not installed");
-        return;
-    }
+    if (!can_sandbox({"script"})) return;
     running_daemon d;
     // bwrap's --dev gives the sandbox a /dev/pts of its own; script(1) runs
     // hostexec on a terminal of that instance, which the host cannot name.
@@ -372,10 +347,7 @@ TEST_CASE("a terminal the host can name: the daemon opens it, even for a client 
 
 TEST_CASE("in a sandbox: exit codes, death by a signal, bytes both ways, process substitution", "[context]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
+    if (!can_sandbox()) return;
     running_daemon d;
     auto codes = in_sandbox(d, {}, "$H sh -c 'exit 42'; echo \"rc=$?\"; $H sh -c 'kill -TERM $$'; echo \"rc=$?\"");
     CHECK(codes.out == "rc=42\nrc=143\n");

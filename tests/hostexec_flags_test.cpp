@@ -17,6 +17,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// hostexec's own failure (usage, a bad option value): exit 125 and a
+/// message of its own.
+void check_own_failure(const result& r)
+{
+    CHECK(r.code() == 125);
+    CHECK(r.err.starts_with("hostexec: "));
+}
+
 /// A pipe whose read end stays in the test and whose write end is handed to
 /// a child; both close-on-exec so no other child inherits them.
 struct test_pipe {
@@ -72,8 +80,7 @@ TEST_CASE("--env sets and overrides variables, in both spellings", "[flags][env]
     SECTION("an --env without '=' is a usage error")
     {
         auto r = d.run({"--env=NOEQUALS", "true"});
-        CHECK(r.code() == 125);
-        CHECK(r.err.starts_with("hostexec: "));
+        check_own_failure(r);
     }
 }
 
@@ -137,15 +144,13 @@ TEST_CASE("--directory runs the command elsewhere", "[flags][directory]")
     SECTION("a directory that does not exist is hostexec's own failure")
     {
         auto r = d.run({"--directory=" + (here / "missing"), "true"});
-        CHECK(r.code() == 125);
-        CHECK(r.err.starts_with("hostexec: "));
+        check_own_failure(r);
         CHECK(r.out.empty());
     }
     SECTION("a relative one that does not exist too")
     {
         auto r = run({.argv = d.hostexec({"--directory=missing", "true"}), .cwd = here.path()});
-        CHECK(r.code() == 125);
-        CHECK(r.err.starts_with("hostexec: "));
+        check_own_failure(r);
     }
 }
 
@@ -195,15 +200,13 @@ TEST_CASE("--forward-fd passes extra descriptors under the same numbers", "[flag
     SECTION("a descriptor that is not open is hostexec's own failure")
     {
         auto r = d.run({"--forward-fd=9", "true"});
-        CHECK(r.code() == 125);
-        CHECK(r.err.starts_with("hostexec: "));
+        check_own_failure(r);
         CHECK(r.err.find('9') != std::string::npos);
     }
     SECTION("a number that is not a number")
     {
         auto r = d.run({"--forward-fd=five", "true"});
-        CHECK(r.code() == 125);
-        CHECK(r.err.starts_with("hostexec: "));
+        check_own_failure(r);
     }
 }
 
@@ -226,15 +229,13 @@ TEST_CASE("options stop at the first non-option argument", "[flags][parse]")
     SECTION("an unknown flag is a usage error, and nothing runs")
     {
         auto r = d.run({"--unknown-flag", "echo", "ran"});
-        CHECK(r.code() == 125);
-        CHECK(r.err.starts_with("hostexec: "));
+        check_own_failure(r);
         CHECK(r.out.empty());
     }
     SECTION("an option that needs a value and has none")
     {
         auto r = d.run({"--env"});
-        CHECK(r.code() == 125);
-        CHECK(r.err.starts_with("hostexec: "));
+        check_own_failure(r);
     }
 }
 
@@ -344,8 +345,7 @@ TEST_CASE("--install-shim makes symlinks to hostexec that run their name through
     {
         std::ofstream(shims / "cat") << "mine\n";
         auto r = run({.argv = {hostexec_binary(), "--install-shim", shims.path(), "cat"}});
-        CHECK(r.code() == 125);
-        CHECK(r.err.starts_with("hostexec: "));
+        check_own_failure(r);
         CHECK_FALSE(fs::is_symlink(shims / "cat"));
         CHECK(slurp(shims / "cat") == "mine\n");
     }
@@ -493,8 +493,7 @@ TEST_CASE("a shim name hostexec would not treat as a shim is refused", "[flags][
         CHECK(r.code() == 127);
         CHECK_FALSE(r.out.starts_with("hostexec "));
     } else {
-        CHECK(install.code() == 125);
-        CHECK(install.err.starts_with("hostexec: "));
+        check_own_failure(install);
         CHECK_FALSE(fs::exists(fs::symlink_status(shims / "hostexec.tool")));
     }
 }

@@ -142,6 +142,16 @@ std::string exec_request_for(const std::vector<std::string>& argv)
     return pfd::encode_request(req);
 }
 
+/// A raw client on `socket` that sent the request for `argv`: the
+/// connection, to read its events.
+pfd::unique_fd send_exec(const std::string& socket, const std::vector<std::string>& argv)
+{
+    auto fd = connect_raw(socket);
+    std::string req = exec_request_for(argv);
+    REQUIRE(::write(fd.get(), req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+    return fd;
+}
+
 } // namespace
 
 TEST_CASE("client::run: events in order and the exit of a success, a failure and a signal", "[library]")
@@ -495,9 +505,7 @@ TEST_CASE("cancel, a forwarded signal and a vanished client reach the applet's s
     }
     SECTION("a signal line from the client")
     {
-        auto fd = connect_raw(d.socket());
-        std::string req = exec_request_for({"wait"});
-        REQUIRE(::write(fd.get(), req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+        auto fd = send_exec(d.socket(), {"wait"});
         CHECK(read_line(fd.get()).find("accepted") != std::string::npos);
         CHECK(read_line(fd.get()).find("started") != std::string::npos);
         std::string sig = "{\"op\":\"signal\",\"signal\":\"INT\"}\n";
@@ -507,9 +515,7 @@ TEST_CASE("cancel, a forwarded signal and a vanished client reach the applet's s
     SECTION("the client goes away: the hangup signal")
     {
         {
-            auto fd = connect_raw(d.socket());
-            std::string req = exec_request_for({"wait"});
-            REQUIRE(::write(fd.get(), req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+            auto fd = send_exec(d.socket(), {"wait"});
             CHECK(read_line(fd.get()).find("accepted") != std::string::npos);
             CHECK(read_line(fd.get()).find("started") != std::string::npos);
         }
@@ -605,9 +611,7 @@ TEST_CASE("a quick applet runs on the daemon's thread, its whole answer in one w
     CHECK(thrown.err == "quick_throws: out of cheese\n");
 
     // Everything from accepted to exited is there at once, in the first read.
-    auto fd = connect_raw(d.socket());
-    std::string req = exec_request_for({"quick"});
-    REQUIRE(::write(fd.get(), req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+    auto fd = send_exec(d.socket(), {"quick"});
     pollfd readable{fd.get(), POLLIN, 0};
     REQUIRE(::poll(&readable, 1, 10000) == 1);
     char buf[4096];

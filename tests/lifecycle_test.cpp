@@ -101,21 +101,6 @@ TEST_CASE("discovery: a project without a name takes its directory's; bad names 
     CHECK_THROWS_WITH(discover(r), Catch::Contains("../escape") && Catch::Contains("PFD_PROJECT"));
 }
 
-/// The environment of a user with a private runtime, state and data directory.
-struct user_env {
-    temp_dir run, state, data;
-    std::vector<std::string> env() const
-    {
-        return {"XDG_RUNTIME_DIR=" + run.path(), "XDG_STATE_HOME=" + state.path(), "XDG_DATA_HOME=" + data.path(),
-                "PFD_SOCKET", "PFD_PROJECT"};
-    }
-    result pfd(std::vector<std::string> args) const
-    {
-        args.insert(args.begin(), pfd_binary());
-        return test::run({.argv = args, .env = env()});
-    }
-};
-
 bool state_is_zombie(pid_t pid)
 {
     std::ifstream f("/proc/" + std::to_string(pid) + "/stat");

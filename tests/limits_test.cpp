@@ -144,6 +144,24 @@ bool is_refusal(const std::string& line, std::string_view code, std::string_view
            line.find(mentions) != std::string::npos && line.ends_with("\n");
 }
 
+/// `n` idle connections the daemon holds, and what it answers one more
+/// that says nothing (the connection ended).
+struct connections_held {
+    std::vector<unique_fd> held;
+    std::string answer_to_next;
+};
+
+connections_held hold_connections(const running_daemon& d, int idle_fds, int n)
+{
+    std::vector<unique_fd> held;
+    for (int i = 0; i < n; ++i) held.push_back(connect_raw(d.socket()));
+    REQUIRE(eventually([&] { return d.open_fds() == idle_fds + n; }));
+    auto next = connect_raw(d.socket());
+    auto answer = read_to_eof(next.get(), 10s);
+    REQUIRE(answer);
+    return {std::move(held), *answer};
+}
+
 } // namespace
 
 TEST_CASE("connections beyond [limits] connections_per_uid and connections are answered limit at once", "[limits]")
@@ -153,15 +171,10 @@ TEST_CASE("connections beyond [limits] connections_per_uid and connections are a
     {
         running_daemon d(with_limits(conf, "connections_per_uid = 4\nrequest_timeout_ms = 600000"));
         auto idle = warmed(d);
-        std::vector<unique_fd> held;
-        for (int i = 0; i < 4; ++i) held.push_back(connect_raw(d.socket()));
-        REQUIRE(eventually([&] { return d.open_fds() == idle.fds + 4; }));
         // The fifth says nothing and is answered anyway: the daemon knows
         // who connected from the kernel, before reading a byte.
-        auto fifth = connect_raw(d.socket());
-        auto answer = read_to_eof(fifth.get(), 10s);
-        REQUIRE(answer);
-        CHECK(is_refusal(*answer, "limit", "uid 0 holds 4 connections already ([limits] connections_per_uid)"));
+        auto [held, answer] = hold_connections(d, idle.fds, 4);
+        CHECK(is_refusal(answer, "limit", "uid 0 holds 4 connections already ([limits] connections_per_uid)"));
         auto r = d.run({"echo", "ok"});
         CHECK(r.code() == 125);
         CHECK(r.err.find("[limits] connections_per_uid") != std::string::npos);
@@ -175,13 +188,8 @@ TEST_CASE("connections beyond [limits] connections_per_uid and connections are a
     {
         running_daemon d(with_limits(conf, "connections = 3\nrequest_timeout_ms = 600000"));
         auto idle = warmed(d);
-        std::vector<unique_fd> held;
-        for (int i = 0; i < 3; ++i) held.push_back(connect_raw(d.socket()));
-        REQUIRE(eventually([&] { return d.open_fds() == idle.fds + 3; }));
-        auto fourth = connect_raw(d.socket());
-        auto answer = read_to_eof(fourth.get(), 10s);
-        REQUIRE(answer);
-        CHECK(is_refusal(*answer, "limit", "the daemon holds 3 connections already ([limits] connections)"));
+        auto [held, answer] = hold_connections(d, idle.fds, 3);
+        CHECK(is_refusal(answer, "limit", "the daemon holds 3 connections already ([limits] connections)"));
         held.clear();
         CHECK(eventually([&] { return d.run({"echo", "ok"}).out == "ok\n"; }));
         CHECK(eventually([&] { return d.open_fds() == idle.fds; }));

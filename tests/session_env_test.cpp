@@ -121,10 +121,7 @@ private:
 TEST_CASE("a daemon started from a shell: none of the shell's leftovers reach a container's command",
           "[session_env]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
+    if (!can_sandbox()) return;
     // What `STALE_VAR=x PATH=/opt/venv/bin:$PATH hostexec -C true` from a
     // terminal with a venv active hands the daemon; no user bus.
     running_daemon d({}, {"env", "STALE_VAR=x", "PATH=/opt/venv/bin:/usr/bin:/bin", "OLDPWD=/stale/oldpwd",
@@ -160,10 +157,7 @@ TEST_CASE("a daemon started from a shell: none of the shell's leftovers reach a 
 
 TEST_CASE("--clear-env, --unset-env and --env mean the same from a container as on the host", "[session_env]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
+    if (!can_sandbox()) return;
     running_daemon d({}, {"env", "PFDT_HOST=yes", no_bus});
     auto cleared = in_sandbox(d, {}, "$H --clear-env env");
     INFO(cleared.err);
@@ -187,14 +181,7 @@ TEST_CASE("--clear-env, --unset-env and --env mean the same from a container as 
 TEST_CASE("the systemd user manager's environment, read over the user bus and followed as it changes",
           "[session_env]")
 {
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
-    if (!have_program("dbus-daemon")) {
-        WARN("skipped: dbus-daemon is not installed (package dbus-daemon)");
-        return;
-    }
+    if (!can_sandbox({"dbus-daemon"})) return;
     std::string why;
     std::string python = dbus_python(why);
     if (python.empty()) {
@@ -261,10 +248,7 @@ TEST_CASE("a real systemd user manager's environment", "[session_env]")
              "cannot run; the fake user manager's test covers the bus");
         return;
     }
-    if (auto why = bwrap_unusable()) {
-        WARN("skipped: " << *why);
-        return;
-    }
+    if (!can_sandbox()) return;
     auto show = run({.argv = {"systemctl", "--user", "show-environment"}});
     if (show.code() != 0) {
         WARN("skipped: no user manager to ask (systemctl --user show-environment: " << show.err << ")");

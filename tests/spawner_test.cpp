@@ -89,6 +89,17 @@ public:
         return status;
     }
 
+    /// Waits (bounded) for the child to be killed by `signo`, checked; its
+    /// status, for more checks.
+    pfd::exit_status wait_killed_by(int signo)
+    {
+        auto status = wait();
+        REQUIRE(status);
+        CHECK_FALSE(status->code);
+        CHECK(status->signo == signo);
+        return *status;
+    }
+
 private:
     pfd::child_process child_;
     bool reaped_ = false;
@@ -528,6 +539,18 @@ TEST_CASE("descriptors above the child's nofile limit are still passed", "[spawn
     }
 }
 
+namespace {
+
+/// `spec` runs, exits 0 and prints `out`.
+void check_runs(const pfd::spawn_spec& spec, const std::string& out)
+{
+    auto result = run_capturing(spec);
+    CHECK(result.status.code == 0);
+    CHECK(result.out == out);
+}
+
+} // namespace
+
 TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
 {
     pfd::test::temp_dir dir;
@@ -540,9 +563,7 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
         pfd::spawn_spec spec;
         spec.argv = {name, "x"};
         spec.env = {"PATH=/nonexistent-pfd-dir:" + dir.path()};
-        auto result = run_capturing(spec);
-        CHECK(result.status.code == 0);
-        CHECK(result.out == "found x\n");
+        check_runs(spec, "found x\n");
     }
     SECTION("a program in this process's PATH only is not found")
     {
@@ -562,9 +583,7 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
             spec.argv = {name};
             spec.env = {"PATH=" + path};
             spec.cwd = dir.path();
-            auto result = run_capturing(spec);
-            CHECK(result.status.code == 0);
-            CHECK(result.out == "found\n");
+            check_runs(spec, "found\n");
         }
     }
     SECTION("a non-executable match is skipped for a later executable one")
@@ -574,9 +593,7 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
         pfd::spawn_spec spec;
         spec.argv = {name};
         spec.env = {"PATH=" + first.path() + ":" + dir.path()};
-        auto result = run_capturing(spec);
-        CHECK(result.status.code == 0);
-        CHECK(result.out == "found\n");
+        check_runs(spec, "found\n");
     }
     SECTION("a program given is executed as it is, argv[0] only names it")
     {
@@ -584,9 +601,7 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
         spec.program = dir / name;
         spec.argv = {"pfd-no-such-command", "y"};
         spec.env = {"PATH=/nonexistent-pfd-dir"};
-        auto result = run_capturing(spec);
-        CHECK(result.status.code == 0);
-        CHECK(result.out == "found y\n");
+        check_runs(spec, "found y\n");
     }
     SECTION("a script without #! runs through /bin/sh")
     {
@@ -596,18 +611,14 @@ TEST_CASE("the program is looked up in the command's PATH", "[spawner][path]")
         {
             pfd::spawn_spec spec;
             spec.argv = {dir / bare, "a b", "c"};
-            auto result = run_capturing(spec);
-            CHECK(result.status.code == 0);
-            CHECK(result.out == "bare a b c\n");
+            check_runs(spec, "bare a b c\n");
         }
         SECTION("through PATH")
         {
             pfd::spawn_spec spec;
             spec.argv = {bare, "d"};
             spec.env = {"PATH=" + dir.path()};
-            auto result = run_capturing(spec);
-            CHECK(result.status.code == 0);
-            CHECK(result.out == "bare d\n");
+            check_runs(spec, "bare d\n");
         }
     }
 }
@@ -714,20 +725,13 @@ TEST_CASE("try_reap and reap report how the child ended", "[spawner][reap]")
         auto spec = sh("kill -SEGV $$");
         spec.cwd = dir.path();
         running_child child(pfd::spawn(spec));
-        auto status = child.wait();
-        REQUIRE(status);
-        CHECK_FALSE(status->code);
-        CHECK(status->signo == SIGSEGV);
+        child.wait_killed_by(SIGSEGV);
     }
     SECTION("killed by SIGSEGV without a core limit: no core")
     {
         auto spec = sh("ulimit -c 0; kill -SEGV $$");
         running_child child(pfd::spawn(spec));
-        auto status = child.wait();
-        REQUIRE(status);
-        CHECK_FALSE(status->code);
-        CHECK(status->signo == SIGSEGV);
-        CHECK_FALSE(status->core);
+        CHECK_FALSE(child.wait_killed_by(SIGSEGV).core);
     }
     SECTION("killed by SIGKILL while running")
     {
@@ -737,11 +741,7 @@ TEST_CASE("try_reap and reap report how the child ended", "[spawner][reap]")
         running_child child(pfd::spawn(spec));
         CHECK_FALSE(pfd::try_reap(child.pidfd()));
         send_signal(child.pidfd(), SIGKILL);
-        auto status = child.wait();
-        REQUIRE(status);
-        CHECK_FALSE(status->code);
-        CHECK(status->signo == SIGKILL);
-        CHECK_FALSE(status->core);
+        CHECK_FALSE(child.wait_killed_by(SIGKILL).core);
     }
     SECTION("reap blocks until the exit")
     {

@@ -19,29 +19,10 @@ using namespace pfd::test;
 
 namespace {
 
-/// A user with private runtime, state, data and config directories, and a
-/// project directory (like a fresh clone) to work in.
-struct user_env {
-    temp_dir run, state, data, config, project;
-    std::vector<std::string> env() const
-    {
-        return {"XDG_RUNTIME_DIR=" + run.path(),
-                "XDG_STATE_HOME=" + state.path(),
-                "XDG_DATA_HOME=" + data.path(),
-                "XDG_CONFIG_HOME=" + config.path(),
-                "PFD_SOCKET",
-                "PFD_PROJECT"};
-    }
-    result pfd(std::vector<std::string> args) const
-    {
-        args.insert(args.begin(), pfd_binary());
-        return pfd::test::run({.argv = args, .env = env(), .cwd = project.path()});
-    }
-    result hostexec(std::vector<std::string> args) const
-    {
-        args.insert(args.begin(), hostexec_binary());
-        return pfd::test::run({.argv = args, .env = env(), .cwd = project.path()});
-    }
+/// A user (user_env) whose working directory is a project (like a fresh
+/// clone).
+struct project_user : user_env {
+    const temp_dir& project = work;
     std::string file() const { return project / ".pfd.toml"; }
     void write(const std::string& text) const { std::ofstream(file()) << text; }
 };
@@ -57,7 +38,7 @@ std::string hostile(const std::string& marker)
 
 TEST_CASE("an untrusted .pfd.toml is ignored: its autostart_command never runs", "[trust]")
 {
-    user_env u;
+    project_user u;
     std::string marker = u.project / "PWNED";
     u.write(hostile(marker));
     ::chmod(u.file().c_str(), 0644);
@@ -72,7 +53,7 @@ TEST_CASE("an untrusted .pfd.toml is ignored: its autostart_command never runs",
 
 TEST_CASE("the line about an untrusted .pfd.toml: in the speaker's name, silenced by PFD_QUIET_UNTRUSTED=1", "[trust]")
 {
-    user_env u;
+    project_user u;
     u.write("project = \"web\"\n");
     ::chmod(u.file().c_str(), 0644);
     std::string line = "ignoring " + u.file() + ": not trusted; `pfd trust " + u.file() + "` trusts it\n";
@@ -99,7 +80,7 @@ TEST_CASE("the line about an untrusted .pfd.toml: in the speaker's name, silence
 
 TEST_CASE("no daemon for a trusted project: the hint starts the project's, not pfd.socket's", "[trust]")
 {
-    user_env u;
+    project_user u;
     u.write("project = \"web\"\n");
     ::chmod(u.file().c_str(), 0644);
     REQUIRE(u.pfd({"trust"}).code() == 0);
@@ -124,7 +105,7 @@ TEST_CASE("no daemon for a trusted project: the hint starts the project's, not p
 
 TEST_CASE("even a trusted .pfd.toml may not say what the client runs or whom it trusts", "[trust]")
 {
-    user_env u;
+    project_user u;
     std::string marker = u.project / "PWNED";
     for (std::string text :
          {hostile(marker), std::string("[discovery]\ntrust_daemon_uids = [65534]\n"),
@@ -144,7 +125,7 @@ TEST_CASE("even a trusted .pfd.toml may not say what the client runs or whom it 
 
 TEST_CASE("a trusted .pfd.toml is honoured until it is edited or revoked", "[trust]")
 {
-    user_env u;
+    project_user u;
     u.write("project = \"web\"\n[limits]\nfds = 8\n");
     ::chmod(u.file().c_str(), 0644);
     auto trusted = u.pfd({"trust"});
@@ -175,7 +156,7 @@ TEST_CASE("a trusted .pfd.toml is honoured until it is edited or revoked", "[tru
 
 TEST_CASE("a .pfd.toml that others can write, or that is a symlink, is never honoured", "[trust]")
 {
-    user_env u;
+    project_user u;
     u.write("project = \"web\"\n");
     REQUIRE(u.pfd({"trust"}).code() == 0);
     ::chmod(u.file().c_str(), 0666);
@@ -200,7 +181,7 @@ TEST_CASE("a .pfd.toml another user left up the tree is ignored, trusted or not"
         WARN("skipped: needs root to plant a file owned by another uid");
         return;
     }
-    user_env u;
+    project_user u;
     std::string marker = u.project / "PWNED";
     u.write(hostile(marker));
     ::chmod(u.file().c_str(), 0644);
@@ -224,7 +205,7 @@ bool connected_to(int listener, milliseconds wait)
 
 TEST_CASE("a socket in the current directory is used only when configured, ours, in a directory of ours", "[trust]")
 {
-    user_env u;
+    project_user u;
     // A sandboxed process that can write the project directory listens
     // there, hoping for the environment and descriptors of every hostexec.
     auto planted = idle_listener(u.project / ".pfd.sock");
@@ -232,8 +213,7 @@ TEST_CASE("a socket in the current directory is used only when configured, ours,
     CHECK(r.code() == 125); // the default order has no "local": nobody runs
     CHECK_FALSE(connected_to(planted.get(), 0ms));
 
-    ::mkdir((u.config / "pfd").c_str(), 0700);
-    std::ofstream(u.config / "pfd/config.toml") << "[discovery]\norder = [\"local\", \"runtime\"]\n";
+    u.write_config("[discovery]\norder = [\"local\", \"runtime\"]\n");
     ::chmod(u.project.path().c_str(), 0777);
     auto shared = u.hostexec({"true"});
     CHECK(shared.err.find("hostexec: ignoring " + u.project / ".pfd.sock" + ": in a directory others may write") !=

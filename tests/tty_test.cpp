@@ -40,6 +40,40 @@ struct user_shell {
         REQUIRE(!shown.empty());
         return shown;
     }
+
+    /// Ctrl-Z: the shell says the job stopped and prompts again.
+    void stop_job()
+    {
+        term.type("\x1a");
+        term.expect("Stopped");
+        REQUIRE(!term.expect("PFD$ ").empty());
+    }
+
+    /// Waits (bounded) for `text` on the screen, checked, with the screen so
+    /// far in the message.
+    void check_shows(const std::string& text)
+    {
+        auto shown = term.expect(text);
+        INFO("screen so far: " << term.seen());
+        CHECK(!shown.empty());
+    }
+
+    /// Waits for the local prompt, then checks the status ($?) the last
+    /// command left.
+    void check_back_with_status(int status)
+    {
+        REQUIRE(!term.expect("PFD$ ").empty());
+        run("echo status-$?", "status-" + std::to_string(status));
+    }
+
+    /// The terminal the command named in $D/tty is a new pseudo-terminal,
+    /// not this one.
+    void check_new_terminal() const
+    {
+        auto tty = slurp(dir / "tty");
+        CHECK(tty.starts_with("/dev/pts/"));
+        CHECK(tty != term.slave_name() + "\n");
+    }
 };
 
 char state_of(pid_t pid)
@@ -81,9 +115,7 @@ TEST_CASE("the command's stdin and stdout are a new pseudo-terminal, and the loc
     sh.run(
         "stty -g > $D/before; $H sh -c 'tty > $D/tty'; stty -g > $D/after; cmp $D/before $D/after && echo SAME-$((1))",
         "SAME-1");
-    auto tty = slurp(sh.dir / "tty");
-    CHECK(tty.starts_with("/dev/pts/"));
-    CHECK(tty != sh.term.slave_name() + "\n");
+    sh.check_new_terminal();
 }
 
 TEST_CASE("window size arrives first and follows every resize", "[tty]")
@@ -122,8 +154,7 @@ TEST_CASE("Ctrl-\\ quits the command", "[tty]")
     user_shell sh(d);
     sh.run("$H sh -c 'echo started-$((5)); exec sleep 100'", "started-5");
     sh.term.type("\x1c");
-    REQUIRE(!sh.term.expect("PFD$ ").empty());
-    sh.run("echo status-$?", "status-131");
+    sh.check_back_with_status(131);
 }
 
 TEST_CASE("Ctrl-Z stops a command run directly and hostexec with it; fg resumes both", "[tty][jobs]")
@@ -134,9 +165,7 @@ TEST_CASE("Ctrl-Z stops a command run directly and hostexec with it; fg resumes 
     sh.run("$H sh -c 'echo started-$((3)); exec " + sleep + "'", "started-3");
     pid_t sleeper = only_process(sleep, "/sleep");
     REQUIRE(sleeper > 0);
-    sh.term.type("\x1a");
-    sh.term.expect("Stopped");
-    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    sh.stop_job();
     CHECK(state_of(sleeper) == 'T');
     pid_t client = only_process(sleep, "/hostexec");
     REQUIRE(client > 0);
@@ -145,8 +174,7 @@ TEST_CASE("Ctrl-Z stops a command run directly and hostexec with it; fg resumes 
     sh.term.type("fg\n");
     CHECK(eventually([&] { return state_of(sleeper) == 'S' && state_of(client) == 'S'; }));
     sh.term.type("\x03");
-    REQUIRE(!sh.term.expect("PFD$ ").empty());
-    sh.run("echo status-$?", "status-130");
+    sh.check_back_with_status(130);
 }
 
 TEST_CASE("a full-screen program draws and quits cleanly", "[tty]")
@@ -278,11 +306,8 @@ TEST_CASE("hostexec without a command opens the user's login shell on the host, 
     auto shown = sh.term.expect(shown_name);
     INFO("screen: " << sh.term.seen());
     REQUIRE(!shown.empty());
-    REQUIRE(!sh.term.expect("PFD$ ").empty()); // back at the local shell
-    sh.run("echo status-$?", "status-3");
-    auto tty = slurp(sh.dir / "tty");
-    CHECK(tty.starts_with("/dev/pts/"));
-    CHECK(tty != sh.term.slave_name() + "\n");
+    sh.check_back_with_status(3);
+    sh.check_new_terminal();
 }
 
 // A caller with a terminal whose stdin or stdout is a pipe: the command's
@@ -295,9 +320,7 @@ TEST_CASE("stdin a pipe: the piped data reaches stdin, typed input reaches /dev/
     user_shell sh(d);
     sh.run("echo data | $H sh -c 'cat; echo ready; read x </dev/tty; echo \"got=$x\"; tty <&1 || true'", "ready");
     sh.term.type("typed\n");
-    auto shown = sh.term.expect("got=typed");
-    INFO(sh.term.seen());
-    CHECK(!shown.empty());
+    sh.check_shows("got=typed");
     CHECK(!sh.term.expect("PFD$ ").empty());
 }
 
@@ -314,9 +337,7 @@ TEST_CASE("stdout a pipe: a prompt on /dev/tty takes the answer, then the keys a
     sh.term.type("first\n");
     CHECK(!sh.term.expect("got=first").empty());
     sh.term.type("second\n");
-    auto shown = sh.term.expect("then=second");
-    INFO(sh.term.seen());
-    CHECK(!shown.empty());
+    sh.check_shows("then=second");
 }
 
 TEST_CASE("hostexec ... | less: less gets every key", "[tty][ctty]")
@@ -333,9 +354,7 @@ TEST_CASE("hostexec ... | less: less gets every key", "[tty][ctty]")
     sh.term.type("$H git log --format=%s | less\n");
     CHECK(!sh.term.expect("commit number 40").empty());
     sh.term.type("G");
-    auto end = sh.term.expect("commit number 1\r\n");
-    INFO(sh.term.seen());
-    CHECK(!end.empty());
+    sh.check_shows("commit number 1\r\n");
     sh.term.type("q");
     sh.run("echo back-$((2+3))", "back-5");
 }
@@ -359,9 +378,7 @@ TEST_CASE("ssh-keygen -p with stdin a pipe asks its passphrases on the terminal"
         sh.term.type(to + "\n");
         CHECK(!sh.term.expect("Enter same passphrase again:").empty());
         sh.term.type(to + "\n");
-        auto saved = sh.term.expect("saved with the new passphrase");
-        INFO(sh.term.seen());
-        CHECK(!saved.empty());
+        sh.check_shows("saved with the new passphrase");
         REQUIRE(!sh.term.expect("PFD$ ").empty());
     }
     auto check = run({.argv = {"ssh-keygen", "-y", "-P", "new-pass", "-f", sh.dir / "key"}});
@@ -397,9 +414,7 @@ TEST_CASE("only a controlling terminal: its size follows ours, Ctrl-Z stops the 
     sh.run("true | $H sh -c 'echo started-$((4)); exec " + sleep + "' | cat", "started-4");
     pid_t sleeper = only_process(sleep, "/sleep");
     REQUIRE(sleeper > 0);
-    sh.term.type("\x1a");
-    sh.term.expect("Stopped");
-    REQUIRE(!sh.term.expect("PFD$ ").empty());
+    sh.stop_job();
     CHECK(eventually([&] { return state_of(sleeper) == 'T'; }));
     sh.term.type("fg\n");
     CHECK(eventually([&] { return state_of(sleeper) == 'S'; }));

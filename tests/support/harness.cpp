@@ -2,6 +2,8 @@
 
 #include "unix_socket.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -28,20 +30,6 @@ extern char** environ;
 
 namespace pfd::test {
 
-namespace {
-
-std::string env_or_throw(const char* name)
-{
-    const char* v = std::getenv(name);
-    if (!v || !*v) throw std::runtime_error(std::string("test environment lacks ") + name);
-    return v;
-}
-
-int pidfd_open(pid_t pid)
-{
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
 std::vector<std::string> merged_environment(const std::vector<std::string>& changes)
 {
     std::vector<std::string> env;
@@ -55,12 +43,26 @@ std::vector<std::string> merged_environment(const std::vector<std::string>& chan
     return env;
 }
 
-std::vector<char*> pointers(std::vector<std::string>& v)
+std::vector<char*> exec_pointers(std::vector<std::string>& v)
 {
     std::vector<char*> p;
     for (auto& s : v) p.push_back(s.data());
     p.push_back(nullptr);
     return p;
+}
+
+namespace {
+
+std::string env_or_throw(const char* name)
+{
+    const char* v = std::getenv(name);
+    if (!v || !*v) throw std::runtime_error(std::string("test environment lacks ") + name);
+    return v;
+}
+
+int pidfd_open(pid_t pid)
+{
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 }
 
 /// One field of /proc/PID/stat, empty if the process is gone (processes exit
@@ -218,8 +220,8 @@ process::process(spawn_options o)
     unique_fd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     auto env = merged_environment(o.env);
     auto argv = o.argv;
-    auto envp = pointers(env);
-    auto argvp = pointers(argv);
+    auto envp = exec_pointers(env);
+    auto argvp = exec_pointers(argv);
     int stdin_src = o.stdin_pipe ? in_r.get() : devnull.get();
 
     pid_t pid = ::fork();
@@ -442,6 +444,44 @@ scoped_env::~scoped_env()
         ::unsetenv(name_.c_str());
 }
 
+std::vector<std::string> user_env::env() const
+{
+    return {"XDG_RUNTIME_DIR=" + run.path(),
+            "XDG_CONFIG_HOME=" + config.path(),
+            "XDG_STATE_HOME=" + state.path(),
+            "XDG_DATA_HOME=" + data.path(),
+            "PFD_SOCKET",
+            "PFD_PROJECT"};
+}
+
+result user_env::run_in(std::vector<std::string> argv) const
+{
+    spawn_options o;
+    o.argv = std::move(argv);
+    o.env = env();
+    o.cwd = work.path();
+    return test::run(std::move(o));
+}
+
+result user_env::pfd(std::vector<std::string> args) const
+{
+    args.insert(args.begin(), pfd_binary());
+    return run_in(std::move(args));
+}
+
+result user_env::hostexec(std::vector<std::string> args) const
+{
+    args.insert(args.begin(), hostexec_binary());
+    return run_in(std::move(args));
+}
+
+std::string user_env::write_config(const std::string& text) const
+{
+    ::mkdir((config / "pfd").c_str(), 0700);
+    std::ofstream(config / "pfd/config.toml") << text;
+    return config / "pfd/config.toml";
+}
+
 bool eventually(const std::function<bool()>& condition, milliseconds timeout)
 {
     auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -576,6 +616,15 @@ std::optional<std::string> bwrap_unusable()
     auto probe = run(std::move(probe_options));
     if (probe.code() != 0) return "bwrap cannot make a sandbox here: " + probe.err;
     return std::nullopt;
+}
+
+bool can_sandbox(std::initializer_list<const char*> programs)
+{
+    auto why = bwrap_unusable();
+    for (const char* program : programs)
+        if (!why && !have_program(program)) why = std::string(program) + " is not installed";
+    if (why) WARN("skipped: " << *why);
+    return !why;
 }
 
 result in_sandbox(const running_daemon& d, std::vector<std::string> options, const std::string& script)

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -113,6 +114,13 @@ private:
 /// Runs to completion with `input` on stdin.
 result run(spawn_options options, std::string_view input = {}, milliseconds timeout = 30s);
 
+/// This process's environment with `changes` applied: "K=V" sets K, "K"
+/// alone removes it.
+std::vector<std::string> merged_environment(const std::vector<std::string>& changes);
+
+/// `v`'s strings as the null-terminated array execve takes (pointing into `v`).
+std::vector<char*> exec_pointers(std::vector<std::string>& v);
+
 /// A pipe's two ends.
 struct pipe_ends {
     unique_fd r, w;
@@ -147,6 +155,20 @@ public:
 private:
     std::string name_;
     std::optional<std::string> previous_;
+};
+
+/// A user of their own: empty runtime, config, state and data directories
+/// (PFD_SOCKET and PFD_PROJECT unset) and a working directory with nothing
+/// in it; pfd and hostexec run there as that user.
+struct user_env {
+    temp_dir run, config, state, data, work;
+    std::vector<std::string> env() const;
+    /// Runs `argv` to completion in `work` with env().
+    result run_in(std::vector<std::string> argv) const;
+    result pfd(std::vector<std::string> args) const;
+    result hostexec(std::vector<std::string> args) const;
+    /// $XDG_CONFIG_HOME/pfd/config.toml with `text`; its path.
+    std::string write_config(const std::string& text) const;
 };
 
 /// Polls `condition` every few milliseconds until true or `timeout`.
@@ -198,13 +220,11 @@ unique_fd idle_listener(const std::string& path);
 
 /// `pfd serve` running as uid 65534 (needs root and setpriv) in a directory
 /// of its own that root can reach, its socket open to everyone: the daemon
-/// of another user. SIGTERM and reaped when it goes.
+/// of another user. SIGTERM and reaped when it goes; not copied (no member is).
 class foreign_daemon {
 public:
     foreign_daemon();
     ~foreign_daemon();
-    foreign_daemon(const foreign_daemon&) = delete;
-    foreign_daemon& operator=(const foreign_daemon&) = delete;
     const std::string& socket() const { return socket_; }
 
 private:
@@ -215,6 +235,11 @@ private:
 
 /// Why bwrap cannot make a sandbox here, or nothing when it can.
 std::optional<std::string> bwrap_unusable();
+
+/// Whether bwrap can make a sandbox here and each of `programs` is
+/// installed (have_program); if not, the test says why (WARN) and the
+/// caller skips the rest.
+bool can_sandbox(std::initializer_list<const char*> programs = {});
 
 /// Runs `script` (sh -c; $H is hostexec --socket of `d`) in a bwrap sandbox
 /// that sees the host read-only, with `options` (bwrap's: mounts, --setenv)

@@ -14,8 +14,6 @@
 #include <fstream>
 #include <stdexcept>
 
-extern char** environ;
-
 namespace pfd::test {
 
 terminal::terminal(unsigned short rows, unsigned short cols)
@@ -41,19 +39,9 @@ terminal::~terminal()
 
 void terminal::start(std::vector<std::string> argv, std::vector<std::string> env_changes)
 {
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    for (auto& change : env_changes) {
-        auto eq = change.find('=');
-        std::string name = change.substr(0, eq);
-        std::erase_if(env, [&](const std::string& e) { return e.compare(0, name.size() + 1, name + "=") == 0; });
-        if (eq != std::string::npos) env.push_back(change);
-    }
-    std::vector<char*> argvp, envp;
-    for (auto& a : argv) argvp.push_back(a.data());
-    argvp.push_back(nullptr);
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    auto env = merged_environment(env_changes);
+    auto argvp = exec_pointers(argv);
+    auto envp = exec_pointers(env);
 
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
