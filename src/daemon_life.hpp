@@ -29,16 +29,16 @@ enum class stopper : std::uint8_t {
 /// What the server does on a transition, as bits, in this order.
 enum class life_action : std::uint16_t {
     none = 0,
-    close_acceptor = 1 << 0,  ///< accept no more connections
-    remove_socket = 1 << 1,   ///< remove the socket file (a stop; notify systemd STOPPING=1)
-    leave_socket = 1 << 2,    ///< leave the socket file to the successor
-    terminate = 1 << 3,       ///< SIGTERM + SIGCONT what runs; askers told `term`
-    kill = 1 << 4,            ///< SIGKILL what runs; askers told `kill`
-    tell_ended = 1 << 5,      ///< askers told `ended`: nothing runs any more
-    wait = 1 << 6,            ///< a new wait starts now: grace() long (no deadline when retiring)
-    shorten_wait = 1 << 7,    ///< the wait in progress ends at its start + the new grace()
-    apply_config = 1 << 8,    ///< re-read the configuration and replace it whole
-    finish = 1 << 9,          ///< stopped: no more signals, watchers dropped, wait cancelled
+    close_acceptor = 1 << 0, ///< accept no more connections
+    remove_socket = 1 << 1,  ///< remove the socket file (a stop; notify systemd STOPPING=1)
+    leave_socket = 1 << 2,   ///< leave the socket file to the successor
+    terminate = 1 << 3,      ///< SIGTERM + SIGCONT what runs; askers told `term`
+    kill = 1 << 4,           ///< SIGKILL what runs; askers told `kill`
+    tell_ended = 1 << 5,     ///< askers told `ended`: nothing runs any more
+    wait = 1 << 6,           ///< a new wait starts now: grace() long (no deadline when retiring)
+    shorten_wait = 1 << 7,   ///< the wait in progress ends at its start + the new grace()
+    apply_config = 1 << 8,   ///< re-read the configuration and replace it whole
+    finish = 1 << 9,         ///< stopped: no more signals, watchers dropped, wait cancelled
 };
 
 constexpr life_action operator|(life_action a, life_action b)

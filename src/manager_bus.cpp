@@ -32,13 +32,14 @@ namespace {
 /// pulls in) would be mapped and relocated in every daemon, idle ones too.
 /// The functions are typed by sd-bus.h itself.
 struct sd_bus_api {
-#define PFD_SD_BUS_FUNCTIONS(X)                                                                                       \
-    X(sd_bus_open_user) X(sd_bus_flush_close_unref) X(sd_bus_set_method_call_timeout) X(sd_bus_add_match)            \
-    X(sd_bus_match_signal) X(sd_bus_slot_unref) X(sd_bus_call_method) X(sd_bus_call) X(sd_bus_error_free)             \
-    X(sd_bus_message_new_method_call) X(sd_bus_message_set_auto_start) X(sd_bus_message_append)                      \
-    X(sd_bus_message_unref) X(sd_bus_message_read) X(sd_bus_message_read_strv) X(sd_bus_message_enter_container)   \
-    X(sd_bus_message_exit_container) X(sd_bus_message_skip) X(sd_bus_process) X(sd_bus_get_fd) X(sd_bus_get_events) \
-    X(sd_bus_get_timeout)
+#define PFD_SD_BUS_FUNCTIONS(X)                                                                                        \
+    X(sd_bus_open_user)                                                                                                \
+    X(sd_bus_flush_close_unref) X(sd_bus_set_method_call_timeout) X(sd_bus_add_match) X(sd_bus_match_signal)           \
+        X(sd_bus_slot_unref) X(sd_bus_call_method) X(sd_bus_call) X(sd_bus_error_free)                                 \
+            X(sd_bus_message_new_method_call) X(sd_bus_message_set_auto_start) X(sd_bus_message_append)                \
+                X(sd_bus_message_unref) X(sd_bus_message_read) X(sd_bus_message_read_strv)                             \
+                    X(sd_bus_message_enter_container) X(sd_bus_message_exit_container) X(sd_bus_message_skip)          \
+                        X(sd_bus_process) X(sd_bus_get_fd) X(sd_bus_get_events) X(sd_bus_get_timeout)
 #define PFD_SD_BUS_MEMBER(name) decltype(&::name) name = nullptr;
     PFD_SD_BUS_FUNCTIONS(PFD_SD_BUS_MEMBER)
 };
@@ -56,11 +57,11 @@ const sd_bus_api* sd_bus_functions(std::string& why)
             return nullptr;
         }
         static sd_bus_api loaded;
-#define PFD_SD_BUS_LOAD(name)                                                                                         \
-    loaded.name = reinterpret_cast<decltype(&::name)>(::dlsym(lib, #name));                                          \
-    if (!loaded.name) {                                                                                              \
-        failure = "libsystemd.so.0 has no " #name;                                                                   \
-        return nullptr;                                                                                              \
+#define PFD_SD_BUS_LOAD(name)                                                                                          \
+    loaded.name = reinterpret_cast<decltype(&::name)>(::dlsym(lib, #name));                                            \
+    if (!loaded.name) {                                                                                                \
+        failure = "libsystemd.so.0 has no " #name;                                                                     \
+        return nullptr;                                                                                                \
     }
         PFD_SD_BUS_FUNCTIONS(PFD_SD_BUS_LOAD)
         return &loaded;
@@ -132,8 +133,7 @@ public:
         if (r >= 0) r = sd_.sd_bus_message_read_strv(reply, &strv);
         std::string why;
         if (r < 0)
-            why = fmt::format("no user manager on the bus: {}",
-                              error.message ? error.message : std::strerror(-r));
+            why = fmt::format("no user manager on the bus: {}", error.message ? error.message : std::strerror(-r));
         else
             out = take(strv);
         sd_.sd_bus_error_free(&error);
@@ -158,7 +158,8 @@ public:
     int process()
     {
         int r;
-        while ((r = sd_.sd_bus_process(bus_, nullptr)) > 0) {}
+        while ((r = sd_.sd_bus_process(bus_, nullptr)) > 0) {
+        }
         return r;
     }
 
@@ -181,9 +182,9 @@ public:
     }
 
     /// What the signals said since the last look.
-    bool reread = true;     ///< read the property (again)
-    bool resubscribe = true; ///< a manager (re)appeared
-    bool gone = false;      ///< the manager left the bus
+    bool reread = true;                           ///< read the property (again)
+    bool resubscribe = true;                      ///< a manager (re)appeared
+    bool gone = false;                            ///< the manager left the bus
     std::optional<std::vector<std::string>> sent; ///< a PropertiesChanged's value
 
 private:
@@ -217,8 +218,8 @@ private:
             if (sd.sd_bus_message_read(m, "s", &name) < 0 || !name) return 0;
             if (std::strcmp(name, "Environment") == 0) {
                 char** strv = nullptr;
-                if (sd.sd_bus_message_enter_container(m, 'v', "as") < 0 ||
-                    sd.sd_bus_message_read_strv(m, &strv) < 0 || sd.sd_bus_message_exit_container(m) < 0) {
+                if (sd.sd_bus_message_enter_container(m, 'v', "as") < 0 || sd.sd_bus_message_read_strv(m, &strv) < 0 ||
+                    sd.sd_bus_message_exit_container(m) < 0) {
                     self.reread = true; // a value we cannot read: ask for it
                     return 0;
                 }
@@ -319,7 +320,8 @@ void follow_manager([[maybe_unused]] int wake, const manager_report& publish)
             bus.reread = false;
             std::vector<std::string> block;
             why = bus.read(block);
-            if (!publish(why.empty() ? std::make_shared<const std::vector<std::string>>(session_entries(block)) : nullptr,
+            if (!publish(why.empty() ? std::make_shared<const std::vector<std::string>>(session_entries(block))
+                                     : nullptr,
                          why, false))
                 return;
             if (why.empty() && bus.resubscribe) bus.subscribe();

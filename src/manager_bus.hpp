@@ -12,8 +12,8 @@ namespace pfd {
 
 /// What the bus thread found: the manager's block, or null with why not;
 /// `ended`: the thread ends after this report. False once the daemon stops.
-using manager_report = std::function<bool(std::shared_ptr<const std::vector<std::string>> manager,
-                                          const std::string& why, bool ended)>;
+using manager_report =
+    std::function<bool(std::shared_ptr<const std::vector<std::string>> manager, const std::string& why, bool ended)>;
 
 /// Why there is plainly no user bus to connect to, before libsystemd is
 /// loaded for nothing; "" when there may be one.

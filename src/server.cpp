@@ -90,8 +90,7 @@ bool server::impl::refuse_without_descriptors()
     // The acceptor is non-blocking (run()): no waiting client, EAGAIN.
     unique_fd client{::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC)};
     int error = client ? 0 : errno;
-    if (client)
-        refuse(client.get(), errc::limit, "the daemon has no descriptors left (EMFILE); try again later");
+    if (client) refuse(client.get(), errc::limit, "the daemon has no descriptors left (EMFILE); try again later");
     client.reset();
     reserve = unique_fd{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
     return error == 0 || error == EAGAIN || error == EWOULDBLOCK;

@@ -37,9 +37,7 @@ awaitable<std::string> server::impl::restart()
 
 void server::impl::stop(unique_fd asker, std::optional<std::chrono::milliseconds> grace)
 {
-    asio::post(control, [this, asker = std::move(asker), grace]() mutable {
-        stop_asked(std::move(asker), grace);
-    });
+    asio::post(control, [this, asker = std::move(asker), grace]() mutable { stop_asked(std::move(asker), grace); });
 }
 
 void server::impl::client_build_seen(std::string_view build)
@@ -110,8 +108,7 @@ std::string server::impl::hand_over()
 void server::impl::stop_asked(unique_fd asker, std::optional<std::chrono::milliseconds> grace)
 {
     auto running = registry.size();
-    auto actions =
-        life.request_stop(grace.value_or(current()->limits.stop_grace), stopper::asker, running);
+    auto actions = life.request_stop(grace.value_or(current()->limits.stop_grace), stopper::asker, running);
     stop_askers.push_back(std::move(asker));
     std::string answer = encode_event(stopping_event{::getpid(), static_cast<std::uint64_t>(running),
                                                      static_cast<std::uint64_t>(life.grace().count())});
@@ -137,8 +134,7 @@ void server::impl::carry_out(life_action a)
     if (has(a, remove_socket)) {
         notify_systemd("STOPPING=1");
         listener->remove_file();
-        log(log_level::info, "stopping: {} command(s) running get {} ms", registry.size(),
-            life.grace().count());
+        log(log_level::info, "stopping: {} command(s) running get {} ms", registry.size(), life.grace().count());
     }
     if (has(a, leave_socket)) listener->leave_file();
     if (has(a, terminate)) {

@@ -60,7 +60,8 @@ public:
     /// `peer` who connected (already allowed), `slot` its place among the
     /// open connections, `budget` what unfinished requests may hold.
     session(socket_type socket, std::shared_ptr<const server_options> options, session_registry& registry,
-            watch_hub& watchers, latency_window& latency, daemon_control& daemon, peer_credentials peer, connection_slots::slot slot, request_budget& budget);
+            watch_hub& watchers, latency_window& latency, daemon_control& daemon, peer_credentials peer,
+            connection_slots::slot slot, request_budget& budget);
 
     /// Serves the connection to its end, on the socket's (strand) executor.
     /// Never throws: a failure becomes an `error` event for this client only.

@@ -95,7 +95,7 @@ void session_environment::start(std::unique_lock<std::mutex>&)
     f.running = true;
     thread_ = std::thread([this] {
         follow_manager(state_->wake.get(), [this](std::shared_ptr<const std::vector<std::string>> manager,
-                                          const std::string& why, bool ended) {
+                                                  const std::string& why, bool ended) {
             std::lock_guard lock(mutex_);
             follower& f = *state_;
             f.manager = std::move(manager);

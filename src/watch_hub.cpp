@@ -4,11 +4,9 @@
 
 namespace pfd {
 
-std::shared_ptr<watch_hub::watcher> watch_hub::subscribe(std::function<void()> wake,
-                                                                       std::function<void()> drop,
-                                                                       std::size_t max_watchers,
-                                                                       std::size_t backlog_bytes,
-                                                                       std::optional<uid_t> only_uid)
+std::shared_ptr<watch_hub::watcher> watch_hub::subscribe(std::function<void()> wake, std::function<void()> drop,
+                                                         std::size_t max_watchers, std::size_t backlog_bytes,
+                                                         std::optional<uid_t> only_uid)
 {
     std::lock_guard lock(mutex_);
     if (max_watchers && watchers_.size() >= max_watchers) return nullptr;

@@ -28,19 +28,20 @@ struct start {
 const start serving{"serving", [](daemon_life&) {}, life_state::serving};
 const start draining{"draining", [](daemon_life& l) { l.request_stop(1000ms, stopper::signal, 2); },
                      life_state::draining};
-const start ending{"ending", [](daemon_life& l) {
+const start ending{"ending",
+                   [](daemon_life& l) {
                        l.request_stop(1000ms, stopper::signal, 2);
                        l.wait_over(2);
                    },
                    life_state::ending};
 const start retiring{"retiring", [](daemon_life& l) { l.handed_over(2); }, life_state::retiring};
-const start retired_ending{"ending after a hand-over", [](daemon_life& l) {
+const start retired_ending{"ending after a hand-over",
+                           [](daemon_life& l) {
                                l.handed_over(2);
                                l.request_stop(1000ms, stopper::signal, 2);
                            },
                            life_state::ending};
-const start stopped{"stopped", [](daemon_life& l) { l.request_stop(1000ms, stopper::signal, 0); },
-                    life_state::stopped};
+const start stopped{"stopped", [](daemon_life& l) { l.request_stop(1000ms, stopper::signal, 0); }, life_state::stopped};
 
 struct event {
     std::string name;
@@ -156,9 +157,9 @@ TEST_CASE("every transition of the daemon's life", "[daemon_life]")
 TEST_CASE("a restart goes on only while serving, once", "[daemon_life]")
 {
     const std::pair<const start*, hand_over_answer> answers[] = {
-        {&serving, hand_over_answer::go},           {&draining, hand_over_answer::stopping},
-        {&ending, hand_over_answer::stopping},      {&stopped, hand_over_answer::stopping},
-        {&retiring, hand_over_answer::already},     {&retired_ending, hand_over_answer::already},
+        {&serving, hand_over_answer::go},       {&draining, hand_over_answer::stopping},
+        {&ending, hand_over_answer::stopping},  {&stopped, hand_over_answer::stopping},
+        {&retiring, hand_over_answer::already}, {&retired_ending, hand_over_answer::already},
     };
     for (auto& [from, answer] : answers) {
         INFO(from->name);

@@ -49,10 +49,12 @@ TEST_CASE("an admitted session is listed and signalled only once it runs", "[ses
     CHECK_FALSE(r.signal(id, 0));
     CHECK(r.owner_of(id) == uid_t{1000});
     int delivered = -1;
-    r.started(id, ::getpid(), -1, [] {}, [&](int signo) {
-        delivered = signo;
-        return true;
-    });
+    r.started(
+        id, ::getpid(), -1, [] {},
+        [&](int signo) {
+            delivered = signo;
+            return true;
+        });
     REQUIRE(r.list().size() == 1);
     CHECK(r.list()[0].pid == ::getpid());
     CHECK(r.signal(id, SIGUSR1));
