@@ -25,23 +25,35 @@ struct host_environment_snapshot {
     std::string source;
 };
 
-struct server_options {
-    std::string socket_path;
+/// What the configuration decides: read from the files (`pfd serve`) or set
+/// by an embedding program. A reload replaces all of it at once; each
+/// connection keeps the one that was in force when it connected.
+struct server_config {
     /// The configuration's sections the daemon applies ([daemon] threads,
-    /// [limits], [exec] hangup_signal, [policy]); see settings.hpp. The
-    /// pidfile is `pfd serve`'s business: an embedded server ignores it.
+    /// [limits], [exec] hangup_signal, [policy], [container]); see
+    /// settings.hpp. The pidfile is `pfd serve`'s business: an embedded
+    /// server ignores it, and [daemon] threads is read once, at run().
     daemon_section daemon;
     limits_section limits;
     exec_section exec;
     policy_section policy;
     container_section container;
+};
+
+/// How the server is plugged into its program: where it listens, the code
+/// it runs, the callbacks it calls. Fixed for the server's life: a reload
+/// keeps it.
+struct server_wiring {
+    std::string socket_path;
     /// The pfd-session program that leads the session of a command run with
     /// a terminal (job control needs a parent inside that session). Empty:
     /// such commands lead their session themselves and Ctrl-Z cannot stop them.
     std::string session_helper;
     /// Reads the configuration again, for SIGHUP and `pfd reload`; throws
     /// on errors (the running configuration then stays). Empty: no reload.
-    std::function<server_options()> reload;
+    /// (A function returning a whole server_options fits: its wiring is
+    /// dropped.)
+    std::function<server_config()> reload;
     /// Starts a successor daemon with the listening socket `listen_fd` and
     /// returns its pid once it is ready (throws otherwise): `pfd restart` and
     /// version upgrades. Empty: this daemon cannot be replaced.
@@ -88,6 +100,10 @@ struct server_options {
     /// that serves only its applets turns this off; others get `not_found`.
     bool run_commands = true;
 };
+
+/// Both halves, as the server takes them: `options.limits.sessions = 1`,
+/// `options.applets["name"] = ...` read as before the split.
+struct server_options : server_config, server_wiring {};
 
 /// Serves the socket until SIGINT/SIGTERM (or stop()), then drains and
 /// removes the socket. Not copyable; one per socket.

@@ -29,7 +29,7 @@ std::string environment_source(const server_options& o)
     return o.host_environment(false).source;
 }
 
-status_event daemon_status(const session_registry& registry, const std::string& socket,
+status_event daemon_status(const session_registry& registry, const latency_window& latency, const std::string& socket,
                            std::chrono::steady_clock::time_point started)
 {
     auto f = registry.snapshot();
@@ -42,8 +42,9 @@ status_event daemon_status(const session_registry& registry, const std::string& 
     s.build = build_id();
     s.running = f.running;
     s.served = f.served;
-    s.latency_mean_us = f.latency_mean_us;
-    s.latency_p99_us = f.latency_p99_us;
+    auto l = latency.summary();
+    s.latency_mean_us = l.mean_us;
+    s.latency_p99_us = l.p99_us;
     s.rss_kib = resident_kib();
     return s;
 }

@@ -3,6 +3,7 @@
 
 #include "pfd/protocol.hpp"
 #include "pfd/server.hpp"
+#include "latency_window.hpp"
 #include "session_registry.hpp"
 
 #include <chrono>
@@ -14,7 +15,7 @@ namespace pfd {
 /// `pfd status`: reads nothing new.
 std::string environment_source(const server_options& o);
 
-status_event daemon_status(const session_registry& registry, const std::string& socket,
+status_event daemon_status(const session_registry& registry, const latency_window& latency, const std::string& socket,
                            std::chrono::steady_clock::time_point started);
 
 } // namespace pfd

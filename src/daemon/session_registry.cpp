@@ -8,19 +8,18 @@
 
 namespace pfd {
 
-std::optional<std::string_view> session_registry::admit(session_info info, std::size_t max_total,
-                                                        std::size_t max_per_peer)
+admit_result session_registry::admit(session_info info, std::size_t max_total, std::size_t max_per_peer)
 {
     std::lock_guard lock(mutex_);
-    if (max_total && running_.size() >= max_total) return "busy";
+    if (max_total && running_.size() >= max_total) return admit_result::busy;
     if (max_per_peer) {
         std::size_t mine = 0;
         for (auto& [id, other] : running_) mine += other.peer_uid == info.peer_uid;
-        if (mine >= max_per_peer) return "limit";
+        if (mine >= max_per_peer) return admit_result::peer_limit;
     }
     info.pid = -1; // not signalled before it runs
     running_.emplace(info.id, std::move(info));
-    return std::nullopt;
+    return admit_result::admitted;
 }
 
 void session_registry::started(std::uint64_t id, pid_t pid, int pidfd, std::function<void()> poke,
@@ -135,119 +134,10 @@ void session_registry::on_empty(std::function<void()> callback)
     on_empty_ = std::move(callback);
 }
 
-} // namespace pfd
-
-namespace pfd {
-
-void session_registry::record_latency(std::chrono::microseconds latency)
-{
-    constexpr std::size_t kept = 1024;
-    auto us = static_cast<std::uint32_t>(std::min<std::int64_t>(latency.count(), UINT32_MAX));
-    std::lock_guard lock(mutex_);
-    if (latencies_us_.size() < kept)
-        latencies_us_.push_back(us);
-    else
-        latencies_us_[next_latency_] = us;
-    next_latency_ = (next_latency_ + 1) % kept;
-}
-
 session_registry::figures session_registry::snapshot() const
 {
-    std::vector<std::uint32_t> samples;
-    figures f;
-    {
-        std::lock_guard lock(mutex_);
-        f.running = running_.size();
-        f.served = served_;
-        samples = latencies_us_;
-    }
-    if (!samples.empty()) {
-        std::uint64_t sum = 0;
-        for (auto v : samples) sum += v;
-        f.latency_mean_us = sum / samples.size();
-        std::sort(samples.begin(), samples.end());
-        f.latency_p99_us = samples[std::min(samples.size() - 1, samples.size() * 99 / 100)];
-    }
-    return f;
-}
-
-} // namespace pfd
-
-namespace pfd {
-
-std::shared_ptr<session_registry::watcher> session_registry::subscribe(std::function<void()> wake,
-                                                                       std::function<void()> drop,
-                                                                       std::size_t max_watchers,
-                                                                       std::size_t backlog_bytes,
-                                                                       std::optional<uid_t> only_uid)
-{
-    std::lock_guard lock(watchers_mutex_);
-    if (max_watchers && watchers_.size() >= max_watchers) return nullptr;
-    auto w = std::make_shared<watcher>();
-    w->wake_ = std::move(wake);
-    w->drop_ = std::move(drop);
-    w->only_uid_ = only_uid;
-    w->max_bytes_ = backlog_bytes;
-    w->dropped_ = watchers_dropped_; // the daemon is stopping: its first take() ends it
-    watchers_.push_back(w);
-    watcher_count_ = watchers_.size();
-    return w;
-}
-
-void session_registry::unsubscribe(const std::shared_ptr<watcher>& w)
-{
-    std::lock_guard lock(watchers_mutex_);
-    std::erase(watchers_, w);
-    watcher_count_ = watchers_.size();
-}
-
-void session_registry::drop_watchers()
-{
-    std::vector<std::function<void()>> calls;
-    {
-        std::lock_guard lock(watchers_mutex_);
-        watchers_dropped_ = true;
-        for (auto& w : watchers_) {
-            std::lock_guard wl(w->mutex_);
-            if (w->dropped_) continue;
-            w->dropped_ = true;
-            w->lines_.clear();
-            calls.push_back(w->drop_);
-        }
-    }
-    for (auto& call : calls) call();
-}
-
-std::optional<std::deque<std::string>> session_registry::watcher::take()
-{
     std::lock_guard lock(mutex_);
-    if (dropped_) return std::nullopt;
-    bytes_ = 0;
-    return std::exchange(lines_, {});
-}
-
-void session_registry::publish(const std::string& line, uid_t peer_uid)
-{
-    if (watcher_count_.load() == 0) return;
-    std::vector<std::function<void()>> calls;
-    {
-        std::lock_guard lock(watchers_mutex_);
-        for (auto& w : watchers_) {
-            if (w->only_uid_ && *w->only_uid_ != peer_uid) continue;
-            std::lock_guard wl(w->mutex_);
-            if (w->dropped_) continue;
-            if (w->bytes_ + line.size() > w->max_bytes_) {
-                w->dropped_ = true;
-                w->lines_.clear();
-                calls.push_back(w->drop_);
-            } else {
-                w->bytes_ += line.size();
-                w->lines_.push_back(line);
-                calls.push_back(w->wake_);
-            }
-        }
-    }
-    for (auto& call : calls) call();
+    return {running_.size(), served_};
 }
 
 } // namespace pfd

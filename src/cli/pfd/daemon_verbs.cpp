@@ -70,9 +70,7 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
         auto ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file, cwd);
         if (!ctx.ignored_project.empty()) log(log_level::warn, "{}", ctx.ignored_project);
         for (auto& socket : ctx.where.ignored) log(log_level::warn, "{}", socket);
-        auto fresh = server_options_for(d, ctx);
-        fresh.reload = nullptr; // the daemon keeps the original closure
-        return fresh;
+        return server_config(server_options_for(d, ctx)); // the daemon keeps its wiring
     };
     return options;
 }

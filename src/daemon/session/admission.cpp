@@ -1,4 +1,4 @@
-// [policy] and [limits] for an exec, before anything runs.
+// [policy] and [limits] for a connection and an exec, before anything runs.
 
 #include "container_environment.hpp"
 #include "login_shell.hpp"
@@ -7,7 +7,9 @@
 #include "session_ops.hpp"
 
 #include <fnmatch.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
@@ -119,6 +121,12 @@ std::vector<std::string> command_environment(const server_options& o, std::vecto
 
 } // namespace
 
+bool peer_allowed(const policy_section& policy, uid_t uid)
+{
+    auto& allowed = policy.allow_uids;
+    return uid == ::getuid() || uid == 0 || std::find(allowed.begin(), allowed.end(), uid) != allowed.end();
+}
+
 admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
 {
     const server_options& o = s.options();
@@ -160,18 +168,21 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
     }
     a.id = s.registry().next_id();
     auto& peer = s.peer();
-    if (auto full = s.registry().admit(
-            session_info{a.id, -1, peer.uid, peer.pid, req.argv, session::clock::now(), origin.name(), {}, {}},
-            o.limits.sessions, o.limits.sessions_per_peer)) {
-        if (*full == "busy")
-            throw protocol_error(errc::busy,
-                                 fmt::format("{} command(s) already running ([limits] sessions)", o.limits.sessions));
+    switch (s.registry().admit(
+        session_info{a.id, -1, peer.uid, peer.pid, req.argv, session::clock::now(), origin.name(), {}, {}},
+        o.limits.sessions, o.limits.sessions_per_peer)) {
+    case admit_result::admitted:
+        break;
+    case admit_result::busy:
+        throw protocol_error(errc::busy,
+                             fmt::format("{} command(s) already running ([limits] sessions)", o.limits.sessions));
+    case admit_result::peer_limit:
         throw protocol_error(errc::limit, fmt::format("uid {} already runs {} command(s) ([limits] sessions_per_peer)",
                                                       peer.uid, o.limits.sessions_per_peer));
     }
     // "hostexec/0.1.0 <build>": a newer client may mean a newer daemon is installed.
-    if (auto space = req.client.rfind(' '); space != std::string::npos && s.hooks().client_build)
-        s.hooks().client_build(std::string_view(req.client).substr(space + 1));
+    if (auto space = req.client.rfind(' '); space != std::string::npos)
+        s.daemon().client_build_seen(std::string_view(req.client).substr(space + 1));
     return a;
 }
 

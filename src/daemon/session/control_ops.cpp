@@ -66,16 +66,16 @@ awaitable<void> run_watch(session& s)
     // the socket ends that write and the wait below.
     std::optional<uid_t> only;
     if (!s.peer_is_owner()) only = s.peer().uid; // another allowed uid: its own sessions only
-    auto w = s.registry().subscribe(s.waker(), s.on_strand([](session& self) { self.socket().cancel(); }),
+    auto w = s.watchers().subscribe(s.waker(), s.on_strand([](session& self) { self.socket().cancel(); }),
                                     s.options().limits.watchers, s.options().limits.watch_backlog, only);
     if (!w)
         throw protocol_error(errc::limit,
                              fmt::format("{} watchers already ([limits] watchers)", s.options().limits.watchers));
     struct unsubscribe {
-        session_registry& registry;
-        std::shared_ptr<session_registry::watcher> w;
-        ~unsubscribe() { registry.unsubscribe(w); }
-    } subscribed{s.registry(), w};
+        watch_hub& hub;
+        std::shared_ptr<watch_hub::watcher> w;
+        ~unsubscribe() { hub.unsubscribe(w); }
+    } subscribed{s.watchers(), w};
     int sndbuf = 64 * 1024; // fall behind soon rather than buffer a lot in the kernel
     ::setsockopt(s.socket().native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     co_await answer(s, watching_event{});
@@ -98,8 +98,7 @@ awaitable<void> run_watch(session& s)
 
 awaitable<void> run_status(session& s)
 {
-    if (!s.hooks().status) throw protocol_error(errc::bad_request, "this daemon does not report its status");
-    co_await answer(s, s.hooks().status());
+    co_await answer(s, s.daemon().status());
 }
 
 awaitable<void> run_ping(session& s)
@@ -121,18 +120,17 @@ void check_owner(session& s, std::string_view op)
 awaitable<void> run_stop(session& s, std::optional<std::chrono::milliseconds> grace)
 {
     check_owner(s, "stop");
-    if (!s.hooks().stop) throw protocol_error(errc::bad_request, "this daemon cannot be stopped this way");
     // The daemon keeps this connection until it is gone, answering and
     // telling each step on it: the asker waits for its end rather than for
     // a pid number, which could be anybody's by then.
-    s.hooks().stop(unique_fd(s.socket().release()), grace);
+    s.daemon().stop(unique_fd(s.socket().release()), grace);
     co_return;
 }
 
 awaitable<void> run_reload(session& s)
 {
     check_owner(s, "reload");
-    std::string why = s.hooks().reload ? s.hooks().reload() : std::string("this daemon cannot reload");
+    std::string why = co_await s.daemon().reload();
     if (!why.empty()) throw protocol_error(errc::bad_request, why);
     co_await answer(s, reloaded_event{});
 }
@@ -140,7 +138,7 @@ awaitable<void> run_reload(session& s)
 awaitable<void> run_restart(session& s)
 {
     check_owner(s, "restart");
-    std::string why = s.hooks().restart ? s.hooks().restart() : std::string("this daemon cannot restart");
+    std::string why = co_await s.daemon().restart();
     if (!why.empty()) throw protocol_error(errc::bad_request, why);
     co_await answer(s, restarted_event{});
 }

@@ -227,7 +227,7 @@ exited_event make_exited(std::uint64_t id, session::clock::time_point started, c
 awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fds)
 {
     admission admitted = admit(s, req, fds);
-    s.registry().publish_to_watchers(s.peer().uid, [&] { return session_line(s, admitted, req); });
+    s.watchers().publish_to_watchers(s.peer().uid, [&] { return session_line(s, admitted, req); });
     std::string head = encode_event(accepted_event{admitted.id});
     std::optional<int> terminal;
     // A controlling terminal only goes through pfd-session, which holds it
@@ -260,7 +260,7 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
         co_return;
     }
     fds.clear(); // the command holds them now; the daemon must not keep pipes open
-    s.registry().record_latency(
+    s.latency().record(
         std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
     // No co_await inside this initializer: g++ 12 destroys temporaries
     // living across one twice (here: the pidfd, closed twice).

@@ -23,11 +23,11 @@ using asio::experimental::as_tuple;
 using namespace asio::experimental::awaitable_operators;
 
 session::session(socket_type socket, std::shared_ptr<const server_options> options, session_registry& registry,
-                 const daemon_hooks& hooks, peer_credentials peer, connection_slots::slot slot,
-                 request_budget& budget)
-    : socket_(std::move(socket)), options_(std::move(options)), registry_(registry), hooks_(hooks), peer_(peer),
-      slot_(std::move(slot)), budget_pool_(budget), lines_(options_->limits.request_bytes),
-      notifier_(socket_.get_executor())
+                 watch_hub& watchers, latency_window& latency, daemon_control& daemon, peer_credentials peer,
+                 connection_slots::slot slot, request_budget& budget)
+    : socket_(std::move(socket)), options_(std::move(options)), registry_(registry), watchers_(watchers),
+      latency_(latency), daemon_(daemon), peer_(peer), slot_(std::move(slot)), budget_pool_(budget),
+      lines_(options_->limits.request_bytes), notifier_(socket_.get_executor())
 {
 }
 
@@ -156,13 +156,13 @@ awaitable<void> session::send(std::string line)
 
 awaitable<void> session::emit(std::string line)
 {
-    registry_.publish(line, peer_.uid);
+    watchers_.publish(line, peer_.uid);
     co_await send(std::move(line));
 }
 
 awaitable<void> session::emit(std::string line, int fd)
 {
-    registry_.publish(line, peer_.uid);
+    watchers_.publish(line, peer_.uid);
     // Sent first, waited for only when the buffer is full (it hardly ever
     // is: this is the connection's first answer or close to it).
     std::size_t sent = 0;

@@ -8,7 +8,9 @@
 #include "pfd/server.hpp"
 #include "connection_slots.hpp"
 #include "request_budget.hpp"
+#include "latency_window.hpp"
 #include "session_registry.hpp"
+#include "watch_hub.hpp"
 #include "unique_fd.hpp"
 #include "unix_socket.hpp"
 #include "wire.hpp"
@@ -22,21 +24,31 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pfd {
 
-/// What a session may ask of the daemon as a whole.
-struct daemon_hooks {
-    std::function<std::string()> reload;                      ///< "" when applied, else why not
-    std::function<status_event()> status;                     ///< the `status` answer
-    std::function<std::string()> restart;                     ///< "" when handed over, else why not
-    std::function<void(std::string_view build)> client_build; ///< each exec's client build id
+/// What a session may ask of the daemon as a whole (server.cpp answers):
+/// the control ops, and the client build each exec names.
+class daemon_control {
+public:
+    /// "" when the configuration was re-read and replaced, else why not.
+    virtual asio::awaitable<std::string> reload() = 0;
+    /// The `status` answer.
+    virtual status_event status() const = 0;
+    /// "" when the socket is handed over (or already was), else why not.
+    virtual asio::awaitable<std::string> restart() = 0;
+    /// Each exec's client build id.
+    virtual void client_build_seen(std::string_view build) = 0;
     /// A graceful stop, as SIGTERM; the asker's connection is held open
     /// until the daemon is gone, so its end tells the asker that it is.
     /// `grace`: what the stop asked for instead of [limits] stop_grace_ms.
     /// The daemon answers `stopping` on the asker's connection itself.
-    std::function<void(unique_fd asker, std::optional<std::chrono::milliseconds> grace)> stop;
+    virtual void stop(unique_fd asker, std::optional<std::chrono::milliseconds> grace) = 0;
+
+protected:
+    ~daemon_control() = default;
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -48,7 +60,8 @@ public:
     /// `peer` who connected (already allowed), `slot` its place among the
     /// open connections, `budget` what unfinished requests may hold.
     session(socket_type socket, std::shared_ptr<const server_options> options, session_registry& registry,
-            const daemon_hooks& hooks, peer_credentials peer, connection_slots::slot slot, request_budget& budget);
+            watch_hub& watchers, latency_window& latency, daemon_control& daemon, peer_credentials peer,
+            connection_slots::slot slot, request_budget& budget);
 
     /// Serves the connection to its end, on the socket's (strand) executor.
     /// Never throws: a failure becomes an `error` event for this client only.
@@ -57,7 +70,9 @@ public:
     socket_type& socket() noexcept { return socket_; }
     const server_options& options() const noexcept { return *options_; }
     session_registry& registry() const noexcept { return registry_; }
-    const daemon_hooks& hooks() const noexcept { return hooks_; }
+    watch_hub& watchers() const noexcept { return watchers_; }
+    latency_window& latency() const noexcept { return latency_; }
+    daemon_control& daemon() const noexcept { return daemon_; }
     const peer_credentials& peer() const noexcept { return peer_; }
     /// The daemon's own uid or root: may see and control every session and
     /// the daemon itself. Other allowed uids ([policy] allow_uids) only
@@ -116,7 +131,9 @@ private:
     socket_type socket_;
     std::shared_ptr<const server_options> options_;
     session_registry& registry_;
-    const daemon_hooks& hooks_;
+    watch_hub& watchers_;
+    latency_window& latency_;
+    daemon_control& daemon_;
     clock::time_point connected_ = clock::now();
     peer_credentials peer_;
     connection_slots::slot slot_;

@@ -24,6 +24,10 @@ asio::awaitable<void> dispatch(session& s, request req, std::vector<unique_fd> f
 
 // admission.cpp: [policy] and [limits] before anything runs.
 
+/// Whether `uid` may use the daemon at all, known before a byte is read:
+/// the daemon's own uid, root and [policy] allow_uids.
+bool peer_allowed(const policy_section& policy, uid_t uid);
+
 /// An exec the daemon agreed to run: its id (its place in the registry is
 /// reserved) and the applet it names, or else the file it runs (or why
 /// there is none).
