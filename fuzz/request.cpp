@@ -18,7 +18,7 @@
 
 #include "byte_string.hpp"
 #include "check.hpp"
-#include "exec_fields.hpp"
+#include "exec_wire.hpp"
 #include "pfd/protocol.hpp"
 
 #include <cstdint>

@@ -5,6 +5,7 @@
 #include "quote.hpp"
 
 #include "json_fields.hpp"
+#include "json_text.hpp"
 #include "signals.hpp"
 
 #include <fmt/format.h>
@@ -329,7 +330,7 @@ std::optional<std::string> command_event_line(const event& ev)
         return fmt::format(R"({{"event":"exited","id":{},"code":{},"duration_ms":{}}})" "\n", e->id, *e->code,
                            e->duration_ms);
     std::string name;
-    append_string(name, signal_name(e->signo));
+    json_text::append_string(name, signal_name(e->signo));
     return fmt::format(R"({{"event":"exited","id":{},"signal":{},"signo":{},"core":{},"duration_ms":{}}})" "\n", e->id,
                        name, e->signo, e->core, e->duration_ms);
 }

@@ -1,5 +1,5 @@
 #include "byte_string.hpp"
-#include "exec_fields.hpp"
+#include "exec_wire.hpp"
 #include "pfd/error.hpp"
 #include "pfd/protocol.hpp"
 #include "signals.hpp"
@@ -157,7 +157,7 @@ TEST_CASE("an exec request survives encode and parse with every field", "[protoc
 
 TEST_CASE("the exec line escapes every character as nlohmann/json does", "[protocol][bytes]")
 {
-    // hostexec writes the exec request without a DOM (json_fields' append_*):
+    // hostexec writes the exec request without a DOM (json_text's append_*):
     // its escaping must be JSON's, byte for byte what a DOM would write.
     std::string every;
     for (int c = 1; c < 0x80; ++c) every += static_cast<char>(c);
