@@ -161,6 +161,22 @@ TEST_CASE("the exec line escapes every character as nlohmann/json does", "[proto
     CHECK(back.client == req.client);
 }
 
+TEST_CASE("a text field that is not UTF-8 is written replaced, as nlohmann/json replaces it", "[protocol][bytes]")
+{
+    pfd::exec_request req;
+    req.argv = {"true"};
+    req.cwd = "/";
+    req.client = "hostexec \xff\xc3";
+    req.container = "pod\xe9";
+    std::string line = pfd::encode_request(req);
+    CHECK(pfd::is_valid_utf8(line));
+    auto replaced = [](const std::string& s) {
+        return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
+    CHECK(line.find(R"("client":)" + replaced(req.client)) != std::string::npos);
+    CHECK(line.find(R"("container":)" + replaced(req.container)) != std::string::npos);
+}
+
 TEST_CASE("the usual exec line is read without a DOM, to the same request and the same errors", "[protocol]")
 {
     pfd::exec_request full;
