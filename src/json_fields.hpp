@@ -2,7 +2,7 @@
 // The JSON side of the wire protocol through nlohmann's DOM, shared by the
 // request and event codecs (protocol_requests.cpp, exec_wire.cpp,
 // protocol_events.cpp) and by nothing else: no other file builds or parses
-// JSON but json_text.cpp, which writes and reads the exec line without a DOM.
+// JSON but json_text, which writes and reads the exec line without a DOM.
 
 #include "pfd/error.hpp"
 
