@@ -18,7 +18,7 @@
 
 #include "byte_string.hpp"
 #include "check.hpp"
-#include "exec_fields.hpp"
+#include "exec_wire.hpp"
 #include "pfd/protocol.hpp"
 
 #include <cstdint>
@@ -62,31 +62,38 @@ std::string_view body(const std::string& line)
 }
 
 /// What the daemon answers a refused line with, as a client reads it.
-void check_refusal(const protocol_error& e)
+void check_refusal(errc code, const std::string& message)
 {
-    PFD_FUZZ_CHECK(e.code() == errc::bad_request || e.code() == errc::version_mismatch);
-    PFD_FUZZ_CHECK(*e.what() != '\0');
-    std::string answer = encode_event(error_event{e.code(), e.what()});
+    PFD_FUZZ_CHECK(code == errc::bad_request || code == errc::version_mismatch);
+    PFD_FUZZ_CHECK(!message.empty());
+    std::string answer = encode_event(error_event{code, message});
     check_line(answer);
     event ev = parse_event(body(answer));
     auto* err = std::get_if<error_event>(&ev);
-    PFD_FUZZ_CHECK(err && err->code == e.code());
-    if (is_valid_utf8(e.what())) PFD_FUZZ_CHECK(err->message == e.what());
+    PFD_FUZZ_CHECK(err && err->code == code);
+    if (is_valid_utf8(message)) PFD_FUZZ_CHECK(err->message == message);
+}
+
+/// Whether the line was accepted: then it was valid UTF-8; else its
+/// refusal is checked.
+bool accepted(const decoded& d, std::string_view line)
+{
+    if (!d.req) {
+        check_refusal(*d.code, d.message);
+        return false;
+    }
+    PFD_FUZZ_CHECK(is_valid_utf8(line));
+    return true;
 }
 
 void check_request(std::string_view line)
 {
     // The usual exec line is read without a DOM; any line means the same
     // to the DOM's decoder, refusals worded alike.
-    PFD_FUZZ_CHECK(decode_with(parse_request, line) == decode_with(parse_request_with_dom, line));
-    request req;
-    try {
-        req = parse_request(line);
-    } catch (const protocol_error& e) {
-        check_refusal(e);
-        return;
-    }
-    PFD_FUZZ_CHECK(is_valid_utf8(line));
+    decoded d = decode_with(parse_request, line);
+    PFD_FUZZ_CHECK(d == decode_with(parse_request_with_dom, line));
+    if (!accepted(d, line)) return;
+    const request& req = *d.req;
     std::string encoded = encode_request(req);
     check_line(encoded);
     // A signal is encoded for the control line, where "pfd" is not repeated.
@@ -99,18 +106,13 @@ void check_request(std::string_view line)
 
 void check_control(std::string_view line)
 {
-    signal_request sig;
-    try {
-        sig = parse_control(line);
-    } catch (const protocol_error& e) {
-        check_refusal(e);
-        return;
-    }
-    PFD_FUZZ_CHECK(is_valid_utf8(line));
-    PFD_FUZZ_CHECK(sig.signo > 0);
-    std::string encoded = encode_request(sig);
+    decoded d = decode_with([](std::string_view l) -> request { return parse_control(l); }, line);
+    if (!accepted(d, line)) return;
+    int signo = std::get<signal_request>(*d.req).signo;
+    PFD_FUZZ_CHECK(signo > 0);
+    std::string encoded = encode_request(signal_request{signo});
     check_line(encoded);
-    PFD_FUZZ_CHECK(parse_control(body(encoded)).signo == sig.signo);
+    PFD_FUZZ_CHECK(parse_control(body(encoded)).signo == signo);
 }
 
 } // namespace

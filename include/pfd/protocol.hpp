@@ -123,8 +123,9 @@ struct restart_request {
 };
 
 /// Every request of protocol version 1: the whole set, closed. A new op is
-/// a new alternative here, its encoding in protocol.cpp, and its handler in
-/// the daemon's dispatch (which std::visit makes fail to compile until then).
+/// a new alternative here, its encoding in protocol_requests.cpp, and its
+/// handler in the daemon's dispatch (which std::visit makes fail to compile
+/// until then).
 using request = std::variant<exec_request, signal_request, cancel_request, ps_request, watch_request, status_request,
                              ping_request, stop_request, reload_request, restart_request>;
 

@@ -1,41 +1,32 @@
 #include "pfd/error.hpp"
 
-#include <array>
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <system_error>
-#include <utility>
 
 namespace pfd {
 
 namespace {
-constexpr std::array<std::pair<errc, std::string_view>, 12> names{{
-    {errc::bad_request, "bad_request"},
-    {errc::too_large, "too_large"},
-    {errc::fd_mismatch, "fd_mismatch"},
-    {errc::denied, "denied"},
-    {errc::busy, "busy"},
-    {errc::limit, "limit"},
-    {errc::not_found, "not_found"},
-    {errc::not_executable, "not_executable"},
-    {errc::bad_cwd, "bad_cwd"},
-    {errc::spawn_failed, "spawn_failed"},
-    {errc::version_mismatch, "version_mismatch"},
-    {errc::shutting_down, "shutting_down"},
-}};
+/// The wire form of each code, in errc's order.
+constexpr std::string_view names[] = {
+    "bad_request",    "too_large", "fd_mismatch",  "denied",           "busy",          "limit", "not_found",
+    "not_executable", "bad_cwd",   "spawn_failed", "version_mismatch", "shutting_down",
+};
+static_assert(std::size(names) == static_cast<std::size_t>(errc::shutting_down) + 1, "one name per code");
 } // namespace
 
 std::string_view to_string(errc code) noexcept
 {
-    for (auto& [c, name] : names)
-        if (c == code) return name;
-    return "spawn_failed";
+    auto i = static_cast<std::size_t>(code);
+    return i < std::size(names) ? names[i] : "spawn_failed";
 }
 
 std::optional<errc> errc_from_string(std::string_view name) noexcept
 {
-    for (auto& [c, n] : names)
-        if (n == name) return c;
-    return std::nullopt;
+    auto at = std::find(std::begin(names), std::end(names), name);
+    if (at == std::end(names)) return std::nullopt;
+    return static_cast<errc>(at - std::begin(names));
 }
 
 void throw_errno(const std::string& what, int error)

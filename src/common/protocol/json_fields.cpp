@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace pfd::json_fields {
@@ -93,49 +94,11 @@ ordered_json encode_byte_array(const std::vector<std::string>& values)
     return out;
 }
 
-void append_string(std::string& out, std::string_view utf8)
+void check_fields(const json& j, std::span<const std::string_view> allowed)
 {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    for (char c : utf8) {
-        auto u = static_cast<unsigned char>(c);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (u < 0x20) {
-                out += "\\u00";
-                out += hex[u >> 4];
-                out += hex[u & 15];
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-}
-
-void append_bytes(std::string& out, std::string_view bytes)
-{
-    if (is_valid_utf8(bytes)) return append_string(out, bytes);
-    out += R"({"b64":)";
-    append_string(out, base64_encode(bytes));
-    out += '}';
-}
-
-void append_byte_array(std::string& out, const std::vector<std::string>& values)
-{
-    out += '[';
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (i) out += ',';
-        append_bytes(out, values[i]);
-    }
-    out += ']';
+    for (auto& [key, value] : j.items())
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+            bad(fmt::format("unknown field {}", quote(key)));
 }
 
 bool get_bool(const json& v, std::string_view field)

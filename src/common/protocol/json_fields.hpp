@@ -1,8 +1,8 @@
 #pragma once
-// The JSON side of the wire protocol, shared by the request and event codecs
-// (protocol_requests.cpp, protocol_events.cpp) and by nothing else: no other
-// file builds or parses JSON but exec_line_reader.cpp, which reads the usual
-// exec line without a DOM.
+// The JSON side of the wire protocol through nlohmann's DOM, shared by the
+// request and event codecs (protocol_requests.cpp, exec_wire.cpp,
+// protocol_events.cpp) and by nothing else: no other file builds or parses
+// JSON but json_text, which writes and reads the exec line without a DOM.
 
 #include "pfd/error.hpp"
 
@@ -10,7 +10,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,15 +43,15 @@ ordered_json encode_bytes(std::string_view bytes);
 std::vector<std::string> decode_byte_array(const json& v, std::string_view field);
 ordered_json encode_byte_array(const std::vector<std::string>& values);
 
+/// Refuses an object with a key not in `allowed`.
+void check_fields(const json& j, std::span<const std::string_view> allowed);
+inline void check_fields(const json& j, std::initializer_list<std::string_view> allowed)
+{
+    check_fields(j, std::span(allowed.begin(), allowed.size()));
+}
+
 bool get_bool(const json& v, std::string_view field);
 std::int64_t get_int(const json& v, std::string_view field, std::int64_t lo, std::int64_t hi);
-
-/// Written straight into `out`, without a DOM: the exec request, which every
-/// hostexec builds, is made this way (a DOM of the environment was most of
-/// the client's own work). Escaped as nlohmann's dump() escapes.
-void append_string(std::string& out, std::string_view utf8);
-void append_bytes(std::string& out, std::string_view bytes);
-void append_byte_array(std::string& out, const std::vector<std::string>& values);
 
 /// One line, '\n' included; bytes that are not UTF-8 (messages quoting a
 /// client's bytes) are replaced rather than aborting the answer.

@@ -5,6 +5,7 @@
 #include "quote.hpp"
 
 #include "json_fields.hpp"
+#include "json_text.hpp"
 #include "signals.hpp"
 
 #include <fmt/format.h>
@@ -18,9 +19,12 @@ using namespace json_fields;
 
 namespace {
 
-ordered_json with_id(std::string_view name, std::uint64_t id)
+/// {"event":NAME,"id":ID}, then the fields of `more` in their order.
+ordered_json with_id(std::string_view name, std::uint64_t id, const ordered_json& more = ordered_json::object())
 {
-    return {{"event", name}, {"id", id}};
+    ordered_json j{{"event", name}, {"id", id}};
+    for (auto& [key, value] : more.items()) j[key] = value;
+    return j;
 }
 
 constexpr std::string_view stop_step_names[] = {"ended", "term", "kill"};
@@ -32,17 +36,10 @@ std::string_view stop_step_name(stop_step step)
 
 struct event_encoder {
     ordered_json operator()(const accepted_event& e) const { return with_id("accepted", e.id); }
-    ordered_json operator()(const started_event& e) const
-    {
-        ordered_json j = with_id("started", e.id);
-        j["pid"] = e.pid;
-        return j;
-    }
+    ordered_json operator()(const started_event& e) const { return with_id("started", e.id, {{"pid", e.pid}}); }
     ordered_json operator()(const terminal_event& e) const
     {
-        ordered_json j = with_id("terminal", e.id);
-        j["path"] = encode_bytes(e.path);
-        return j;
+        return with_id("terminal", e.id, {{"path", encode_bytes(e.path)}});
     }
     ordered_json operator()(const exited_event& e) const
     {
@@ -59,10 +56,7 @@ struct event_encoder {
     }
     ordered_json operator()(const stopped_event& e) const
     {
-        ordered_json j = with_id("stopped", e.id);
-        j["signal"] = signal_name(e.signo);
-        j["signo"] = e.signo;
-        return j;
+        return with_id("stopped", e.id, {{"signal", signal_name(e.signo)}, {"signo", e.signo}});
     }
     ordered_json operator()(const continued_event& e) const { return with_id("continued", e.id); }
     ordered_json operator()(const progress_event& e) const
@@ -95,25 +89,20 @@ struct event_encoder {
     }
     ordered_json operator()(const session_event& e) const
     {
-        ordered_json j = with_id("session", e.id);
-        j["peer_uid"] = e.peer_uid;
-        j["peer_pid"] = e.peer_pid;
-        j["argv"] = encode_byte_array(e.argv);
-        j["origin"] = e.origin;
-        return j;
+        return with_id("session", e.id,
+                       {{"peer_uid", e.peer_uid},
+                        {"peer_pid", e.peer_pid},
+                        {"argv", encode_byte_array(e.argv)},
+                        {"origin", e.origin}});
     }
     ordered_json operator()(const watching_event&) const { return {{"event", "watching"}}; }
     ordered_json operator()(const cancelling_event& e) const
     {
-        ordered_json j = with_id("cancelling", e.id);
-        j["signal"] = signal_name(e.signo);
-        return j;
+        return with_id("cancelling", e.id, {{"signal", signal_name(e.signo)}});
     }
     ordered_json operator()(const cancelled_event& e) const
     {
-        ordered_json j = with_id("cancelled", e.id);
-        j["killed"] = e.killed;
-        return j;
+        return with_id("cancelled", e.id, {{"killed", e.killed}});
     }
     ordered_json operator()(const status_event& e) const
     {
@@ -329,7 +318,7 @@ std::optional<std::string> command_event_line(const event& ev)
         return fmt::format(R"({{"event":"exited","id":{},"code":{},"duration_ms":{}}})" "\n", e->id, *e->code,
                            e->duration_ms);
     std::string name;
-    append_string(name, signal_name(e->signo));
+    json_text::append_string(name, signal_name(e->signo));
     return fmt::format(R"({{"event":"exited","id":{},"signal":{},"signo":{},"core":{},"duration_ms":{}}})" "\n", e->id,
                        name, e->signo, e->core, e->duration_ms);
 }
