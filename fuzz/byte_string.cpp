@@ -1,4 +1,4 @@
-// Fuzz target: the byte-string codec (src/byte_string.hpp) and how byte
+// Fuzz target: the byte-string codec (src/common/byte_string.hpp) and how byte
 // strings travel in JSON (json_fields: a string, or {"b64":...}).
 //
 // Properties, for any input bytes B:

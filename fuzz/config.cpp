@@ -1,4 +1,4 @@
-// Fuzz target: the TOML config loader (src/config.hpp), on the text of a
+// Fuzz target: the TOML config loader (src/common/config/config.hpp), on the text of a
 // file (load_config_text) and of a project's .pfd.toml (load_config with a
 // project_file, as a trusted project's file is applied).
 //

@@ -1,4 +1,4 @@
-// Fuzz target: the NDJSON framer (src/wire.hpp): line_buffer, which splits
+// Fuzz target: the NDJSON framer (src/common/wire.hpp): line_buffer, which splits
 // what a peer sends into request and event lines under a length limit, and
 // recv_with_fds, which reads those bytes and their descriptors.
 //

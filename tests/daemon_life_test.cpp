@@ -1,4 +1,4 @@
-// The daemon's life (src/daemon_life.*): every row of the transition table
+// The daemon's life (src/daemon/daemon_life.*): every row of the transition table
 // in daemon_life.cpp, from each state, then a few lives end to end.
 #include "daemon_life.hpp"
 

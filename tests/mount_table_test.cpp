@@ -1,5 +1,5 @@
 // The mount table reader the daemon finds a container directory's host
-// name with (src/mount_table.hpp), on real mountinfo lines.
+// name with (src/daemon/spawn/mount_table.hpp), on real mountinfo lines.
 
 #include "mount_table.hpp"
 #include "unique_fd.hpp"

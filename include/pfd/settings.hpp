@@ -1,6 +1,6 @@
 #pragma once
 // The sections of pfd's configuration (spec §6, config/pfd.toml), with their
-// defaults. The TOML files fill them (src/config.cpp: one row per key), and
+// defaults. The TOML files fill them (src/common/config/config.cpp: one row per key), and
 // an embedding program sets them in server_options directly.
 
 #include <sys/types.h>
