@@ -48,14 +48,22 @@ bool valid_utf8(std::string_view s)
         auto b = [&](std::size_t k) { return static_cast<unsigned char>(i + k < s.size() ? s[i + k] : 0); };
         unsigned char c = b(0);
         std::size_t n = 0;
-        if (c <= 0x7F) n = 1;
-        else if (in(c, 0xC2, 0xDF) && in(b(1), 0x80, 0xBF)) n = 2;
-        else if (c == 0xE0 && in(b(1), 0xA0, 0xBF) && in(b(2), 0x80, 0xBF)) n = 3;
-        else if ((in(c, 0xE1, 0xEC) || in(c, 0xEE, 0xEF)) && in(b(1), 0x80, 0xBF) && in(b(2), 0x80, 0xBF)) n = 3;
-        else if (c == 0xED && in(b(1), 0x80, 0x9F) && in(b(2), 0x80, 0xBF)) n = 3;
-        else if (c == 0xF0 && in(b(1), 0x90, 0xBF) && in(b(2), 0x80, 0xBF) && in(b(3), 0x80, 0xBF)) n = 4;
-        else if (in(c, 0xF1, 0xF3) && in(b(1), 0x80, 0xBF) && in(b(2), 0x80, 0xBF) && in(b(3), 0x80, 0xBF)) n = 4;
-        else if (c == 0xF4 && in(b(1), 0x80, 0x8F) && in(b(2), 0x80, 0xBF) && in(b(3), 0x80, 0xBF)) n = 4;
+        if (c <= 0x7F)
+            n = 1;
+        else if (in(c, 0xC2, 0xDF) && in(b(1), 0x80, 0xBF))
+            n = 2;
+        else if (c == 0xE0 && in(b(1), 0xA0, 0xBF) && in(b(2), 0x80, 0xBF))
+            n = 3;
+        else if ((in(c, 0xE1, 0xEC) || in(c, 0xEE, 0xEF)) && in(b(1), 0x80, 0xBF) && in(b(2), 0x80, 0xBF))
+            n = 3;
+        else if (c == 0xED && in(b(1), 0x80, 0x9F) && in(b(2), 0x80, 0xBF))
+            n = 3;
+        else if (c == 0xF0 && in(b(1), 0x90, 0xBF) && in(b(2), 0x80, 0xBF) && in(b(3), 0x80, 0xBF))
+            n = 4;
+        else if (in(c, 0xF1, 0xF3) && in(b(1), 0x80, 0xBF) && in(b(2), 0x80, 0xBF) && in(b(3), 0x80, 0xBF))
+            n = 4;
+        else if (c == 0xF4 && in(b(1), 0x80, 0x8F) && in(b(2), 0x80, 0xBF) && in(b(3), 0x80, 0xBF))
+            n = 4;
         if (n == 0 || i + n > s.size()) return false;
         i += n;
     }

@@ -6,12 +6,12 @@
 #include <cstdlib>
 #include <string_view>
 
-#define PFD_FUZZ_CHECK(cond)                                                                            \
-    do {                                                                                                \
-        if (!(cond)) {                                                                                  \
-            std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #cond);        \
-            std::abort();                                                                               \
-        }                                                                                               \
+#define PFD_FUZZ_CHECK(cond)                                                                                           \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #cond);                         \
+            std::abort();                                                                                              \
+        }                                                                                                              \
     } while (0)
 
 namespace pfd::fuzz {

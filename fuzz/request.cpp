@@ -98,7 +98,7 @@ void check_request(std::string_view line)
     check_line(encoded);
     // A signal is encoded for the control line, where "pfd" is not repeated.
     request again = std::holds_alternative<signal_request>(req) ? request(parse_control(body(encoded)))
-                                                                 : parse_request(body(encoded));
+                                                                : parse_request(body(encoded));
     PFD_FUZZ_CHECK(req == again);
     PFD_FUZZ_CHECK(op_name(req) == op_name(again));
     PFD_FUZZ_CHECK(encode_request(again) == encoded);

@@ -262,9 +262,10 @@ TEST_CASE("another allowed uid sees and controls only its own sessions, never th
     std::string id = id_of(d, "s3cret");
     REQUIRE_FALSE(id.empty());
     // The other uid's own command (hostexec's options come before the command).
-    process theirs({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(hostexec_binary()),
-                             "--socket", d.socket(), "sh", "-c", "echo ready; read x", "their-marker"},
-                    .cwd = "/"});
+    process theirs(
+        {.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(hostexec_binary()),
+                  "--socket", d.socket(), "sh", "-c", "echo ready; read x", "their-marker"},
+         .cwd = "/"});
     REQUIRE(theirs.read_stdout_until("ready\n") == "ready\n");
 
     auto ps = as_other({for_other_uids(pfd_binary()), "ps", "--json"});
@@ -286,13 +287,13 @@ TEST_CASE("another allowed uid sees and controls only its own sessions, never th
     }
 
     // Its watch shows its own sessions' events, not the owner's.
-    process watch({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(pfd_binary()), "watch",
-                            "--json", "--socket", d.socket()},
+    process watch({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(pfd_binary()),
+                            "watch", "--json", "--socket", d.socket()},
                    .cwd = "/"});
     REQUIRE(watch.read_stdout_until("\n") == "{\"event\":\"watching\"}\n");
     REQUIRE(d.run({"echo", "owner-event"}).code() == 0);
-    auto own = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", for_other_uids(hostexec_binary()),
-                             "--socket", d.socket(), "true"},
+    auto own = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             for_other_uids(hostexec_binary()), "--socket", d.socket(), "true"},
                     .cwd = "/"});
     REQUIRE(own.code() == 0);
     std::string seen = watch.read_stdout_until("\"event\":\"exited\"");
@@ -321,8 +322,7 @@ std::vector<std::string> lines_of(const std::string& text)
 }
 
 /// "HH:MM:SS.mmm     ID    UID EVENT     DETAIL" for session `id` of uid `uid`.
-std::regex watch_row(const std::string& id, const std::string& uid, const std::string& event,
-                     const std::string& detail)
+std::regex watch_row(const std::string& id, const std::string& uid, const std::string& event, const std::string& detail)
 {
     return std::regex(R"(\d\d:\d\d:\d\d\.\d{3} +)" + id + " +" + uid + " " + event + " +" + detail);
 }
@@ -369,11 +369,13 @@ TEST_CASE("pfd watch shows each event for people; --json passes the stream on as
     INFO("pfd watch --json showed:\n" << streamed);
     auto stream = lines_of(streamed);
     REQUIRE(stream.size() == 12); // watching, then session/accepted/started/exited twice, session/accepted/error
-    CHECK(std::regex_match(stream[1], std::regex(R"(\{"event":"session","id":)" + first + R"(,"peer_uid":)" + uid +
-                                                 R"(,"peer_pid":\d+,"argv":\["sh","-c","exit 3","x\\u001b\[2J"\],"origin":"host"\})")));
+    CHECK(std::regex_match(
+        stream[1], std::regex(R"(\{"event":"session","id":)" + first + R"(,"peer_uid":)" + uid +
+                              R"(,"peer_pid":\d+,"argv":\["sh","-c","exit 3","x\\u001b\[2J"\],"origin":"host"\})")));
     CHECK(stream[2] == "{\"event\":\"accepted\",\"id\":" + first + "}");
     CHECK(std::regex_match(stream[3], std::regex(R"(\{"event":"started","id":)" + first + R"(,"pid":\d+\})")));
-    CHECK(std::regex_match(stream[4], std::regex(R"(\{"event":"exited","id":)" + first + R"(,"code":3,"duration_ms":\d+\})")));
+    CHECK(std::regex_match(stream[4],
+                           std::regex(R"(\{"event":"exited","id":)" + first + R"(,"code":3,"duration_ms":\d+\})")));
     CHECK(stream[5].starts_with("{\"event\":\"session\",\"id\":" + second + ","));
     CHECK(std::regex_match(stream[8], std::regex(R"(\{"event":"exited","id":)" + second +
                                                  R"(,"signal":"KILL","signo":9,"core":false,"duration_ms":\d+\})")));
@@ -415,5 +417,6 @@ TEST_CASE("pfd watch's rows: job control, progress, sessions it never saw start,
                            watch_row("6", uid, "error", "spawn_failed: no pty\n")));
     CHECK(std::regex_match(row(R"({"event":"error","code":"bad_request","message":"x"})"),
                            watch_row("-", "-", "error", "bad_request: x\n")));
-    CHECK(std::regex_match(row(R"({"event":"newer","id":1})"), watch_row("-", "-", "newer", R"(\{"event":"newer","id":1\}\n)")));
+    CHECK(std::regex_match(row(R"({"event":"newer","id":1})"),
+                           watch_row("-", "-", "newer", R"(\{"event":"newer","id":1\}\n)")));
 }

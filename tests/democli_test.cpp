@@ -109,7 +109,7 @@ TEST_CASE("democli add: the first call starts the daemon, the next ones are answ
     CHECK(stop.code() == 0);
     CHECK(stop.out == "pfd: pid " + pid + " is stopping; no command runs\npfd: stopped pid " + pid + "\n");
     CHECK(eventually([&] { return ::kill(std::stoi(pid), 0) < 0; })); // reaped by init
-    CHECK(home.democli({"add", "2", "2"}).out == "4\n"); // and the next call starts a new one
+    CHECK(home.democli({"add", "2", "2"}).out == "4\n");              // and the next call starts a new one
     CHECK(home.daemons_started() == 2);
 }
 
@@ -118,8 +118,8 @@ TEST_CASE("democli started by many at once: one daemon, every answer right", "[d
     democli_home home;
     std::vector<process> calls;
     for (int i = 0; i < 8; ++i)
-        calls.emplace_back(spawn_options{.argv = {democli_binary(), "add", std::to_string(i), std::to_string(i)},
-                                         .env = home.env()});
+        calls.emplace_back(
+            spawn_options{.argv = {democli_binary(), "add", std::to_string(i), std::to_string(i)}, .env = home.env()});
     for (int i = 0; i < 8; ++i) {
         auto r = calls[i].finish();
         CHECK(r.out == std::to_string(2 * i) + "\n");

@@ -238,9 +238,12 @@ bool serve_one(int conn)
     char c;
     while (::read(conn, &c, 1) == 1)
         if (c == '\n') {
-            std::string answer = R"({"event":"accepted","id":1})" "\n"
-                                 R"({"event":"started","id":1,"pid":1})" "\n"
-                                 R"({"event":"exited","id":1,"code":0,"duration_ms":0})" "\n";
+            std::string answer = R"({"event":"accepted","id":1})"
+                                 "\n"
+                                 R"({"event":"started","id":1,"pid":1})"
+                                 "\n"
+                                 R"({"event":"exited","id":1,"code":0,"duration_ms":0})"
+                                 "\n";
             return ::write(conn, answer.data(), answer.size()) == static_cast<ssize_t>(answer.size());
         }
     return false;
@@ -566,32 +569,31 @@ TEST_CASE("a quick applet runs on the daemon's thread, its whole answer in one w
         ctx.out("counted " + std::to_string(ctx.argv().size() - 1) + "\n");
         return 3;
     };
-    applet_daemon d(
-        {{"quick",
-          [&](pfd::applet_context& ctx) {
-              std::lock_guard lock(m);
-              quick_ran_on = std::this_thread::get_id();
-              return count(ctx);
-          }},
-         {"quick_throws", [](pfd::applet_context&) -> int { throw std::runtime_error("out of cheese"); }},
-         {"own",
-          [&](pfd::applet_context& ctx) {
-              std::lock_guard lock(m);
-              own_ran_on = std::this_thread::get_id();
-              return count(ctx);
-          }}},
-        [](pfd::server_options& o) {
-            o.daemon.threads = 1; // so that "the daemon's thread" is one
-            o.quick_applets = {"quick", "quick_throws", "not_an_applet"};
-        });
+    applet_daemon d({{"quick",
+                      [&](pfd::applet_context& ctx) {
+                          std::lock_guard lock(m);
+                          quick_ran_on = std::this_thread::get_id();
+                          return count(ctx);
+                      }},
+                     {"quick_throws", [](pfd::applet_context&) -> int { throw std::runtime_error("out of cheese"); }},
+                     {"own",
+                      [&](pfd::applet_context& ctx) {
+                          std::lock_guard lock(m);
+                          own_ran_on = std::this_thread::get_id();
+                          return count(ctx);
+                      }}},
+                    [](pfd::server_options& o) {
+                        o.daemon.threads = 1; // so that "the daemon's thread" is one
+                        o.quick_applets = {"quick", "quick_throws", "not_an_applet"};
+                    });
     pfd::client daemon(d.socket());
 
     for (std::string name : {"quick", "own"}) {
         event_log log;
         int fds_before = open_fd_count();
         auto [out_read, out_write] = make_pipe();
-        auto end = daemon.run({.argv = {name, "a", "b"}, .fds = std::map<int, int>{{1, out_write.get()}}},
-                              log.options());
+        auto end =
+            daemon.run({.argv = {name, "a", "b"}, .fds = std::map<int, int>{{1, out_write.get()}}}, log.options());
         out_write.reset();
         CHECK(end.code == 3);
         CHECK(read_all(out_read.get()) == "counted 2\n");
@@ -727,7 +729,7 @@ TEST_CASE("four threads, many connections at once: applets, watchers, ps, cancel
                 event_log log;
                 auto end = daemon.run({.argv = {"count"}, .fds = std::map<int, int>{}}, log.options());
                 bool right = end.code == 7 && log.names() == "accepted started progress progress progress "
-                                                              "progress progress exited";
+                                                             "progress progress exited";
                 (right ? counted : wrong)++;
             }
         });

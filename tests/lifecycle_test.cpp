@@ -735,10 +735,12 @@ TEST_CASE("pfd stop --stop-grace-ms shortens the daemon's grace and tells each s
     CHECK_FALSE(r.timed_out);
     CHECK(r.code() == 0);
     std::string pid = std::to_string(d.pid());
-    CHECK(r.out == "pfd: pid " + pid + " is stopping; 1 command running gets 200 ms\n"
-                   "pfd: SIGTERM sent to 1 command\n"
-                   "pfd: SIGKILL sent to 1 command\n"
-                   "pfd: stopped pid " + pid + "\n");
+    CHECK(r.out == "pfd: pid " + pid +
+                       " is stopping; 1 command running gets 200 ms\n"
+                       "pfd: SIGTERM sent to 1 command\n"
+                       "pfd: SIGKILL sent to 1 command\n"
+                       "pfd: stopped pid " +
+                       pid + "\n");
     // The command is dead (its client dies of the same signal) and the daemon gone by itself.
     auto ended = stubborn.finish(10s);
     CHECK_FALSE(ended.timed_out);
@@ -796,8 +798,8 @@ TEST_CASE("the daemon's log lines carry the local time, or a priority when stder
         }
         auto serving = line_with(slurp(log), "serving");
         INFO("log: " << slurp(log));
-        CHECK(std::regex_match(
-            serving, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0200 pfd: info: serving .*)")));
+        CHECK(std::regex_match(serving,
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0200 pfd: info: serving .*)")));
     }
     SECTION("the journal's stream: an sd-daemon priority, no time")
     {

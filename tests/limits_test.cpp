@@ -336,8 +336,8 @@ TEST_CASE("300 hostile connections of 1 MB partial lines with descriptors: the d
     }
     peak_rss = std::max(peak_rss, d.resident_kib());
     peak_fds = std::max(peak_fds, d.open_fds());
-    INFO("idle: " << idle.rss_kib << " KiB, " << idle.fds << " descriptors; peak: " << peak_rss << " KiB, "
-                  << peak_fds << " descriptors");
+    INFO("idle: " << idle.rss_kib << " KiB, " << idle.fds << " descriptors; peak: " << peak_rss << " KiB, " << peak_fds
+                  << " descriptors");
     CHECK(peak_fds <= 1200);
     if (measures_memory()) CHECK(peak_rss <= 96 * 1024);
     hogs.clear();

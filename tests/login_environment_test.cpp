@@ -54,8 +54,15 @@ TEST_CASE("a login environment as su -l builds one, whatever the daemon's shell 
     from.default_locale = t / "locale";
     from.locale_conf = t / "missing";
     from.run_user = t / "run";
-    from.daemon_env = {"PATH=/opt/venv/bin:/usr/bin", "STALE_VAR=x", "OLDPWD=/x", "_=/usr/bin/env", "SHLVL=2",
-                       "DISPLAY=:1", "SSH_AUTH_SOCK=/run/agent", "XDG_SESSION_TYPE=wayland", "PWD=/x"};
+    from.daemon_env = {"PATH=/opt/venv/bin:/usr/bin",
+                       "STALE_VAR=x",
+                       "OLDPWD=/x",
+                       "_=/usr/bin/env",
+                       "SHLVL=2",
+                       "DISPLAY=:1",
+                       "SSH_AUTH_SOCK=/run/agent",
+                       "XDG_SESSION_TYPE=wayland",
+                       "PWD=/x"};
     auto env = pfd::login_environment(from);
     CHECK(has(env, "PATH=/usr/local/bin:/usr/bin"));
     CHECK(has(env, "SHELL=/bin/sh"));

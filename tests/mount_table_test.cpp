@@ -12,11 +12,11 @@
 
 TEST_CASE("mountinfo lines: ids, device, root and mount point, escapes undone", "[mount_table]")
 {
-    auto entries = pfd::parse_mountinfo(
-        "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n"
-        "1412 1390 254:1 /home/u/my\\040project /work rw,relatime - ext4 /dev/vda1 rw\n"
-        "garbage line\n"
-        "7 6 0:5 / / rw - tmpfs tmpfs rw");
+    auto entries =
+        pfd::parse_mountinfo("36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n"
+                             "1412 1390 254:1 /home/u/my\\040project /work rw,relatime - ext4 /dev/vda1 rw\n"
+                             "garbage line\n"
+                             "7 6 0:5 / / rw - tmpfs tmpfs rw");
     REQUIRE(entries.size() == 3);
     CHECK(entries[0].id == 36);
     CHECK(entries[0].device == makedev(98, 0));

@@ -180,7 +180,8 @@ TEST_CASE("a text field that is not UTF-8 is written replaced, as nlohmann/json 
 TEST_CASE("the usual exec line is read without a DOM, to the same request and the same errors", "[protocol]")
 {
     pfd::exec_request full;
-    full.argv = {"printf", "%s\\n", "tab\there \"quoted\" back\\slash \b\f\r\n", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "a/b"};
+    full.argv = {"printf", "%s\\n", "tab\there \"quoted\" back\\slash \b\f\r\n",
+                 "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "a/b"};
     full.env = {"PATH=/usr/bin:/bin", "EMPTY=", "LANG=C.UTF-8"};
     full.cwd = "/home/\xc3\xa9t\xc3\xa9";
     full.cwd_fd = true;
@@ -524,8 +525,7 @@ TEST_CASE("the other request ops parse", "[protocol]")
         CHECK(pfd::encode_request(req).find(R"("login_shell":true)") != std::string::npos);
         CHECK(pfd::encode_request(req).find("argv") == std::string::npos);
         CHECK(request_outcome(R"({"pfd":1,"op":"exec","login_shell":true,"argv":["sh"],"cwd":"/"})") == "bad_request");
-        CHECK(request_outcome(R"({"pfd":1,"op":"exec","login_shell":true,"program":"sh","cwd":"/"})") ==
-              "bad_request");
+        CHECK(request_outcome(R"({"pfd":1,"op":"exec","login_shell":true,"program":"sh","cwd":"/"})") == "bad_request");
         CHECK(request_outcome(R"({"pfd":1,"op":"exec","login_shell":false,"cwd":"/"})") == "bad_request");
     }
     SECTION("signal with a version parses (the session, not the parser, refuses it as a first line)")
@@ -683,7 +683,8 @@ TEST_CASE("exec values that break the rules are bad_request", "[protocol][errors
         {"empty argv[0]", exec_line(R"("argv":[""],"cwd":"/")")},
         {"empty argv[0] given as b64", exec_line(R"("argv":[{"b64":""}],"cwd":"/")")},
         {"NUL inside argv[0]", exec_line(R"("argv":["tr\u0000ue"],"cwd":"/")")},
-        {"a raw NUL after the object, then anything", exec_line(R"("argv":["true"],"cwd":"/")") + std::string("\0\xfd x", 4)},
+        {"a raw NUL after the object, then anything",
+         exec_line(R"("argv":["true"],"cwd":"/")") + std::string("\0\xfd x", 4)},
         {"NUL inside a later argv", exec_line(R"("argv":["echo","a\u0000b"],"cwd":"/")")},
         {"NUL inside a b64 argv", exec_line(R"("argv":["echo",{"b64":"YQBi"}],"cwd":"/")")},
         {"NUL inside an env entry", exec_line(R"("argv":["true"],"env":["A=x\u0000y"],"cwd":"/")")},
@@ -889,10 +890,10 @@ TEST_CASE("parse_event is lenient with newer daemons and strict with non-events"
     }
     SECTION("non-events are refused")
     {
-        for (std::string_view line : {""sv, "{"sv, "[]"sv, "{}"sv, R"({"event":1})"sv, R"({"id":1})"sv,
-                                      R"({"event":"accepted"})"sv, R"({"event":"started","id":1})"sv,
-                                      R"({"event":"exited","id":1})"sv, R"({"event":"accepted","id":"x"})"sv,
-                                      R"({"event":"exited","id":1,"code":0,"duration_ms":1e400})"sv}) {
+        for (std::string_view line :
+             {""sv, "{"sv, "[]"sv, "{}"sv, R"({"event":1})"sv, R"({"id":1})"sv, R"({"event":"accepted"})"sv,
+              R"({"event":"started","id":1})"sv, R"({"event":"exited","id":1})"sv, R"({"event":"accepted","id":"x"})"sv,
+              R"({"event":"exited","id":1,"code":0,"duration_ms":1e400})"sv}) {
             INFO(line);
             try {
                 pfd::parse_event(line);

@@ -118,15 +118,14 @@ private:
 
 } // namespace
 
-TEST_CASE("a daemon started from a shell: none of the shell's leftovers reach a container's command",
-          "[session_env]")
+TEST_CASE("a daemon started from a shell: none of the shell's leftovers reach a container's command", "[session_env]")
 {
     if (!can_sandbox()) return;
     // What `STALE_VAR=x PATH=/opt/venv/bin:$PATH hostexec -C true` from a
     // terminal with a venv active hands the daemon; no user bus.
     running_daemon d({}, {"env", "STALE_VAR=x", "PATH=/opt/venv/bin:/usr/bin:/bin", "OLDPWD=/stale/oldpwd",
-                          "_=/usr/bin/stale", "SHLVL=7", "COLUMNS=99", "LINES=33", "PWD=/stale/pwd",
-                          "DISPLAY=:42", no_bus});
+                          "_=/usr/bin/stale", "SHLVL=7", "COLUMNS=99", "LINES=33", "PWD=/stale/pwd", "DISPLAY=:42",
+                          no_bus});
     auto r = in_sandbox(d, {"--setenv", "PATH", "/container/bin:/usr/bin:/bin"}, "$H env");
     INFO(r.out << r.err);
     CHECK(r.code() == 0);
@@ -178,8 +177,7 @@ TEST_CASE("--clear-env, --unset-env and --env mean the same from a container as 
     CHECK(host.out == "PFDT_A=1\n");
 }
 
-TEST_CASE("the systemd user manager's environment, read over the user bus and followed as it changes",
-          "[session_env]")
+TEST_CASE("the systemd user manager's environment, read over the user bus and followed as it changes", "[session_env]")
 {
     if (!can_sandbox({"dbus-daemon"})) return;
     std::string why;
@@ -196,8 +194,8 @@ TEST_CASE("the systemd user manager's environment, read over the user bus and fo
     fake_manager manager(python, bus,
                          {"PFDT_SESSION=one", "PATH=" + bin.path() + ":/usr/bin:/bin", "OLDPWD=/manager/oldpwd",
                           "SHLVL=2", "PFDT_NO_EQUALS", "=nameless"});
-    running_daemon d({}, {"env", "DBUS_SESSION_BUS_ADDRESS=" + bus.address(), "STALE_VAR=x",
-                          "PATH=/opt/venv/bin:/usr/bin:/bin"});
+    running_daemon d(
+        {}, {"env", "DBUS_SESSION_BUS_ADDRESS=" + bus.address(), "STALE_VAR=x", "PATH=/opt/venv/bin:/usr/bin:/bin"});
     CHECK(status_of(d).find("container commands' environment: login environment (the user bus is read at the "
                             "first container client)") != std::string::npos);
 
@@ -230,8 +228,8 @@ TEST_CASE("the systemd user manager's environment, read over the user bus and fo
     CHECK(eventually([&] { return session_value() == "four\n"; }));
     // The manager leaves: a login environment until it comes back.
     manager.quit();
-    CHECK(eventually([&] { return status_of(d).find("login environment (the user manager left the bus)") !=
-                                  std::string::npos; }));
+    CHECK(eventually(
+        [&] { return status_of(d).find("login environment (the user manager left the bus)") != std::string::npos; }));
     auto after = in_sandbox(d, {}, "$H env");
     CHECK(!has_name(after.out, "PFDT_SESSION"));
     CHECK(has_line(after.out, "PATH=" + login_path()));

@@ -324,8 +324,7 @@ TEST_CASE("stdin a pipe: the piped data reaches stdin, typed input reaches /dev/
     CHECK(!sh.term.expect("PFD$ ").empty());
 }
 
-TEST_CASE("stdout a pipe: a prompt on /dev/tty takes the answer, then the keys are the pipeline's again",
-          "[tty][ctty]")
+TEST_CASE("stdout a pipe: a prompt on /dev/tty takes the answer, then the keys are the pipeline's again", "[tty][ctty]")
 {
     running_daemon d;
     user_shell sh(d);

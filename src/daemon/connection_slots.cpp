@@ -20,8 +20,8 @@ connection_slots::slot::~slot()
     if (owner_) owner_->give_back(uid_);
 }
 
-std::optional<connection_slots::slot> connection_slots::take(uid_t uid, std::size_t max_total,
-                                                             std::size_t max_per_uid, std::string& why)
+std::optional<connection_slots::slot> connection_slots::take(uid_t uid, std::size_t max_total, std::size_t max_per_uid,
+                                                             std::string& why)
 {
     std::lock_guard lock(mutex_);
     if (max_total && total_ >= max_total) {

@@ -14,10 +14,7 @@ constexpr std::size_t trim_after_bytes = 4 << 20;
 
 } // namespace
 
-request_budget::share::share(share&& other) noexcept
-    : owner_(std::exchange(other.owner_, nullptr)), id_(other.id_)
-{
-}
+request_budget::share::share(share&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)), id_(other.id_) {}
 
 request_budget::share& request_budget::share::operator=(share&& other) noexcept
 {

@@ -114,8 +114,8 @@ struct client {
             perror("soak_driver: pipe2");
             std::exit(2);
         }
-        std::vector<std::string> argv = {cfg.hostexec, "--socket", cfg.socket, "--env",
-                                         "PFD_SOAK_MARK=" + cfg.token, "--"};
+        std::vector<std::string> argv = {cfg.hostexec, "--socket", cfg.socket, "--env", "PFD_SOAK_MARK=" + cfg.token,
+                                         "--"};
         argv.insert(argv.end(), command.begin(), command.end());
         pid = fork();
         if (pid == 0) {
@@ -295,7 +295,10 @@ public:
     }
 
 private:
-    std::string next_tag() { return "soak-" + cfg.token + "-" + cfg.name + "-l" + std::to_string(index_) + "-n" + std::to_string(n_++); }
+    std::string next_tag()
+    {
+        return "soak-" + cfg.token + "-" + cfg.name + "-l" + std::to_string(index_) + "-n" + std::to_string(n_++);
+    }
     int pick(int bound) { return std::uniform_int_distribution<int>(0, bound - 1)(rng_); }
 
     void one(long long end)
@@ -305,14 +308,15 @@ private:
         static const struct {
             int below;
             const char* op;
-        } mix[] = {{22, "true"},  {40, "exit"},  {46, "notfound"}, {54, "sigterm"}, {60, "big"},
-                   {64, "bigmix"}, {76, "ctrlc"}, {88, "cancel"},   {100, "kill9"}, {110, "watch"}};
+        } mix[] = {{22, "true"},   {40, "exit"},  {46, "notfound"}, {54, "sigterm"}, {60, "big"},
+                   {64, "bigmix"}, {76, "ctrlc"}, {88, "cancel"},   {100, "kill9"},  {110, "watch"}};
         std::string op;
         for (int tries = 0; op.empty() && tries < 1000; ++tries) {
             int r = pick(index_ < 2 ? 110 : 100);
             for (auto& m : mix)
                 if (r < m.below) {
-                    if (cfg.only.empty() || ("," + cfg.only + ",").find(std::string(",") + m.op + ",") != std::string::npos)
+                    if (cfg.only.empty() ||
+                        ("," + cfg.only + ",").find(std::string(",") + m.op + ",") != std::string::npos)
                         op = m.op;
                     break;
                 }
@@ -320,16 +324,23 @@ private:
         if (op.empty()) op = "true";
         std::string tag = next_tag();
         record rec;
-        if (op == "true") rec = simple("true", {"true", tag}, 0);
+        if (op == "true")
+            rec = simple("true", {"true", tag}, 0);
         else if (op == "exit") {
             int code = pick(126);
             rec = simple("exit", {"sh", "-c", "exit " + std::to_string(code), tag}, code);
-        } else if (op == "notfound") rec = simple("notfound", {"soak-no-such-command-" + tag}, 127);
-        else if (op == "sigterm") rec = simple("sigterm", {"sh", "-c", "kill -TERM $$", tag}, 143);
-        else if (op == "big") rec = output("big", tag, 10000000, 0);
-        else if (op == "bigmix") rec = output("bigmix", tag, 6000000, 4000000);
-        else if (op == "watch") rec = watcher(tag, end);
-        else rec = interrupted(op, tag);
+        } else if (op == "notfound")
+            rec = simple("notfound", {"soak-no-such-command-" + tag}, 127);
+        else if (op == "sigterm")
+            rec = simple("sigterm", {"sh", "-c", "kill -TERM $$", tag}, 143);
+        else if (op == "big")
+            rec = output("big", tag, 10000000, 0);
+        else if (op == "bigmix")
+            rec = output("bigmix", tag, 6000000, 4000000);
+        else if (op == "watch")
+            rec = watcher(tag, end);
+        else
+            rec = interrupted(op, tag);
         rec.tag = tag;
         std::string line = "op=" + rec.op + " tag=" + rec.tag + " exp=" + std::to_string(rec.expected) +
                            " got=" + std::to_string(rec.got) + " us=" + std::to_string(rec.us) +
@@ -347,8 +358,10 @@ private:
         rec.us = now_us() - t0;
         rec.got = c.status;
         rec.ok = done && c.status == expected && c.out_check.bytes == 0;
-        if (!done) rec.detail = "timeout";
-        else if (c.out_check.bytes) rec.detail = "stdout:" + std::to_string(c.out_check.bytes);
+        if (!done)
+            rec.detail = "timeout";
+        else if (c.out_check.bytes)
+            rec.detail = "stdout:" + std::to_string(c.out_check.bytes);
         if (!rec.ok && !c.err_check.text.empty()) rec.detail += "|stderr:" + first_line(c.err_check.text);
         return rec;
     }
@@ -369,9 +382,9 @@ private:
         rec.got = c.status;
         rec.ok = done && c.status == 0 && c.out_check.bytes == out && c.err_check.bytes == err &&
                  c.out_check.first_bad < 0 && c.err_check.first_bad < 0;
-        rec.detail = "out:" + std::to_string(c.out_check.bytes) + "/" + std::to_string(out) +
-                     ",bad@" + std::to_string(c.out_check.first_bad) + ",err:" + std::to_string(c.err_check.bytes) +
-                     "/" + std::to_string(err) + ",bad@" + std::to_string(c.err_check.first_bad);
+        rec.detail = "out:" + std::to_string(c.out_check.bytes) + "/" + std::to_string(out) + ",bad@" +
+                     std::to_string(c.out_check.first_bad) + ",err:" + std::to_string(c.err_check.bytes) + "/" +
+                     std::to_string(err) + ",bad@" + std::to_string(c.err_check.first_bad);
         if (!done) rec.detail += ",timeout";
         return rec;
     }
@@ -455,8 +468,8 @@ private:
         a.sun_family = AF_UNIX;
         std::snprintf(a.sun_path, sizeof a.sun_path, "%s", cfg.socket.c_str());
         std::string buf, first;
-        if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-            send_all(fd, R"({"pfd":1,"op":"watch"})" "\n"))
+        if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && send_all(fd, R"({"pfd":1,"op":"watch"})"
+                                                                                        "\n"))
             first = read_line(fd, buf, t0 + 60000000LL);
         rec.ok = first.find("\"watching\"") != std::string::npos;
         rec.got = rec.ok ? 0 : 1;

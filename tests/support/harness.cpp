@@ -500,8 +500,7 @@ running_daemon::running_daemon(std::vector<std::string> extra_args, std::vector<
     // A prefix may run the daemon as another uid: it runs a copy that uid can reach.
     auto pfd = prefix.empty() ? pfd_binary() : for_other_uids(pfd_binary());
     o.argv = std::move(prefix);
-    for (auto& a : std::vector<std::string>{pfd, "serve", "--socket", socket_, "--ready-fd", "3"})
-        o.argv.push_back(a);
+    for (auto& a : std::vector<std::string>{pfd, "serve", "--socket", socket_, "--ready-fd", "3"}) o.argv.push_back(a);
     o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
     o.stdin_pipe = false;
     o.fds = {{ready_w.get(), 3}};

@@ -309,18 +309,25 @@ static_assert(std::size(events) + 1 == std::variant_size_v<event>, "one row per 
 /// the daemon's time for each, three times a command).
 std::optional<std::string> command_event_line(const event& ev)
 {
-    if (auto* e = std::get_if<accepted_event>(&ev)) return fmt::format(R"({{"event":"accepted","id":{}}})" "\n", e->id);
+    if (auto* e = std::get_if<accepted_event>(&ev))
+        return fmt::format(R"({{"event":"accepted","id":{}}})"
+                           "\n",
+                           e->id);
     if (auto* e = std::get_if<started_event>(&ev))
-        return fmt::format(R"({{"event":"started","id":{},"pid":{}}})" "\n", e->id, e->pid);
+        return fmt::format(R"({{"event":"started","id":{},"pid":{}}})"
+                           "\n",
+                           e->id, e->pid);
     auto* e = std::get_if<exited_event>(&ev);
     if (!e) return std::nullopt;
     if (e->code)
-        return fmt::format(R"({{"event":"exited","id":{},"code":{},"duration_ms":{}}})" "\n", e->id, *e->code,
-                           e->duration_ms);
+        return fmt::format(R"({{"event":"exited","id":{},"code":{},"duration_ms":{}}})"
+                           "\n",
+                           e->id, *e->code, e->duration_ms);
     std::string name;
     json_text::append_string(name, signal_name(e->signo));
-    return fmt::format(R"({{"event":"exited","id":{},"signal":{},"signo":{},"core":{},"duration_ms":{}}})" "\n", e->id,
-                       name, e->signo, e->core, e->duration_ms);
+    return fmt::format(R"({{"event":"exited","id":{},"signal":{},"signo":{},"core":{},"duration_ms":{}}})"
+                       "\n",
+                       e->id, name, e->signo, e->core, e->duration_ms);
 }
 
 } // namespace
@@ -350,7 +357,8 @@ event parse_event(std::string_view line)
         try {
             return row.parse(j);
         } catch (const json::exception& e) {
-            throw protocol_error(errc::bad_request, fmt::format("malformed {} event: {}", quote(name), clipped(e.what(), 2 * quoted_max)));
+            throw protocol_error(errc::bad_request,
+                                 fmt::format("malformed {} event: {}", quote(name), clipped(e.what(), 2 * quoted_max)));
         }
     }
     return other_event{name};

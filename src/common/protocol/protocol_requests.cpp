@@ -25,9 +25,9 @@ void check_version(const json& j, bool required)
     }
     if (!it->is_number_integer()) bad("'pfd' must be an integer");
     if (it->get<std::int64_t>() != protocol_version)
-        throw protocol_error(
-            errc::version_mismatch,
-            fmt::format("protocol version {} is not supported (this daemon speaks {})", clipped(it->dump(), 32), protocol_version));
+        throw protocol_error(errc::version_mismatch,
+                             fmt::format("protocol version {} is not supported (this daemon speaks {})",
+                                         clipped(it->dump(), 32), protocol_version));
 }
 
 request parse_exec(const json& j)

@@ -65,14 +65,38 @@ struct applet_context::state {
 applet_context::applet_context(std::shared_ptr<state> s) : state_(std::move(s)) {}
 applet_context::~applet_context() = default;
 
-std::uint64_t applet_context::id() const noexcept { return state_->call.id; }
-const std::vector<std::string>& applet_context::argv() const noexcept { return state_->call.argv; }
-const std::vector<std::string>& applet_context::env() const noexcept { return state_->call.env; }
-const std::string& applet_context::cwd() const noexcept { return state_->call.cwd; }
-uid_t applet_context::peer_uid() const noexcept { return state_->call.peer_uid; }
-pid_t applet_context::peer_pid() const noexcept { return state_->call.peer_pid; }
-std::stop_token applet_context::stop_token() const noexcept { return state_->stop.get_token(); }
-int applet_context::stop_signal() const noexcept { return state_->stop_signal.load(); }
+std::uint64_t applet_context::id() const noexcept
+{
+    return state_->call.id;
+}
+const std::vector<std::string>& applet_context::argv() const noexcept
+{
+    return state_->call.argv;
+}
+const std::vector<std::string>& applet_context::env() const noexcept
+{
+    return state_->call.env;
+}
+const std::string& applet_context::cwd() const noexcept
+{
+    return state_->call.cwd;
+}
+uid_t applet_context::peer_uid() const noexcept
+{
+    return state_->call.peer_uid;
+}
+pid_t applet_context::peer_pid() const noexcept
+{
+    return state_->call.peer_pid;
+}
+std::stop_token applet_context::stop_token() const noexcept
+{
+    return state_->stop.get_token();
+}
+int applet_context::stop_signal() const noexcept
+{
+    return state_->stop_signal.load();
+}
 
 std::optional<std::string_view> applet_context::getenv(std::string_view name) const noexcept
 {
@@ -89,8 +113,14 @@ int applet_context::fd(int target) const noexcept
     return -1;
 }
 
-bool applet_context::out(std::string_view text) const noexcept { return write_all(fd(1), text); }
-bool applet_context::err(std::string_view text) const noexcept { return write_all(fd(2), text); }
+bool applet_context::out(std::string_view text) const noexcept
+{
+    return write_all(fd(1), text);
+}
+bool applet_context::err(std::string_view text) const noexcept
+{
+    return write_all(fd(2), text);
+}
 
 void applet_context::progress(std::string message, std::optional<int> percent) const
 {

@@ -22,8 +22,7 @@ awaitable<void> run_applet(session& s, const applet& fn, bool quick, exec_reques
     applet_call call{id, std::move(req.argv), std::move(req.env), std::move(req.cwd), s.peer().uid, s.peer().pid, {}};
     for (std::size_t i = 0; i < fds.size(); ++i) call.fds.emplace_back(req.fds[i], std::move(fds[i]));
     // Started now (a quick applet is over when its runner is made).
-    s.latency().record(
-        std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
+    s.latency().record(std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
     applet_runner runner(fn, std::move(call), s.waker(), quick ? applet_thread::caller : applet_thread::own);
     // Declared after the runner, so it leaves the registry (which may call
     // into the runner) before the runner goes.

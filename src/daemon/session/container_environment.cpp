@@ -39,8 +39,7 @@ std::vector<std::string> environment_for(const server_options& o, const peer_ori
     host_environment_snapshot host;
     if (o.host_environment) host = o.host_environment(true);
     std::vector<std::string> env = host.env ? *host.env : daemon_environment();
-    for (auto& name : req.unset_env)
-        std::erase_if(env, [&](const std::string& e) { return env_name(e) == name; });
+    for (auto& name : req.unset_env) std::erase_if(env, [&](const std::string& e) { return env_name(e) == name; });
     for (auto& entry : req.env) {
         std::string_view name = env_name(entry);
         if (!forwarded(name)) continue;

@@ -260,8 +260,7 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
         co_return;
     }
     fds.clear(); // the command holds them now; the daemon must not keep pipes open
-    s.latency().record(
-        std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
+    s.latency().record(std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
     // No co_await inside this initializer: g++ 12 destroys temporaries
     // living across one twice (here: the pidfd, closed twice).
     running_command cmd{admitted.id, child.pid,

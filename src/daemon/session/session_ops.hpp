@@ -52,8 +52,8 @@ asio::awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_
 exited_event make_exited(std::uint64_t id, session::clock::time_point started, const exit_status& status);
 /// `head`: the `accepted` line, sent with `started`. `quick`: run on this
 /// thread (server_options::quick_applets), the whole answer in one write.
-asio::awaitable<void> run_applet(session& s, const applet& fn, bool quick, exec_request req,
-                                 std::vector<unique_fd> fds, std::uint64_t id, std::string head);
+asio::awaitable<void> run_applet(session& s, const applet& fn, bool quick, exec_request req, std::vector<unique_fd> fds,
+                                 std::uint64_t id, std::string head);
 
 // control_ops.cpp
 

@@ -66,9 +66,9 @@ bool is_directory(const std::string& path)
 
 bool session_variable(std::string_view name)
 {
-    static constexpr std::array<std::string_view, 8> names = {
-        "DISPLAY",  "WAYLAND_DISPLAY", "XAUTHORITY", "SSH_AUTH_SOCK", "DBUS_SESSION_BUS_ADDRESS",
-        "XDG_SEAT", "XDG_VTNR",        "DESKTOP_SESSION"};
+    static constexpr std::array<std::string_view, 8> names = {"DISPLAY",       "WAYLAND_DISPLAY",          "XAUTHORITY",
+                                                              "SSH_AUTH_SOCK", "DBUS_SESSION_BUS_ADDRESS", "XDG_SEAT",
+                                                              "XDG_VTNR",      "DESKTOP_SESSION"};
     return name.starts_with("XDG_SESSION_") || name == "XDG_CURRENT_DESKTOP" ||
            std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -118,7 +118,8 @@ std::vector<std::string> login_environment(const login_sources& from)
     std::string path = login_defs_value(from.login_defs, root ? "ENV_SUPATH" : "ENV_PATH");
     if (path.starts_with("PATH=")) path.erase(0, 5);
     if (path.empty())
-        path = root ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : "/usr/local/bin:/usr/bin:/bin:/usr/games";
+        path = root ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+                    : "/usr/local/bin:/usr/bin:/bin:/usr/games";
     env.push_back("PATH=" + path);
     // pam_env's order on Debian: /etc/environment, then the locale.
     for (auto& entry : read_env_file(from.environment)) set(env, entry);

@@ -32,14 +32,31 @@ namespace {
 /// pulls in) would be mapped and relocated in every daemon, idle ones too.
 /// The functions are typed by sd-bus.h itself.
 struct sd_bus_api {
-#define PFD_SD_BUS_FUNCTIONS(X)                                                                                        \
-    X(sd_bus_open_user)                                                                                                \
-    X(sd_bus_flush_close_unref) X(sd_bus_set_method_call_timeout) X(sd_bus_add_match) X(sd_bus_match_signal)           \
-        X(sd_bus_slot_unref) X(sd_bus_call_method) X(sd_bus_call) X(sd_bus_error_free)                                 \
-            X(sd_bus_message_new_method_call) X(sd_bus_message_set_auto_start) X(sd_bus_message_append)                \
-                X(sd_bus_message_unref) X(sd_bus_message_read) X(sd_bus_message_read_strv)                             \
-                    X(sd_bus_message_enter_container) X(sd_bus_message_exit_container) X(sd_bus_message_skip)          \
-                        X(sd_bus_process) X(sd_bus_get_fd) X(sd_bus_get_events) X(sd_bus_get_timeout)
+// clang-format off
+#define PFD_SD_BUS_FUNCTIONS(X) \
+    X(sd_bus_open_user) \
+    X(sd_bus_flush_close_unref) \
+    X(sd_bus_set_method_call_timeout) \
+    X(sd_bus_add_match) \
+    X(sd_bus_match_signal) \
+    X(sd_bus_slot_unref) \
+    X(sd_bus_call_method) \
+    X(sd_bus_call) \
+    X(sd_bus_error_free) \
+    X(sd_bus_message_new_method_call) \
+    X(sd_bus_message_set_auto_start) \
+    X(sd_bus_message_append) \
+    X(sd_bus_message_unref) \
+    X(sd_bus_message_read) \
+    X(sd_bus_message_read_strv) \
+    X(sd_bus_message_enter_container) \
+    X(sd_bus_message_exit_container) \
+    X(sd_bus_message_skip) \
+    X(sd_bus_process) \
+    X(sd_bus_get_fd) \
+    X(sd_bus_get_events) \
+    X(sd_bus_get_timeout)
+// clang-format on
 #define PFD_SD_BUS_MEMBER(name) decltype(&::name) name = nullptr;
     PFD_SD_BUS_FUNCTIONS(PFD_SD_BUS_MEMBER)
 };

@@ -31,7 +31,8 @@ std::string unescape(std::string_view field)
     return out;
 }
 
-template <typename T> bool number(std::string_view s, T& out)
+template <typename T>
+bool number(std::string_view s, T& out)
 {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc() && end == s.data() + s.size();
@@ -110,7 +111,8 @@ std::optional<unsigned long> mount_id_of(int fd)
 
 std::optional<std::string_view> below(std::string_view path, std::string_view dir)
 {
-    if (dir == "/") return path.starts_with('/') ? std::optional(path == "/" ? std::string_view() : path) : std::nullopt;
+    if (dir == "/")
+        return path.starts_with('/') ? std::optional(path == "/" ? std::string_view() : path) : std::nullopt;
     if (!path.starts_with(dir)) return std::nullopt;
     std::string_view rest = path.substr(dir.size());
     if (!rest.empty() && rest.front() != '/') return std::nullopt;

@@ -99,7 +99,8 @@ found_program find_program(const std::string& name, const std::vector<std::strin
             break;
         }
     }
-    if (refused) throw spawn_error(errc::not_executable, EACCES, fmt::format("{}: {}", quote(name), std::strerror(EACCES)));
+    if (refused)
+        throw spawn_error(errc::not_executable, EACCES, fmt::format("{}: {}", quote(name), std::strerror(EACCES)));
     throw spawn_error(errc::not_found, ENOENT, fmt::format("{}: command not found", quote(name)));
 }
 

@@ -62,7 +62,8 @@ session_environment::~session_environment()
         std::lock_guard lock(mutex_);
         state_->stopping = true;
         std::uint64_t one = 1;
-        if (state_->wake) [[maybe_unused]] auto n = ::write(state_->wake.get(), &one, sizeof one);
+        if (state_->wake) [[maybe_unused]]
+            auto n = ::write(state_->wake.get(), &one, sizeof one);
     }
     if (thread_.joinable()) thread_.join();
 }
@@ -119,8 +120,7 @@ host_environment_snapshot session_environment::current(bool load)
         // later ones take what is known while a retry runs.
         if (first) settled_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return f.settled; });
     }
-    if (f.manager)
-        return {f.manager, fmt::format("systemd user manager ({} variables, followed)", f.manager->size())};
+    if (f.manager) return {f.manager, fmt::format("systemd user manager ({} variables, followed)", f.manager->size())};
     return {login_env(), fmt::format("login environment ({})", f.why_not)};
 }
 

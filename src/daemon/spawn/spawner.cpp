@@ -171,7 +171,8 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
     std::string why = std::strerror(r.error);
     switch (r.where) {
     case stage::chdir:
-        throw spawn_error(errc::bad_cwd, r.error, fmt::format("cannot change directory to {}: {}", quote(spec.cwd), why));
+        throw spawn_error(errc::bad_cwd, r.error,
+                          fmt::format("cannot change directory to {}: {}", quote(spec.cwd), why));
     case stage::setup:
         throw spawn_error(errc::spawn_failed, r.error, fmt::format("cannot set up {}: {}", quote(cmd), why));
     case stage::none:

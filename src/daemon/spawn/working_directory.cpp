@@ -23,7 +23,10 @@ std::optional<file_identity> identity_of(const std::string& path)
     return file_identity{st.st_dev, st.st_ino};
 }
 
-bool names(const std::string& path, const file_identity& dir) { return identity_of(path) == dir; }
+bool names(const std::string& path, const file_identity& dir)
+{
+    return identity_of(path) == dir;
+}
 
 /// The descriptor's path as the kernel writes it: the path here when the
 /// directory is reachable, else its path in the mount namespace it was
