@@ -10,9 +10,13 @@
 // it, stops itself (SIGSTOP) when the command stops so the daemon and client
 // can follow, and finally ends exactly as the command ended.
 //
-// Usage: pfd-session [--tty-fd=N] PROGRAM ARGV0 [ARG...]: runs the file
-// PROGRAM (the daemon looked it up and checked it against [policy]; no
-// second lookup here) with the argument list ARGV0 ARG... N (default 0) is
+// Usage: pfd-session [--tty-fd=N] --exec-fd=M [--sh-fd=K --sh-name=NAME]
+// ARGV0 [ARG...]: runs the file open at M (the daemon opened it and checked
+// it against [policy]; no name is resolved here) with the argument list
+// ARGV0 ARG...; when the kernel answers ENOEXEC and K is given, the shell
+// open at K runs NAME instead, as execvpe(3) does. (The form without
+// --exec-fd, PROGRAM ARGV0 [ARG...], is what a daemon of the previous
+// version passes until it is restarted.) N (default 0) is
 // the controlling terminal's descriptor. Above 2 it is only the command's
 // /dev/tty, its 0-2 being the caller's pipes or files (a `ctty` exec): then
 // this process holds the terminal open for the command's life (with no
@@ -50,20 +54,71 @@ namespace {
 
 } // namespace
 
+/// The value of `--flag=VALUE` when `arg` is that flag.
+const char* value_of(const char* arg, std::string_view flag)
+{
+    return std::string_view(arg).starts_with(flag) ? arg + flag.size() : nullptr;
+}
+
+[[noreturn]] void run_command(int exec_fd, int sh_fd, const char* sh_name, char** argv)
+{
+    const char* name = argv[0];
+    int e;
+    if (exec_fd >= 0) {
+        execveat(exec_fd, "", argv, environ, AT_EMPTY_PATH);
+        e = errno;
+        if (e == ENOEXEC && sh_fd >= 0) { // neither a binary nor a script: the shell runs it
+            argv[-1] = const_cast<char*>("/bin/sh");
+            argv[0] = const_cast<char*>(sh_name);
+            execveat(sh_fd, "", argv - 1, environ, AT_EMPTY_PATH);
+            e = errno;
+        }
+    } else {
+        execv(argv[-1], argv);
+        e = errno;
+        if (e == ENOEXEC) { // a script without "#!": the shell runs it, as execvp(3) does
+            argv[0] = argv[-1];
+            argv[-1] = const_cast<char*>("/bin/sh");
+            execv("/bin/sh", argv - 1);
+            e = errno;
+        }
+    }
+    if (e == ENOENT)
+        std::fprintf(stderr, "hostexec: '%s': command not found\n", name);
+    else
+        std::fprintf(stderr, "hostexec: '%s': %s\n", name, std::strerror(e));
+    _exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+}
+
 int main(int argc, char** argv)
 {
-    int tty = 0;
-    constexpr std::string_view tty_flag = "--tty-fd=";
-    if (argc > 1 && std::string_view(argv[1]).starts_with(tty_flag)) {
-        tty = std::atoi(argv[1] + tty_flag.size());
+    int tty = 0, exec_fd = -1, sh_fd = -1;
+    const char* sh_name = nullptr;
+    for (; argc > 1; --argc, ++argv) {
+        if (auto v = value_of(argv[1], "--tty-fd="))
+            tty = std::atoi(v);
+        else if (auto v = value_of(argv[1], "--exec-fd="))
+            exec_fd = std::atoi(v);
+        else if (auto v = value_of(argv[1], "--sh-fd="))
+            sh_fd = std::atoi(v);
+        else if (auto v = value_of(argv[1], "--sh-name="))
+            sh_name = v;
+        else
+            break;
+    }
+    // argv[1..]: ARGV0 [ARG...], after PROGRAM in the old form. argv[0]
+    // stays writable scratch in front of them for the shell's argument list.
+    if (exec_fd < 0 && argc > 1) {
         --argc;
         ++argv;
     }
-    if (argc < 3) {
-        std::fputs("usage: pfd-session [--tty-fd=N] PROGRAM ARGV0 [ARG...]\n", stderr);
+    if (argc < 2 || (sh_fd >= 0 && !sh_name)) {
+        std::fputs("usage: pfd-session [--tty-fd=N] --exec-fd=M [--sh-fd=K --sh-name=NAME] ARGV0 [ARG...]\n", stderr);
         return 125;
     }
     if (tty > 2) fcntl(tty, F_SETFD, FD_CLOEXEC);
+    if (exec_fd >= 0) fcntl(exec_fd, F_SETFD, FD_CLOEXEC);
+    if (sh_fd >= 0) fcntl(sh_fd, F_SETFD, FD_CLOEXEC);
     sigset_t all, none;
     sigfillset(&all);
     sigemptyset(&none);
@@ -78,20 +133,7 @@ int main(int argc, char** argv)
         setpgid(0, 0);
         tcsetpgrp(tty, getpid()); // SIGTTOU is blocked: allowed from the background
         sigprocmask(SIG_SETMASK, &none, nullptr);
-        const char* name = argv[2];
-        execv(argv[1], argv + 2);
-        int e = errno;
-        if (e == ENOEXEC) { // a script without "#!": the shell runs it, as execvp(3) does
-            argv[2] = argv[1];
-            argv[1] = const_cast<char*>("/bin/sh");
-            execv("/bin/sh", argv + 1);
-            e = errno;
-        }
-        if (e == ENOENT)
-            std::fprintf(stderr, "hostexec: '%s': command not found\n", name);
-        else
-            std::fprintf(stderr, "hostexec: '%s': %s\n", name, std::strerror(e));
-        _exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+        run_command(exec_fd, sh_fd, sh_name, argv + 1);
     }
     setpgid(child, child);
     tcsetpgrp(tty, child);

@@ -260,3 +260,56 @@ TEST_CASE("a real systemd user manager's environment", "[session_env]")
     REQUIRE(run({.argv = {"systemctl", "--user", "unset-environment", "PFDT_REAL"}}).code() == 0);
     CHECK(eventually([&] { return in_sandbox(d, {}, "$H printenv PFDT_REAL").out.empty(); }));
 }
+
+// Before: the kernel cannot read another uid's namespaces, so its client's
+// word ("container":"podman") decided, and uid B read the owner's tokens.
+TEST_CASE("another uid never gets the owner's session environment, whatever it says it is", "[session_env][root]")
+{
+    if (::geteuid() != 0 || !have_program("setpriv")) {
+        WARN("skipped: needs root and setpriv to be a second, allowed uid");
+        return;
+    }
+    if (!can_sandbox({"dbus-daemon"})) return;
+    std::string why;
+    std::string python = dbus_python(why);
+    if (python.empty()) {
+        WARN("skipped: " << why);
+        return;
+    }
+    private_bus bus;
+    fake_manager manager(python, bus, {"GITHUB_TOKEN=owner-secret-token", "PATH=/usr/bin:/bin"});
+    temp_dir conf;
+    std::ofstream(conf / "c.toml") << "[policy]\nallow_uids = [65534]\n";
+    running_daemon d({"--config", conf / "c.toml"}, {"env", "DBUS_SESSION_BUS_ADDRESS=" + bus.address()});
+    // The control: the owner's own container gets the session, token and all.
+    CHECK(in_sandbox(d, {}, "$H printenv GITHUB_TOKEN").out == "owner-secret-token\n");
+
+    REQUIRE(::chmod(d.dir().path().c_str(), 0711) == 0);
+    REQUIRE(::chmod(d.socket().c_str(), 0666) == 0);
+    std::vector<std::string> as_other = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+    auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+        a.insert(a.end(), b.begin(), b.end());
+        return a;
+    };
+    std::vector<std::string> printenv = {for_other_uids(hostexec_binary()), "--socket", d.socket(), "printenv"};
+    // Saying so, and being one: in a mount namespace of its own, which a
+    // daemon of another uid could not even see (here, as root, it can).
+    // (There the daemon's uid 0 shows as the overflow uid: trusted so.)
+    temp_dir client_conf;
+    REQUIRE(::chmod(client_conf.path().c_str(), 0755) == 0);
+    ::mkdir((client_conf / "pfd").c_str(), 0755);
+    std::ofstream(client_conf / "pfd/config.toml") << "[discovery]\ntrust_daemon_uids = [65534]\n";
+    std::vector<std::vector<std::string>> clients = {with(as_other, printenv)};
+    if (run({.argv = with(as_other, {"unshare", "-Urm", "true"}), .cwd = "/"}).code() == 0)
+        clients.push_back(with(with(as_other, {"unshare", "-Urm"}), printenv));
+    else
+        WARN("not tried from a namespace of its own: uid 65534 cannot unshare -Urm here");
+    for (auto& argv : clients) {
+        for (const char* claim : {"container=podman", "container=toolbox"}) {
+            auto r = run({.argv = argv, .env = {claim, "XDG_CONFIG_HOME=" + client_conf.path()}, .cwd = "/"});
+            INFO(argv[4] << " " << claim << ": " << r.err);
+            CHECK(r.code() == 0);
+            CHECK(r.out.find("owner-secret-token") == std::string::npos);
+        }
+    }
+}

@@ -70,16 +70,23 @@ struct exec_section {
 /// [policy]: who may run what, with which environment.
 struct policy_section {
     std::vector<uid_t> allow_uids; ///< served besides the daemon's own uid and root
-    /// Patterns (fnmatch, FNM_PATHNAME) for the file a command runs, looked
-    /// up first: with a '/' against its resolved path, without against its
-    /// name, which an allow-list takes only from root's directories
-    /// (docs/security.md). Only allowed ones run (empty: all), denied ones never.
+    /// Patterns for the files a command runs (the program, and for
+    /// deny_commands each interpreter), opened first and compared by
+    /// reference: an entry names the files it leads to here, a path (with a
+    /// '/') or a file name in the system's and the command's PATH
+    /// directories, which an allow-list takes only when root alone controls
+    /// them (docs/security.md). Only allowed ones run (empty: all), denied
+    /// ones never.
     std::vector<std::string> allow_commands, deny_commands;
     /// The command's environment, from the client's: only names matching
     /// env_forward pass (empty: all), names matching env_clean are dropped,
     /// a request carrying a name matching env_deny is refused, env_set
     /// ("K=V") is added last.
     std::vector<std::string> env_forward, env_clean, env_deny, env_set;
+    /// Variables that load code (LD_PRELOAD, BASH_ENV, GIT_CONFIG_*, ...)
+    /// that a client may still send where they are refused by default: to
+    /// a daemon with allow_commands, or as another uid.
+    std::vector<std::string> env_allow;
 
     bool operator==(const policy_section&) const = default;
 };

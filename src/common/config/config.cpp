@@ -194,6 +194,7 @@ constexpr config_key keys[] = {
     {"policy", "env_forward", [](const vr& v, cfg& c) { c.policy.env_forward = v.strings(); }},
     {"policy", "env_clean", [](const vr& v, cfg& c) { c.policy.env_clean = v.strings(); }},
     {"policy", "env_deny", [](const vr& v, cfg& c) { c.policy.env_deny = v.strings(); }},
+    {"policy", "env_allow", [](const vr& v, cfg& c) { c.policy.env_allow = v.strings(); }},
     {"policy", "env_set", [](const vr& v, cfg& c) { c.policy.env_set = assignments(v); }},
     {"container", "environment",
      [](const vr& v, cfg& c) {

@@ -24,10 +24,10 @@ const std::vector<std::string>& daemon_environment()
     return env;
 }
 
-std::vector<std::string> environment_for(const server_options& o, const peer_origin& origin, exec_request& req)
+command_env environment_for(const server_options& o, const peer_origin& origin, bool own_uid, exec_request& req)
 {
     const container_section& rules = o.container;
-    if (!origin.container || !rules.host_environment || req.clear_env) return std::move(req.env);
+    if (!origin.container || !rules.host_environment || req.clear_env || !own_uid) return {std::move(req.env), 0};
     auto forwarded = [&](std::string_view name) {
         if (name == "PWD" || std::find(req.env_forward.begin(), req.env_forward.end(), name) != req.env_forward.end())
             return true;
@@ -40,13 +40,13 @@ std::vector<std::string> environment_for(const server_options& o, const peer_ori
     if (o.host_environment) host = o.host_environment(true);
     std::vector<std::string> env = host.env ? *host.env : daemon_environment();
     for (auto& name : req.unset_env) std::erase_if(env, [&](const std::string& e) { return env_name(e) == name; });
-    for (auto& entry : req.env) {
-        std::string_view name = env_name(entry);
-        if (!forwarded(name)) continue;
-        std::erase_if(env, [&](const std::string& e) { return env_name(e) == name; });
-        env.push_back(std::move(entry));
-    }
-    return env;
+    for (auto& entry : req.env)
+        if (forwarded(env_name(entry)))
+            std::erase_if(env, [&](const std::string& e) { return env_name(e) == env_name(entry); });
+    std::size_t first_client = env.size();
+    for (auto& entry : req.env)
+        if (forwarded(env_name(entry))) env.push_back(std::move(entry));
+    return {std::move(env), first_client};
 }
 
 } // namespace pfd

@@ -112,20 +112,60 @@ awaitable<void> report_exit(session& s, running_command& cmd)
     co_await s.emit(encode_event(make_exited(cmd.id, cmd.started, status)));
 }
 
+/// The lowest descriptor number above 2 that the client's do not take.
+int free_descriptor(const std::vector<int>& taken)
+{
+    int n = 3;
+    while (std::find(taken.begin(), taken.end(), n) != taken.end()) ++n;
+    return n;
+}
+
 /// `terminal`: the number the command's controlling terminal has in it, if
 /// it gets one.
 spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const std::vector<unique_fd>& fds,
                            std::optional<int> terminal, const server_options& options)
 {
-    const found_program& program = admitted.program;
+    const program_launch& launch = *admitted.launch;
     spawn_spec spec;
-    spec.program = program.exec_path;
-    if (terminal && !options.session_helper.empty()) {
-        // pfd-session --tty-fd=N PROGRAM ARGV0 [ARG...]: it runs the file we chose.
-        spec.program = options.session_helper;
-        spec.argv = {options.session_helper, fmt::format("--tty-fd={}", *terminal), program.exec_path};
+    spec.name = req.argv[0];
+    bool by_name = !launch.stable_name.empty();
+    spec.program = launch.stable_name;
+    spec.argv = by_name ? launch.command_argv : launch.argv;
+    if (!by_name) spec.program_fd = launch.executed().file.get();
+    if (launch.shell) {
+        if (!by_name) spec.shell_fd = launch.shell->file.get();
+        spec.shell_argv = launch.shell_argv;
     }
-    for (auto& a : req.argv) spec.argv.push_back(std::move(a));
+    for (std::size_t i = 0; i < fds.size(); ++i) spec.fds.emplace_back(fds[i].get(), req.fds[i]);
+    if (terminal && !options.session_helper.empty() && by_name) {
+        // pfd-session --tty-fd=N PROGRAM ARGV0 [ARG...]: a name only root
+        // could make mean another file (program_launch.hpp).
+        spec.argv.insert(spec.argv.begin(),
+                         {options.session_helper, fmt::format("--tty-fd={}", *terminal), launch.stable_name});
+        spec.program = options.session_helper;
+        spec.shell_argv.clear();
+    } else if (terminal && !options.session_helper.empty()) {
+        // pfd-session --tty-fd=N --exec-fd=M [--sh-fd=K --sh-name=NAME] ARGV0 [ARG...]:
+        // it runs the very files we opened and judged, handed down at numbers
+        // the command's own descriptors do not take.
+        std::vector<int> taken = req.fds;
+        std::vector<std::string> helper{options.session_helper, fmt::format("--tty-fd={}", *terminal)};
+        auto hand_down = [&](int fd, const char* flag) {
+            int at = free_descriptor(taken);
+            taken.push_back(at);
+            spec.fds.emplace_back(fd, at);
+            helper.push_back(fmt::format("{}{}", flag, at));
+        };
+        hand_down(spec.program_fd, "--exec-fd=");
+        if (launch.shell) {
+            hand_down(spec.shell_fd, "--sh-fd=");
+            helper.push_back("--sh-name=" + launch.shell_argv[1]);
+        }
+        spec.argv.insert(spec.argv.begin(), helper.begin(), helper.end());
+        spec.program = options.session_helper;
+        spec.program_fd = spec.shell_fd = -1;
+        spec.shell_argv.clear();
+    }
     const working_directory& dir = admitted.directory;
     spec.cwd = dir.host_path.empty() ? std::move(req.cwd) : dir.host_path;
     spec.cwd_fd = dir.fd.get();
@@ -138,7 +178,6 @@ spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const s
     // as when their client goes, not left running with nobody to report to.
     spec.parent_death_signal = options.exec.hangup_signal;
     spec.env = std::move(req.env); // already through the policy (admit)
-    for (std::size_t i = 0; i < fds.size(); ++i) spec.fds.emplace_back(fds[i].get(), req.fds[i]);
     return spec;
 }
 
@@ -157,14 +196,6 @@ pty_pair open_terminal(const exec_request& req)
         ::tcsetattr(pty.slave.get(), TCSANOW, &t);
     }
     return pty;
-}
-
-/// The lowest descriptor number above 2 that the client's do not take.
-int free_descriptor(const std::vector<int>& taken)
-{
-    int n = 3;
-    while (std::find(taken.begin(), taken.end(), n) != taken.end()) ++n;
-    return n;
 }
 
 /// Makes the terminal's slave the command's 0, 1 and 2 (`tty`), or only

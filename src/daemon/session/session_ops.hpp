@@ -4,7 +4,7 @@
 
 #include "pfd/applet.hpp"
 #include "pfd/protocol.hpp"
-#include "program_lookup.hpp"
+#include "program_launch.hpp"
 #include "session.hpp"
 #include "spawner.hpp"
 #include "unique_fd.hpp"
@@ -36,7 +36,7 @@ struct admission {
     const applet* applet_fn = nullptr;
     bool applet_quick = false; ///< server_options::quick_applets names it
     working_directory directory;
-    found_program program;
+    std::optional<program_launch> launch;
     std::optional<error_event> not_started;
     std::string origin; ///< "host" or the client's kind of container
 };

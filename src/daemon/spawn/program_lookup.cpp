@@ -3,7 +3,11 @@
 #include "spawn_error.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,21 +21,29 @@ namespace pfd {
 
 namespace {
 
-enum class probe_result { runs, absent, refused };
+enum class probe_result { runs, absent, refused, proc };
 
-/// What execve would make of `path`, asked without running it: a missing
-/// file or directory is skipped by a PATH search, anything else that cannot
-/// run (a directory, no x bit, a noexec mount) is remembered as EACCES.
-probe_result probe(const std::string& path, int& error)
+/// What execve would make of the file, asked of the open file without
+/// running it: a missing file or directory is skipped by a PATH search,
+/// anything else that cannot run (a directory, no x bit, a noexec mount) is
+/// remembered as EACCES. A file of /proc (reached without a magic link, as
+/// /proc/self/fd/N cannot be) is never taken: its meaning depends on who
+/// asks.
+probe_result probe(int dir, const std::string& path, found_program& found, int& error)
 {
-    struct stat st {};
     error = EACCES;
-    if (::stat(path.c_str(), &st) < 0) {
+    found.file = open_path(dir, path);
+    if (!found.file) {
         error = errno;
-        return errno == EACCES ? probe_result::refused : probe_result::absent;
+        if (errno == ELOOP && path.starts_with("/proc/")) return probe_result::proc;
+        return errno == EACCES || errno == ELOOP ? probe_result::refused : probe_result::absent;
     }
-    if (!S_ISREG(st.st_mode)) return probe_result::refused;
-    if (::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) < 0) return probe_result::refused;
+    struct stat st {};
+    if (::fstat(found.file.get(), &st) < 0 || !S_ISREG(st.st_mode)) return probe_result::refused;
+    struct statfs fs {};
+    if (::fstatfs(found.file.get(), &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC) return probe_result::proc;
+    if (::faccessat(found.file.get(), "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0) return probe_result::refused;
+    found.identity = {st.st_dev, st.st_ino};
     return probe_result::runs;
 }
 
@@ -41,20 +53,48 @@ std::string join(const std::string& dir, const std::string& name)
     return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
-std::string absolute_from(const std::string& path, const std::string& cwd)
+/// Where a path is resolved from: the root here, or the command's directory.
+int base_of(const std::string& path, int dir)
 {
-    return path.starts_with('/') ? path : join(cwd, path);
+    return path.starts_with('/') ? AT_FDCWD : dir;
 }
 
-std::string path_of(const std::vector<std::string>& env)
+[[noreturn]] void throw_refused(const std::string& name, int error)
 {
-    std::string path = "/bin:/usr/bin"; // glibc's default when PATH is unset
-    for (auto& e : env)
-        if (e.starts_with("PATH=")) path = e.substr(5);
-    return path;
+    throw spawn_error(errc::not_executable, error, fmt::format("{}: {}", quote(name), std::strerror(error)));
+}
+
+[[noreturn]] void throw_proc(const std::string& name)
+{
+    throw spawn_error(errc::not_executable, EACCES,
+                      fmt::format("{}: a program reached through /proc is not run", quote(name)));
 }
 
 } // namespace
+
+unique_fd open_path(int dir, const std::string& path, int extra_flags)
+{
+    if (dir < 0 && dir != AT_FDCWD && !path.starts_with('/')) {
+        errno = EBADF;
+        return {};
+    }
+    open_how how{};
+    how.flags = static_cast<std::uint64_t>(O_PATH | O_CLOEXEC | extra_flags);
+    how.resolve = RESOLVE_NO_MAGICLINKS;
+    return unique_fd(static_cast<int>(::syscall(SYS_openat2, dir, path.c_str(), &how, sizeof how)));
+}
+
+std::string path_here(const found_program& file)
+{
+    std::string path(4096, '\0');
+    ssize_t n = ::readlink(fmt::format("/proc/self/fd/{}", file.file.get()).c_str(), path.data(), path.size());
+    if (n <= 0 || static_cast<std::size_t>(n) == path.size()) return {};
+    path.resize(static_cast<std::size_t>(n));
+    struct stat st {};
+    if (!path.starts_with('/') || ::stat(path.c_str(), &st) < 0 || file_identity{st.st_dev, st.st_ino} != file.identity)
+        return {};
+    return path;
+}
 
 std::vector<std::string> path_entries(const std::string& path)
 {
@@ -67,31 +107,47 @@ std::vector<std::string> path_entries(const std::string& path)
     }
 }
 
-found_program find_program(const std::string& name, const std::vector<std::string>& env, const std::string& cwd)
+std::string search_path_of(const std::vector<std::string>& env)
 {
-    if (name.find('/') != std::string::npos) {
-        found_program found{name, absolute_from(name, cwd)};
-        int error = 0;
-        switch (probe(found.absolute, error)) {
-        case probe_result::runs:
-            return found;
-        case probe_result::refused:
-            throw spawn_error(errc::not_executable, EACCES, fmt::format("{}: {}", quote(name), std::strerror(EACCES)));
-        case probe_result::absent:
-            struct stat st {};
-            if (!name.starts_with('/') && ::stat(cwd.c_str(), &st) < 0)
-                throw spawn_error(errc::bad_cwd, errno,
-                                  fmt::format("cannot change directory to {}: {}", quote(cwd), std::strerror(errno)));
-            throw spawn_error(errc::not_found, error, fmt::format("{}: {}", quote(name), std::strerror(error)));
-        }
+    std::string path = "/bin:/usr/bin"; // glibc's default when PATH is unset
+    for (auto& e : env)
+        if (e.starts_with("PATH=")) path = e.substr(5);
+    return path;
+}
+
+found_program open_program(const std::string& path, int dir, const std::string& dir_name)
+{
+    found_program found{path, {}, {}};
+    int error = 0;
+    switch (probe(base_of(path, dir), path, found, error)) {
+    case probe_result::runs:
+        return found;
+    case probe_result::proc:
+        throw_proc(path);
+    case probe_result::refused:
+        throw_refused(path, EACCES);
+    case probe_result::absent:
+        break;
     }
+    if (!path.starts_with('/') && dir < 0)
+        throw spawn_error(errc::bad_cwd, ENOENT,
+                          fmt::format("cannot change directory to {}: {}", quote(dir_name), std::strerror(ENOENT)));
+    throw spawn_error(errc::not_found, error, fmt::format("{}: {}", quote(path), std::strerror(error)));
+}
+
+found_program find_program(const std::string& name, const std::vector<std::string>& env, int dir,
+                           const std::string& dir_name)
+{
+    if (name.find('/') != std::string::npos) return open_program(name, dir, dir_name);
     bool refused = false;
-    for (auto& dir : path_entries(path_of(env))) {
-        found_program found{join(dir, name), absolute_from(join(dir, name), cwd)};
+    for (auto& entry : path_entries(search_path_of(env))) {
+        found_program found{join(entry, name), {}, {}};
         int error = 0;
-        switch (probe(found.absolute, error)) {
+        switch (probe(base_of(found.name, dir), found.name, found, error)) {
         case probe_result::runs:
             return found;
+        case probe_result::proc:
+            throw_proc(found.name);
         case probe_result::refused:
             refused = true;
             break;
@@ -99,8 +155,7 @@ found_program find_program(const std::string& name, const std::vector<std::strin
             break;
         }
     }
-    if (refused)
-        throw spawn_error(errc::not_executable, EACCES, fmt::format("{}: {}", quote(name), std::strerror(EACCES)));
+    if (refused) throw_refused(name, EACCES);
     throw spawn_error(errc::not_found, ENOENT, fmt::format("{}: command not found", quote(name)));
 }
 

@@ -1,7 +1,7 @@
 #include "spawner.hpp"
 #include "quote.hpp"
 
-#include "program_lookup.hpp"
+#include "program_launch.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -40,8 +40,11 @@ struct failure_report {
 struct prepared {
     std::vector<char*> argv;
     std::vector<char*> envp;
-    const char* program = nullptr;
-    std::vector<char*> sh_argv; // "/bin/sh", program, argv[1..] for ENOEXEC scripts
+    const char* program = nullptr; // by name, when program_fd < 0
+    std::vector<char*> sh_argv;    // for ENOEXEC: "/bin/sh", the file's name, argv[1..]
+    int program_fd = -1, shell_fd = -1;
+    /// The numbers their copies take in the child, above every target.
+    int program_at = -1, shell_at = -1;
     const char* cwd = "/";
     int cwd_fd = -1;
     bool cwd_by_name = false;
@@ -49,6 +52,7 @@ struct prepared {
     mode_t umask = 022;
     std::vector<std::pair<int, int>> fds;
     std::vector<int> targets; // sorted
+    std::vector<int> kept;    // sorted: the targets and program_at, shell_at
     std::vector<int> copies;  // scratch: the high copies of the sources
     int floor = 3;            // above every source and target
     bool new_session = false;
@@ -104,10 +108,16 @@ PFD_CHILD_CODE int child_main(void* arg)
         p.copies[i] = ::fcntl(p.fds[i].first, F_DUPFD_CLOEXEC, p.floor);
         if (p.copies[i] < 0) fail(p, stage::setup, errno);
     }
+    int program = p.program_fd < 0 ? -1 : ::fcntl(p.program_fd, F_DUPFD_CLOEXEC, p.floor);
+    int shell = p.shell_fd < 0 ? -1 : ::fcntl(p.shell_fd, F_DUPFD_CLOEXEC, p.floor);
+    if ((p.program_fd >= 0 && program < 0) || (p.shell_fd >= 0 && shell < 0)) fail(p, stage::setup, errno);
     for (std::size_t i = 0; i < p.fds.size(); ++i)
         if (::dup2(p.copies[i], p.fds[i].second) < 0) fail(p, stage::setup, errno);
+    // Close-on-exec: the command never sees the files it was started from.
+    if (program >= 0 && ::dup3(program, p.program_at, O_CLOEXEC) < 0) fail(p, stage::setup, errno);
+    if (shell >= 0 && ::dup3(shell, p.shell_at, O_CLOEXEC) < 0) fail(p, stage::setup, errno);
     unsigned next = 0;
-    for (int t : p.targets) {
+    for (int t : p.kept) {
         if (static_cast<unsigned>(t) > next) ::close_range(next, static_cast<unsigned>(t) - 1, 0);
         next = static_cast<unsigned>(t) + 1;
     }
@@ -122,13 +132,20 @@ PFD_CHILD_CODE int child_main(void* arg)
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
-    // The file decided before clone (program_lookup.hpp): no second search.
-    ::execve(p.program, p.argv.data(), p.envp.data());
-    if (errno == ENOEXEC) ::execve("/bin/sh", p.sh_argv.data(), p.envp.data()); // as execvpe(3) does
+    // The file opened and judged before clone (program_launch.hpp): no name
+    // is resolved again, here in another directory and descriptor table.
+    if (p.program_fd >= 0) {
+        ::execveat(p.program_at, "", p.argv.data(), p.envp.data(), AT_EMPTY_PATH);
+        if (errno == ENOEXEC && p.shell_fd >= 0) // as execvpe(3) does
+            ::execveat(p.shell_at, "", p.sh_argv.data(), p.envp.data(), AT_EMPTY_PATH);
+    } else {
+        ::execve(p.program, p.argv.data(), p.envp.data());
+        if (errno == ENOEXEC && p.sh_argv.size() > 1) ::execve("/bin/sh", p.sh_argv.data(), p.envp.data());
+    }
     fail(p, stage::exec, errno);
 }
 
-void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
+void prepare(const spawn_spec& spec, prepared& p)
 {
     auto to_ptrs = [](const std::vector<std::string>& v) {
         std::vector<char*> out;
@@ -139,11 +156,10 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
     };
     p.argv = to_ptrs(spec.argv);
     p.envp = to_ptrs(spec.env);
-    p.program = program.c_str();
-    p.sh_argv.push_back(const_cast<char*>("/bin/sh"));
-    p.sh_argv.push_back(const_cast<char*>(p.program));
-    for (std::size_t i = 1; i < spec.argv.size(); ++i) p.sh_argv.push_back(p.argv[i]);
-    p.sh_argv.push_back(nullptr);
+    p.program = spec.program.c_str();
+    p.program_fd = spec.program_fd;
+    p.shell_fd = spec.shell_fd;
+    p.sh_argv = to_ptrs(spec.shell_argv);
     p.cwd = spec.cwd.c_str();
     p.cwd_fd = spec.cwd_fd;
     p.cwd_by_name = spec.cwd_identity.has_value();
@@ -157,7 +173,11 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
         top = std::max({top, src, dst});
     }
     std::sort(p.targets.begin(), p.targets.end());
-    p.floor = top + 1;
+    p.kept = p.targets;
+    int above = std::max(2, p.targets.empty() ? 2 : p.targets.back());
+    if (p.program_fd >= 0) p.kept.push_back(p.program_at = ++above);
+    if (p.shell_fd >= 0) p.kept.push_back(p.shell_at = ++above);
+    p.floor = std::max({top, above, p.program_fd, p.shell_fd}) + 1;
     p.new_session = spec.new_session;
     p.controlling_terminal = spec.controlling_terminal;
     p.nofile = spec.nofile;
@@ -167,7 +187,7 @@ void prepare(const spawn_spec& spec, const std::string& program, prepared& p)
 
 [[noreturn]] void throw_failure(const spawn_spec& spec, failure_report r)
 {
-    const std::string& cmd = spec.argv[0];
+    const std::string& cmd = spec.name.empty() ? spec.argv[0] : spec.name;
     std::string why = std::strerror(r.error);
     switch (r.where) {
     case stage::chdir:
@@ -213,10 +233,23 @@ child_process spawn(const spawn_spec& spec)
 {
     if (spec.argv.empty() || spec.argv[0].empty())
         throw spawn_error(errc::spawn_failed, EINVAL, "cannot spawn an empty command");
-    std::string program =
-        spec.program.empty() ? find_program(spec.argv[0], spec.env, spec.cwd).exec_path : spec.program;
+    if (spec.program.empty() && spec.program_fd < 0) {
+        // Looked up here, as the daemon's admission does for its commands.
+        unique_fd dir(spec.cwd_fd >= 0 ? -1 : open_path(AT_FDCWD, spec.cwd, O_DIRECTORY).release());
+        int from = spec.cwd_fd >= 0 ? spec.cwd_fd : dir.get();
+        program_launch launch =
+            launch_of(find_program(spec.argv[0], spec.env, from, spec.cwd), spec.argv, from, spec.cwd);
+        spawn_spec resolved = spec;
+        resolved.program_fd = launch.executed().file.get();
+        resolved.argv = std::move(launch.argv);
+        if (launch.shell) {
+            resolved.shell_fd = launch.shell->file.get();
+            resolved.shell_argv = std::move(launch.shell_argv);
+        }
+        return spawn(resolved);
+    }
     prepared p;
-    prepare(spec, program, p);
+    prepare(spec, p);
 
     // One child stack per thread, reused: CLONE_VFORK holds this thread until
     // the child has called execve or exited, so the stack is free again when

@@ -25,10 +25,22 @@ namespace pfd {
 
 /// What to run and in which context.
 struct spawn_spec {
-    /// The file to execute (argv[0] is then only the name it is given); empty:
-    /// argv[0] looked up with find_program(), over env's PATH and cwd.
+    /// The file the child executes, opened and judged before (program_launch):
+    /// this very descriptor is run (execveat), no name is resolved again.
+    int program_fd = -1;
+    /// For a file that is neither ELF nor a script: /bin/sh (with program_fd,
+    /// its descriptor) and its argument list, run when the kernel answers
+    /// ENOEXEC.
+    int shell_fd = -1;
+    std::vector<std::string> shell_argv;
+    /// Without program_fd: the file to execute by name (the daemon's own
+    /// helper); empty: argv[0] looked up (find_program, launch_of) over env's
+    /// PATH from cwd.
     std::string program;
     std::vector<std::string> argv;
+    /// What messages call the command; empty: argv[0] (a script's argv
+    /// starts with its interpreter).
+    std::string name;
     std::vector<std::string> env;
     std::string cwd = "/";
     /// The directory itself. The child enters it by `cwd` when
