@@ -269,14 +269,16 @@ TEST_CASE("a .pfd.toml in a directory named to attack: the line shows the name e
         auto r = run({.argv = {hostexec_binary(), "true"}, .env = u.env(), .cwd = dir});
         INFO(r.err);
         std::string start = "hostexec: ignoring " + u.project / shown + "/.pfd.toml: not trusted; `pfd trust ";
-        REQUIRE(r.err.starts_with(start));
+        CHECK(r.err.starts_with(start));
+        if (!r.err.starts_with(start)) continue;
         if (name != shown) CHECK(r.err.find(name) == std::string::npos);
         for (std::string acts :
              {"\x1b", "\x07", "\x7f", "\x9b", "\x9d", "\xc2\x9b", "\xe2\x80\xae", "\xe2\x81\xa6", "\xff"})
             CHECK(r.err.find(acts) == std::string::npos);
         // One line, and the next is hostexec's own.
         auto end = r.err.find("` trusts it\n", start.size());
-        REQUIRE(end != std::string::npos);
+        CHECK(end != std::string::npos);
+        if (end == std::string::npos) continue;
         CHECK(r.err.substr(end + 12).starts_with("hostexec: no daemon runs on"));
 
         // Pasted into bash, the hint trusts that file and runs nothing else.
