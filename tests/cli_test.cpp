@@ -10,8 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+
+#include <fmt/format.h>
 
 using namespace pfd::test;
 
@@ -394,6 +397,61 @@ TEST_CASE("pfd install-units into a directory that cannot be made: which and why
     auto made = u.pfd({"install-units", t / "a/b/units"});
     CHECK(made.code() == 0);
     CHECK(exists(t / "a/b/units/pfd.socket"));
+}
+
+TEST_CASE("pfd install-units never writes through a symlink planted in its directory", "[cli][units]")
+{
+    user_env u;
+    temp_dir t;
+    std::string victim = t / "victim";
+    std::ofstream(victim) << "mine\n";
+
+    // A directory others may write (sticky or not, as /tmp is): a symlink
+    // planted there as pfd.service would have us overwrite the victim.
+    for (mode_t mode : {01777, 0777, 0775}) {
+        INFO(std::oct << mode);
+        std::string shared = t / "shared";
+        REQUIRE(::mkdir(shared.c_str(), 0700) == 0);
+        REQUIRE(::chmod(shared.c_str(), mode) == 0);
+        REQUIRE(::symlink(victim.c_str(), (shared + "/pfd.service").c_str()) == 0);
+        auto r = u.pfd({"install-units", shared});
+        CHECK(r.code() == 1);
+        CHECK(r.err == fmt::format("pfd: refusing to write units into '{}': it is writable by group or others (mode "
+                                   "{:o}); others could plant or replace them (chmod go-w, or name another "
+                                   "directory)\n",
+                                   shared, mode));
+        CHECK(slurp(victim) == "mine\n");
+        CHECK_FALSE(exists(shared + "/pfd.socket"));
+        std::filesystem::remove_all(shared);
+    }
+
+    // A private directory: written, mode 0644, whatever the umask.
+    std::string mine = t / "mine";
+    auto made = run({.argv = {pfd_binary(), "install-units", mine}, .env = u.env(), .umask = 0});
+    CHECK(made.code() == 0);
+    struct stat st {};
+    REQUIRE(::lstat((mine + "/pfd.service").c_str(), &st) == 0);
+    CHECK(S_ISREG(st.st_mode));
+    CHECK((st.st_mode & 07777) == 0644);
+    REQUIRE(::lstat(mine.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0755); // made so, or it would be refused
+    CHECK(slurp(mine + "/pfd.service").find("ExecStart=") != std::string::npos);
+
+    // A symlink in a directory of ours (planted earlier, or ours by
+    // mistake): replaced, not written through.
+    std::filesystem::remove(mine + "/pfd.socket");
+    REQUIRE(::symlink(victim.c_str(), (mine + "/pfd.socket").c_str()) == 0);
+    auto again = u.pfd({"install-units", mine});
+    CHECK(again.code() == 0);
+    CHECK(slurp(victim) == "mine\n");
+    REQUIRE(::lstat((mine + "/pfd.socket").c_str(), &st) == 0);
+    CHECK(S_ISREG(st.st_mode));
+    CHECK(slurp(mine + "/pfd.socket").find("[Socket]") != std::string::npos);
+    // Nothing left beside them.
+    std::vector<std::string> names;
+    for (auto& entry : std::filesystem::directory_iterator(mine)) names.push_back(entry.path().filename());
+    std::sort(names.begin(), names.end());
+    CHECK(names == std::vector<std::string>{"pfd.service", "pfd.socket"});
 }
 
 TEST_CASE("pfd start with a daemon already running says so, and starts none", "[cli]")

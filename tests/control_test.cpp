@@ -61,7 +61,8 @@ TEST_CASE("pfd ps lists the running commands of every connection", "[control]")
 
     auto table = pfd_verb(d, {"ps"});
     CHECK(table.out.starts_with("    ID      PID"));
-    CHECK(table.out.find("sh -c echo ready; read x marker-a") != std::string::npos);
+    // Each argument as a shell reads it back, as pfd watch shows it.
+    CHECK(table.out.find("sh -c 'echo ready; read x' marker-a") != std::string::npos);
 
     a.write_stdin("\n");
     b.write_stdin("\n");
@@ -238,6 +239,71 @@ TEST_CASE("pfd ps escapes control bytes of a client's argv", "[control]")
     p.finish();
 }
 
+namespace {
+
+/// Whether `text` holds a byte of what would act on a terminal: C0 (but
+/// the rows' newlines), DEL, a C1 byte, or C1 and bidi controls as UTF-8.
+bool holds_controls(const std::string& text)
+{
+    for (unsigned char c : text)
+        if ((c < 0x20 && c != '\n') || c == 0x7f || c == 0xff) return true;
+    // A raw C1 byte is also a continuation byte of UTF-8 text: the ones
+    // put in are looked for, in no text around them.
+    for (std::string acts : {"\x9b", "\xc2\x9b", "\xe2\x80\xae", "\xe2\x81\xa6"})
+        if (text.find(acts) != std::string::npos) return true;
+    return false;
+}
+
+/// An argument with each class of byte that acts: OSC and BEL, DEL, a raw
+/// C1 CSI, CSI as UTF-8, RLO and LRI, a byte that is not UTF-8, a newline;
+/// around text that must stay itself.
+const std::string hostile_arg = "é\x1b]0;pwned\x07\x7f\x9b\xc2\x9b\xe2\x80\xae\xe2\x81\xa6\xff\n日本";
+/// As pfd ps and pfd watch show it: a word bash reads back as it was.
+const std::string hostile_arg_shown = R"($'é\x1b]0;pwned\x07\x7f\x9b\xc2\x9b\xe2\x80\xae\xe2\x81\xa6\xff\x0a日本')";
+
+} // namespace
+
+TEST_CASE("pfd ps and pfd watch escape each byte class of a client's argv and of the container it names",
+          "[control][escape]")
+{
+    running_daemon d;
+    process watch({.argv = {pfd_binary(), "watch", "--socket", d.socket()}});
+    REQUIRE(!watch.read_stdout_until("DETAIL\n").empty());
+
+    process p({.argv = d.hostexec({"sh", "-c", "echo ready; read x", hostile_arg})});
+    REQUIRE(p.read_stdout_until("ready\n") == "ready\n");
+    auto table = pfd_verb(d, {"ps"});
+    INFO("pfd ps showed:\n" << table.out);
+    CHECK(table.out.find("sh -c 'echo ready; read x' " + hostile_arg_shown + "\n") != std::string::npos);
+    CHECK_FALSE(holds_controls(table.out));
+    auto shown = watch.read_stdout_until("started");
+    INFO("pfd watch showed:\n" << shown);
+    CHECK(shown.find("sh -c 'echo ready; read x' " + hostile_arg_shown + "\n") != std::string::npos);
+    CHECK_FALSE(holds_controls(shown));
+    p.close_stdin();
+    p.finish();
+
+    // FROM: the name a client in another mount namespace gives its
+    // container ($container here), with the same bytes (JSON carries only
+    // UTF-8 there), shown by a `pfd ps` that the very session runs.
+    if (!can_sandbox()) return;
+    std::string container = "box\x1b]0;pwned\x07\x7f\xc2\x9b\xe2\x80\xae\xe2\x81\xa6\n";
+    std::string from = R"(box\x1b]0;pwned\x07\x7f\u009b\u202e\u2066\x0a)";
+    auto r =
+        in_sandbox(d, {"--setenv", "container", container, "--setenv", "PFDT_ARG", hostile_arg},
+                   "$H sh -c '\"$0\" ps --socket \"$1\"' '" + pfd_binary() + "' '" + d.socket() + "' \"$PFDT_ARG\"");
+    INFO("pfd ps in the session showed:\n" << r.out << r.err);
+    CHECK(r.code() == 0);
+    CHECK(r.out.find(" " + from + " ") != std::string::npos);
+    CHECK(r.out.find(hostile_arg_shown + "\n") != std::string::npos);
+    CHECK_FALSE(holds_controls(r.out));
+    auto from_sandbox = watch.read_stdout_until(" (from " + from + ")\n");
+    INFO("pfd watch showed:\n" << from_sandbox);
+    CHECK(from_sandbox.find(hostile_arg_shown + " (from " + from + ")\n") != std::string::npos);
+    CHECK_FALSE(holds_controls(from_sandbox));
+    watch.signal(SIGTERM);
+}
+
 TEST_CASE("another allowed uid sees and controls only its own sessions, never the daemon", "[control][root]")
 {
     if (::geteuid() != 0 || !have_program("setpriv")) {
@@ -351,7 +417,7 @@ TEST_CASE("pfd watch shows each event for people; --json passes the stream on as
     REQUIRE(rows.size() == 9); // the header, then accepted/started/exited twice, then accepted/error
     CHECK(std::regex_match(rows[0], std::regex("TIME +ID +UID EVENT +DETAIL")));
     std::smatch m;
-    REQUIRE(std::regex_match(rows[1], m, watch_row("(\\d+)", uid, "accepted", R"(sh -c 'exit 3' 'x\\x1b\[2J')")));
+    REQUIRE(std::regex_match(rows[1], m, watch_row("(\\d+)", uid, "accepted", R"(sh -c 'exit 3' \$'x\\x1b\[2J')")));
     std::string first = m[1];
     CHECK(std::regex_match(rows[2], watch_row(first, uid, "started", "pid \\d+")));
     CHECK(std::regex_match(rows[3], watch_row(first, uid, "exited", "code 3 after \\d+ ms")));

@@ -508,6 +508,54 @@ TEST_CASE("a client of another build replaces a daemon whose binary was upgraded
     CHECK(run({.argv = {pfd, "stop"}, .env = u.env()}).code() == 0);
 }
 
+TEST_CASE("a client's build with a newline and escapes forges no line in the daemon's log", "[lifecycle][escape]")
+{
+    user_env u;
+    temp_dir bin;
+    std::string pfd = bin / "pfd";
+    std::filesystem::copy_file(pfd_binary(), pfd);
+    std::filesystem::permissions(pfd, std::filesystem::perms::owner_all);
+    REQUIRE(run({.argv = {pfd, "start"}, .env = u.env()}).code() == 0);
+    pid_t before = status_pid(u, pfd);
+    REQUIRE(before > 0);
+    // An upgrade on disk, so that a client of another build is logged.
+    std::filesystem::copy_file(pfd_binary(), pfd + ".new");
+    std::filesystem::permissions(pfd + ".new", std::filesystem::perms::owner_all);
+    std::filesystem::rename(pfd + ".new", pfd);
+
+    // The build is what follows the last space: a newline, then a line of
+    // the log's own shape (tabs for spaces), with OSC and RLO in it.
+    auto sock = connect_raw(u.run / "pfd.sock");
+    std::string line = R"({"pfd":1,"op":"exec","argv":["true"],"cwd":"/","client":"hostexec/9.9 x\n)"
+                       R"(2026-01-01T00:00:00.000+0000\tpfd:\terror:\tFORGED\u001b]0;t\u0007\u202e"})"
+                       "\n";
+    REQUIRE(::write(sock.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    CHECK(read_all(sock.get()).find("\"exited\"") != std::string::npos);
+    std::string log_path = u.state / "pfd/pfd.sock.log";
+    CHECK(eventually([&] { return slurp(log_path).find("replacing this daemon") != std::string::npos; }));
+    std::string log = slurp(log_path);
+    INFO("daemon log:\n" << log);
+    std::istringstream lines(log);
+    int forged = 0;
+    for (std::string l; std::getline(lines, l);) {
+        CHECK_FALSE(l.starts_with("2026-01-01T00:00:00.000+0000"));
+        if (l.find("FORGED") == std::string::npos) continue;
+        ++forged;
+        CHECK(
+            l.find(
+                R"(a client of build x\x0a2026-01-01T00:00:00.000+0000\x09pfd:\x09error:\x09FORGED\x1b]0;t\x07\u202e and a new ')") !=
+            std::string::npos);
+    }
+    CHECK(forged == 1);
+    CHECK(log.find('\x1b') == std::string::npos);
+    CHECK(log.find("\xe2\x80\xae") == std::string::npos);
+    CHECK(eventually([&] {
+        pid_t now = status_pid(u, pfd);
+        return now > 0 && now != before;
+    }));
+    CHECK(run({.argv = {pfd, "stop"}, .env = u.env()}).code() == 0);
+}
+
 TEST_CASE("without XDG_RUNTIME_DIR: /run/user/UID if ours, else a checked private /tmp/pfd-UID", "[discovery]")
 {
     scoped_env xdg("XDG_RUNTIME_DIR", std::nullopt);

@@ -229,3 +229,74 @@ TEST_CASE("a socket in the current directory is used only when configured, ours,
     CHECK(connected_to(planted.get(), 10000ms));
     client.signal(SIGKILL);
 }
+
+TEST_CASE("a .pfd.toml in a directory named to attack: the line shows the name escaped, its hint trusts exactly it",
+          "[trust][escape]")
+{
+    if (!have_program("bash")) {
+        WARN("skipped: bash is not installed to paste the hint into");
+        return;
+    }
+    project_user u;
+    // A clone's directory names, one for each class of what would act on
+    // the terminal the line is printed on, or in the shell its hint is
+    // pasted into; and how the line must show each.
+    struct named {
+        std::string name, shown;
+    };
+    std::vector<named> dirs = {
+        {"osc\x1b]0;pwned\x07\x1b[2J", R"(osc\x1b]0;pwned\x07\x1b[2J)"},
+        {"nl\nhostexec: forged", R"(nl\x0ahostexec: forged)"},
+        {"del\x7f", R"(del\x7f)"},
+        {"c1\x9b"
+         "2J\x9d",
+         R"(c1\x9b2J\x9d)"},
+        {"utf8-c1\xc2\x9b"
+         "2J\xc2\x9d",
+         R"(utf8-c1\u009b2J\u009d)"},
+        {"bidi\xe2\x80\xae\xe2\x80\xaa\xe2\x81\xa6\xe2\x81\xa9", R"(bidi\u202e\u202a\u2066\u2069)"},
+        {"bad\xff\xc3", R"(bad\xff\xc3)"},
+        {"$(touch PWNED)`touch PWNED2`", "$(touch PWNED)`touch PWNED2`"},
+        {"it's", "it's"},
+        {"café 日本", "café 日本"},
+    };
+    for (auto& [name, shown] : dirs) {
+        INFO(shown);
+        std::string dir = u.project / name;
+        REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+        std::ofstream(dir + "/.pfd.toml") << "project = \"web\"\n";
+        ::chmod((dir + "/.pfd.toml").c_str(), 0644);
+        auto r = run({.argv = {hostexec_binary(), "true"}, .env = u.env(), .cwd = dir});
+        INFO(r.err);
+        std::string start = "hostexec: ignoring " + u.project / shown + "/.pfd.toml: not trusted; `pfd trust ";
+        CHECK(r.err.starts_with(start));
+        if (!r.err.starts_with(start)) continue;
+        if (name != shown) CHECK(r.err.find(name) == std::string::npos);
+        for (std::string acts :
+             {"\x1b", "\x07", "\x7f", "\x9b", "\x9d", "\xc2\x9b", "\xe2\x80\xae", "\xe2\x81\xa6", "\xff"})
+            CHECK(r.err.find(acts) == std::string::npos);
+        // One line, and the next is hostexec's own.
+        auto end = r.err.find("` trusts it\n", start.size());
+        CHECK(end != std::string::npos);
+        if (end == std::string::npos) continue;
+        CHECK(r.err.substr(end + 12).starts_with("hostexec: no daemon runs on"));
+
+        // Pasted into bash, the hint trusts that file and runs nothing else.
+        std::string hint = r.err.substr(start.size(), end - start.size());
+        auto pasted =
+            run({.argv = {"bash", "-c", pfd_binary() + " trust " + hint}, .env = u.env(), .cwd = u.project.path()});
+        if (name.find('\n') != std::string::npos) {
+            // The trust store has a line per file: no such path is trusted.
+            CHECK(pasted.err == "pfd: a path with a newline cannot be trusted\n");
+            continue;
+        }
+        CHECK(pasted.code() == 0);
+        CHECK(pasted.out ==
+              "pfd: trusted " + u.project / shown + "/.pfd.toml as it is now; an edit makes it untrusted again\n");
+        auto again = run({.argv = {hostexec_binary(), "true"}, .env = u.env(), .cwd = dir});
+        CHECK(again.err.find("ignoring") == std::string::npos);
+        CHECK(again.err.find("pfd.web.sock") != std::string::npos); // the project's, now honoured
+    }
+    CHECK_FALSE(exists(u.project / "PWNED"));
+    CHECK_FALSE(exists(u.project / "PWNED2"));
+}

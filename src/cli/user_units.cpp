@@ -1,10 +1,14 @@
 #include "user_units.hpp"
 
 #include "directories.hpp"
+#include "pfd/error.hpp"
 #include "systemd_units.hpp"
+#include "unique_fd.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -59,14 +63,21 @@ std::string install_user_units(const std::string& pfd_path, std::string unit_dir
         else
             throw std::runtime_error("neither XDG_CONFIG_HOME nor HOME is set");
     }
-    make_directories(unit_dir);
-    auto write = [&](const std::string& name, std::string_view text) {
-        std::ofstream f(unit_dir + "/" + name);
-        f << text;
-        if (!f) throw std::runtime_error(fmt::format("cannot write '{}/{}'", unit_dir, name));
-    };
-    write("pfd.socket", units::socket_template);
-    write("pfd.service", with_executable(units::service_template, unit_word(pfd_path)));
+    std::string service = with_executable(units::service_template, unit_word(pfd_path));
+    make_directories(unit_dir, 0755);
+    // Everything through one descriptor of the directory, checked as the
+    // socket's is: where another user may write, a symlink planted as
+    // pfd.service would have us write through it into a file of ours.
+    unique_fd dir(::open(unit_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    struct stat st {};
+    if (!dir || ::fstat(dir.get(), &st) < 0) throw_errno(fmt::format("cannot open directory '{}'", unit_dir));
+    if (auto why = open_to_others(st))
+        throw std::runtime_error(fmt::format(
+            "refusing to write units into '{}': it is {}; others could plant or replace them (chmod go-w, or "
+            "name another directory)",
+            unit_dir, *why));
+    replace_file(dir.get(), unit_dir, "pfd.socket", units::socket_template, 0644);
+    replace_file(dir.get(), unit_dir, "pfd.service", service, 0644);
     return unit_dir;
 }
 

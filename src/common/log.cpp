@@ -1,5 +1,7 @@
 #include "log.hpp"
 
+#include "quote.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,7 +80,11 @@ std::string log_line(log_level level, std::string_view message)
 void write_log(log_level level, std::string_view message) noexcept
 {
     try {
-        std::string line = log_line(level, message);
+        // One line per event: text from outside that a caller quoted
+        // escaped (quote(), printable()) is left so; a message that still
+        // holds a newline or a control (a client's string put in as it
+        // came) is escaped whole, so that none forges a line.
+        std::string line = log_line(level, needs_escaping(message) ? printable(message) : std::string(message));
         std::string_view rest = line;
         while (!rest.empty()) {
             ssize_t n = ::write(2, rest.data(), rest.size());

@@ -26,7 +26,8 @@ bool log_enabled(log_level level) noexcept;
 std::string log_line(log_level level, std::string_view message);
 
 /// Writes log_line() to stderr in one write(2): lines of several threads
-/// never interleave.
+/// never interleave. A message holding what needs_escaping() finds is
+/// written printable(): a line is never two, nor a terminal's command.
 void write_log(log_level level, std::string_view message) noexcept;
 
 template <typename... Args>

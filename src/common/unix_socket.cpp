@@ -1,5 +1,6 @@
 #include "unix_socket.hpp"
 
+#include "directories.hpp"
 #include "pfd/error.hpp"
 
 #include <sys/socket.h>
@@ -102,16 +103,11 @@ void check_socket_directory(const std::string& path)
     if (::stat(dir.c_str(), &st) < 0)
         throw std::runtime_error(fmt::format("cannot listen on '{}': its directory '{}' is not usable ({})", path, dir,
                                              std::strerror(errno)));
-    std::string why;
-    if (st.st_uid != ::getuid())
-        why = fmt::format("owned by uid {}, not by uid {}", st.st_uid, ::getuid());
-    else if (st.st_mode & (S_IWGRP | S_IWOTH))
-        why = fmt::format("writable by group or others (mode {:o})", st.st_mode & 07777);
-    if (!why.empty())
+    if (auto why = open_to_others(st))
         throw std::runtime_error(fmt::format(
             "refusing to listen on '{}': its directory '{}' is {}; others could replace the socket or what lies "
             "beside it",
-            path, dir, why));
+            path, dir, *why));
 }
 
 unique_fd listen_unix(const std::string& path, int backlog)

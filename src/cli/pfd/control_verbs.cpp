@@ -93,7 +93,7 @@ int ps(const daemon_args& d, const context& ctx)
     fmt::print("{:>6} {:>8} {:>6} {:>8} {:<10} {:>9}  {}\n", "ID", "PID", "UID", "PEER", "FROM", "AGE", "COMMAND");
     for (auto& e : answer.sessions) {
         std::string command;
-        for (auto& a : e.argv) command += (command.empty() ? "" : " ") + printable(a);
+        for (auto& a : e.argv) command += (command.empty() ? "" : " ") + shell_word(a);
         fmt::print("{:>6} {:>8} {:>6} {:>8} {:<10} {:>8.1f}s  {}\n", e.id, e.pid, e.peer_uid, e.peer_pid,
                    printable(e.origin), e.age_ms / 1000.0, command);
     }

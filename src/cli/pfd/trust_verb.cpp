@@ -2,6 +2,7 @@
 
 #include "verbs.hpp"
 #include "project_trust.hpp"
+#include "quote.hpp"
 
 #include "pfd/discovery.hpp"
 
@@ -31,7 +32,8 @@ std::string project_file_path(const std::optional<std::string>& given)
     auto slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     char real[PATH_MAX];
-    if (!::realpath(dir.c_str(), real)) throw std::runtime_error(fmt::format("'{}': no such directory", dir));
+    if (!::realpath(dir.c_str(), real))
+        throw std::runtime_error(fmt::format("'{}': no such directory", printable(dir)));
     std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
     return (std::string_view(real) == "/" ? "" : std::string(real)) + "/" + base;
 }
@@ -44,7 +46,7 @@ int list(const trust_store& store)
         std::string state = !file                                   ? "unusable: " + why
                             : content_hash(file->content) == e.hash ? "trusted"
                                                                     : "changed since trusted";
-        fmt::print("{}  {}\n", e.path, state);
+        fmt::print("{}  {}\n", printable(e.path), state);
     }
     return 0;
 }
@@ -62,18 +64,18 @@ int trust(const trust_args& t)
     if (t.revoke) {
         std::string path = project_file_path(t.file);
         if (!store.revoke(path)) {
-            fmt::print(stderr, "pfd: {} was not trusted\n", path);
+            fmt::print(stderr, "pfd: {} was not trusted\n", printable(path));
             return 1;
         }
-        fmt::print("pfd: no longer trusted: {}\n", path);
+        fmt::print("pfd: no longer trusted: {}\n", printable(path));
         return 0;
     }
     std::string path = project_file_path(t.file);
     std::string why;
     auto file = read_project_file(path, why);
-    if (!file) throw std::runtime_error(fmt::format("cannot trust {}: {}", path, why));
+    if (!file) throw std::runtime_error(fmt::format("cannot trust {}: {}", printable(path), why));
     store.trust(*file);
-    fmt::print("pfd: trusted {} as it is now; an edit makes it untrusted again\n", path);
+    fmt::print("pfd: trusted {} as it is now; an edit makes it untrusted again\n", printable(path));
     return 0;
 }
 

@@ -4,7 +4,6 @@
 #include "quote.hpp"
 #include "signals.hpp"
 
-#include <cctype>
 #include <ctime>
 #include <type_traits>
 #include <utility>
@@ -14,20 +13,6 @@
 namespace pfd {
 
 namespace {
-
-/// An argument as a shell would need it typed: bare when it is plainly a
-/// word, else in single quotes; then printable.
-std::string shell_word(std::string_view arg)
-{
-    bool plain = !arg.empty();
-    for (unsigned char c : arg)
-        plain = plain && (std::isalnum(c) ||
-                          std::string_view("@%+=:,./_-").find(static_cast<char>(c)) != std::string_view::npos);
-    if (plain) return printable(arg);
-    std::string quoted = "'";
-    for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return printable(quoted + "'");
-}
 
 std::string command_line(const session_event& s)
 {
@@ -111,8 +96,10 @@ std::string watch_printer::format(std::string_view line, std::chrono::system_clo
                 sessions_.erase(e.id);
                 return out;
             } else if constexpr (std::is_same_v<E, error_event>) {
-                auto out =
-                    row(when, after_accepted, "error", fmt::format("{}: {}", to_string(e.code), printable(e.message)));
+                // The daemon's message quotes what came from outside
+                // escaped already (quote()): escaped again only if it did not.
+                std::string message = needs_escaping(e.message) ? printable(e.message) : e.message;
+                auto out = row(when, after_accepted, "error", fmt::format("{}: {}", to_string(e.code), message));
                 if (after_accepted) sessions_.erase(*after_accepted);
                 return out;
             } else if constexpr (std::is_same_v<E, other_event>) {

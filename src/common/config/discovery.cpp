@@ -1,6 +1,7 @@
 #include "pfd/discovery.hpp"
 
 #include "pfd/error.hpp"
+#include "quote.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,7 +40,7 @@ std::optional<std::string> local_socket(const std::string& cwd, std::vector<std:
         else if (dir.st_mode & (S_IWGRP | S_IWOTH))
             why = "in a directory others may write";
         if (why.empty()) return candidate;
-        ignored.push_back(fmt::format("ignoring {}: {}", candidate, why));
+        ignored.push_back(fmt::format("ignoring {}: {}", printable(candidate), why));
     }
     return std::nullopt;
 }

@@ -2,6 +2,7 @@
 
 #include "pfd/discovery.hpp"
 #include "pfd/error.hpp"
+#include "quote.hpp"
 #include "unique_fd.hpp"
 
 #include <fcntl.h>
@@ -162,7 +163,7 @@ std::optional<project_file> honoured_project_file(const std::string& cwd, std::s
     std::string why;
     auto file = read_project_file(*path, why);
     if (!file) {
-        notice = fmt::format("ignoring {}: {}", *path, why);
+        notice = fmt::format("ignoring {}: {}", printable(*path), why);
         return std::nullopt;
     }
     bool recorded = false;
@@ -172,8 +173,11 @@ std::optional<project_file> honoured_project_file(const std::string& cwd, std::s
         for (auto& e : store.entries()) recorded = recorded || e.path == file->path;
     } catch (const std::exception&) {
     }
-    notice = fmt::format("ignoring {}: {}; `pfd trust {}` trusts it", *path,
-                         recorded ? "changed since it was trusted" : "not trusted", *path);
+    // The path is a directory name anyone could choose (a cloned
+    // repository's): printed escaped, and the command shell-quoted so that
+    // pasting it trusts exactly that file and runs nothing else.
+    notice = fmt::format("ignoring {}: {}; `pfd trust {}` trusts it", printable(*path),
+                         recorded ? "changed since it was trusted" : "not trusted", shell_word(*path));
     return std::nullopt;
 }
 

@@ -44,7 +44,7 @@ json parse_object(std::string_view line)
         j = json::parse(line.begin(), line.end(), check);
     } catch (const json::exception& e) {
         // parse_error, and out_of_range for a number beyond a double (1e400).
-        bad(fmt::format("malformed JSON: {}", clipped(e.what(), 2 * quoted_max)));
+        bad(fmt::format("malformed JSON: {}", printable(clipped(e.what(), 2 * quoted_max))));
     }
     if (!duplicate.empty()) bad(fmt::format("duplicate key {}", quote(duplicate)));
     if (!j.is_object()) bad("a message must be a JSON object");

@@ -347,7 +347,8 @@ event parse_event(std::string_view line)
         j = json::parse(line.begin(), line.end());
     } catch (const json::exception& e) {
         // parse_error, and out_of_range for a number beyond a double (1e400).
-        throw protocol_error(errc::bad_request, fmt::format("malformed event: {}", clipped(e.what(), 2 * quoted_max)));
+        throw protocol_error(errc::bad_request,
+                             fmt::format("malformed event: {}", printable(clipped(e.what(), 2 * quoted_max))));
     }
     if (!j.is_object() || !j.contains("event") || !j["event"].is_string())
         throw protocol_error(errc::bad_request, "not an event");
@@ -357,8 +358,8 @@ event parse_event(std::string_view line)
         try {
             return row.parse(j);
         } catch (const json::exception& e) {
-            throw protocol_error(errc::bad_request,
-                                 fmt::format("malformed {} event: {}", quote(name), clipped(e.what(), 2 * quoted_max)));
+            throw protocol_error(errc::bad_request, fmt::format("malformed {} event: {}", quote(name),
+                                                                printable(clipped(e.what(), 2 * quoted_max))));
         }
     }
     return other_event{name};
