@@ -192,7 +192,9 @@ int run_verb(const cli_parsed& p)
         if (row.name != verb) continue;
         auto d = daemon_args_of(p);
         // Files (system, user, project, --config), then flags: later wins.
-        auto ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file, {}, row.on_config_error);
+        auto ctx = verb == "serve"
+                       ? serve_context(d)
+                       : resolve_context(d.socket_flag, d.project_flag, d.config_file, {}, row.on_config_error);
         report_left_out(ctx, "pfd");
         return row.run(d, ctx);
     }
