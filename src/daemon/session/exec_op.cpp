@@ -226,6 +226,10 @@ exited_event make_exited(std::uint64_t id, session::clock::time_point started, c
 
 awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fds)
 {
+    // Its build is the client's word, which counts only from the owner's
+    // uid: another allowed uid must not make the daemon replace itself
+    // (server_life.cpp's client_build_seen).
+    if (!s.peer_is_owner()) req.client.clear();
     admission admitted = admit(s, req, fds);
     s.watchers().publish_to_watchers(s.peer().uid, [&] { return session_line(s, admitted, req); });
     std::string head = encode_event(accepted_event{admitted.id});
