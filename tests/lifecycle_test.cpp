@@ -14,10 +14,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -505,6 +507,81 @@ TEST_CASE("a client of another build replaces a daemon whose binary was upgraded
     std::ifstream log(u.state / "pfd/pfd.sock.log");
     INFO("daemon log: " << std::string((std::istreambuf_iterator<char>(log)), {}));
     CHECK(replaced);
+    CHECK(run({.argv = {pfd, "stop"}, .env = u.env()}).code() == 0);
+}
+
+namespace {
+
+/// An `exec` of `true` claiming client build `build`, sent as uid 65534
+/// (a forked child that drops to it): whether it ran.
+bool exec_as_other_uid(const std::string& socket, const std::string& build)
+{
+    std::string line = exec_line(R"("argv":["true"],"cwd":"/","client":"hostexec/9.9 )" + build + "\"") + "\n";
+    pid_t child = ::fork();
+    if (child == 0) {
+        if (::setgroups(0, nullptr) < 0 || ::setresgid(65534, 65534, 65534) < 0 || ::setresuid(65534, 65534, 65534) < 0)
+            ::_exit(2);
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket.c_str());
+        if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+            ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+            ::_exit(3);
+        std::string reply;
+        char buf[4096];
+        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
+        ::_exit(reply.find("\"exited\"") != std::string::npos ? 0 : 4);
+    }
+    int status = 0;
+    return child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+} // namespace
+
+TEST_CASE("only the owner's clients' build ids count: another allowed uid cannot make the daemon replace itself",
+          "[lifecycle][restart][root]")
+{
+    if (::geteuid() != 0) {
+        WARN("skipped: needs root to be a second, allowed uid");
+        return;
+    }
+    user_env u;
+    u.write_config("[policy]\nallow_uids = [65534]\n");
+    temp_dir bin;
+    std::string pfd = bin / "pfd";
+    std::filesystem::copy_file(pfd_binary(), pfd);
+    std::filesystem::permissions(pfd, std::filesystem::perms::owner_all);
+    REQUIRE(run({.argv = {pfd, "start"}, .env = u.env()}).code() == 0);
+    pid_t before = status_pid(u, pfd);
+    REQUIRE(before > 0);
+    REQUIRE(::chmod(u.run.path().c_str(), 0711) == 0);
+    REQUIRE(::chmod((u.run / "pfd.sock").c_str(), 0666) == 0);
+    // "Upgrade": a new file at the same path (new inode).
+    std::filesystem::copy_file(pfd_binary(), pfd + ".new");
+    std::filesystem::permissions(pfd + ".new", std::filesystem::perms::owner_all);
+    std::filesystem::rename(pfd + ".new", pfd);
+
+    CHECK(exec_as_other_uid(u.run / "pfd.sock", "other-build"));
+    // A reload runs on the daemon's control strand after whatever that
+    // client's build set off there: a hand-over would be over by now.
+    auto reload = run({.argv = {pfd, "reload"}, .env = u.env()});
+    std::string log = slurp(u.state / "pfd/pfd.sock.log");
+    INFO("pfd reload: " << reload.err);
+    CHECK(reload.code() == 0);
+    INFO("daemon log: " << log);
+    CHECK(status_pid(u, pfd) == before);
+    CHECK(log.find("replacing this daemon") == std::string::npos);
+
+    // The owner's client of that build does replace it.
+    auto sock = connect_raw(u.run / "pfd.sock");
+    std::string line = exec_line(R"("argv":["true"],"cwd":"/","client":"hostexec/9.9 other-build")") + "\n";
+    REQUIRE(::write(sock.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    CHECK(read_all(sock.get()).find("\"exited\"") != std::string::npos);
+    CHECK(eventually([&] {
+        pid_t now = status_pid(u, pfd);
+        return now > 0 && now != before;
+    }));
     CHECK(run({.argv = {pfd, "stop"}, .env = u.env()}).code() == 0);
 }
 
