@@ -345,6 +345,27 @@ TEST_CASE("reload applies a good configuration and keeps the running one on erro
     }
 }
 
+TEST_CASE("a relative --config is the one where the daemon was started, for reload and restart too",
+          "[lifecycle][config]")
+{
+    user_env u;
+    std::ofstream(u.work / "mine.toml") << "[limits]\nfds = 2\n";
+    REQUIRE(u.pfd({"start", "--config", "mine.toml"}).code() == 0);
+    CHECK(u.hostexec({"true"}).code() == 125); // three descriptors, two allowed
+    // The daemon runs in / by now.
+    std::ofstream(u.work / "mine.toml") << "[limits]\nfds = 64\n";
+    auto reload = u.pfd({"reload"});
+    INFO(reload.err);
+    CHECK(reload.code() == 0);
+    CHECK(u.hostexec({"true"}).code() == 0);
+    std::ofstream(u.work / "mine.toml") << "[limits]\nfds = 2\n";
+    auto restart = u.pfd({"restart"});
+    INFO(restart.err);
+    CHECK(restart.code() == 0);
+    CHECK(u.hostexec({"true"}).code() == 125);
+    CHECK(u.pfd({"stop"}).code() == 0);
+}
+
 TEST_CASE("pfd status tells pid, socket, uptime, version, sessions, latency and RSS", "[lifecycle]")
 {
     running_daemon d;
