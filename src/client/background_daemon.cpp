@@ -109,9 +109,9 @@ pid_t start_successor(const std::vector<std::string>& args, const std::string& c
                       const std::vector<std::string>& env)
 {
     // Everything the child needs is built before fork: the daemon has threads.
-    auto ours = [&](std::string_view entry) {
+    auto ours = [&](std::string_view entry) { // a variable `env` sets anew
         for (auto& e : env)
-            if (entry.starts_with(e.substr(0, e.find('=') + 1))) return true;
+            if (auto eq = e.find('='); eq != std::string::npos && entry.starts_with(e.substr(0, eq + 1))) return true;
         return false;
     };
     std::vector<std::string> env_strings;
