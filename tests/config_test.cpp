@@ -1,12 +1,14 @@
 // The configuration: files in order, later wins; every error names the file,
 // the line and the key.
 #include "config.hpp"
+#include "config_sources.hpp"
 #include "project_trust.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
@@ -296,4 +298,77 @@ TEST_CASE("a project file may set policy and limits, never what the client runs 
     temp_dir dir;
     auto user = write(dir, "user.toml", "[discovery]\ntrust_daemon_uids = [7]\n");
     CHECK(load_config({user}, {}, &ok).discovery.trust_daemon_uids == std::vector<uid_t>{7});
+}
+
+TEST_CASE("a daemon's configuration sources: passed on as one text, read again exactly", "[config][sources]")
+{
+    config_sources sources{{"/etc/pfd/config.toml", "/home/u/.config/pfd/config.toml"},
+                           "/odd\\dir/with\nnewline.toml",
+                           trusted_file{"/src/app/.pfd.toml", std::string(64, 'a')}};
+    auto back = decode_sources(encode_sources(sources));
+    CHECK(back.files == sources.files);
+    CHECK(back.required == sources.required);
+    REQUIRE(back.project);
+    CHECK(back.project->path == sources.project->path);
+    CHECK(back.project->hash == sources.project->hash);
+    CHECK(decode_sources("").files.empty());
+    for (std::string bad :
+         std::vector<std::string>{"file /x", "file x\n", "mystery /x\n", "file /a\\q\n", "project abc /x\n",
+                                  "project " + std::string(64, 'g') + " /x\n", "required /a\nrequired /b\n"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(decode_sources(bad), config_error);
+    }
+
+    // The project file: read again only as it was trusted.
+    temp_dir dir, data;
+    scoped_env xdg("XDG_DATA_HOME", data.path());
+    std::string path = write(dir, ".pfd.toml", "[limits]\nfds = 8\n");
+    ::chmod(path.c_str(), 0644);
+    std::string why;
+    auto file = read_project_file(path, why);
+    REQUIRE(file);
+    trust_store().trust(*file);
+    config_sources mine{{}, {}, trusted_file{path, content_hash(file->content)}};
+    CHECK(load_config(mine, project_check::unchanged).limits.fds == 8);
+    auto refused = [&](project_check check) {
+        auto copy = mine;
+        try {
+            load_config(copy, check);
+        } catch (const config_error& e) {
+            CHECK(copy.project->hash == mine.project->hash); // nothing recorded
+            return std::string(e.what());
+        }
+        return std::string("loaded");
+    };
+    write(dir, ".pfd.toml", "[limits]\nfds = 9\n");
+    CHECK(refused(project_check::trusted) ==
+          path +
+              ": changed since it was trusted; the daemon runs with that file, so it must stay trusted: `pfd trust " +
+              path + "` once it is as you mean it");
+    // Trusted again: a reload takes it and records its hash; a successor held
+    // to the old hash does not.
+    trust_store().trust(*read_project_file(path, why));
+    CHECK(refused(project_check::unchanged).find("changed since the running daemon read it") != std::string::npos);
+    auto reloaded = mine;
+    CHECK(load_config(reloaded, project_check::trusted).limits.fds == 9);
+    CHECK(reloaded.project->hash != mine.project->hash);
+    ::unlink(path.c_str());
+    CHECK(refused(project_check::trusted).starts_with(path + ": No such file or directory; "));
+}
+
+TEST_CASE("the trust hint is a command a shell reads back as it was", "[config][sources]")
+{
+    temp_dir dir, data;
+    scoped_env xdg("XDG_DATA_HOME", data.path());
+    std::string odd = dir / "it's $(touch x) here";
+    ::mkdir(odd.c_str(), 0700);
+    std::string path = odd + "/.pfd.toml";
+    config_sources gone{{}, {}, trusted_file{path, std::string(64, '0')}};
+    try {
+        load_config(gone, project_check::trusted);
+        FAIL("loaded");
+    } catch (const config_error& e) {
+        CHECK(std::string(e.what()).find("`pfd trust '" + dir.path() + "/it'\\''s $(touch x) here/.pfd.toml'`") !=
+              std::string::npos);
+    }
 }

@@ -14,10 +14,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -343,6 +345,27 @@ TEST_CASE("reload applies a good configuration and keeps the running one on erro
     }
 }
 
+TEST_CASE("a relative --config is the one where the daemon was started, for reload and restart too",
+          "[lifecycle][config]")
+{
+    user_env u;
+    std::ofstream(u.work / "mine.toml") << "[limits]\nfds = 2\n";
+    REQUIRE(u.pfd({"start", "--config", "mine.toml"}).code() == 0);
+    CHECK(u.hostexec({"true"}).code() == 125); // three descriptors, two allowed
+    // The daemon runs in / by now.
+    std::ofstream(u.work / "mine.toml") << "[limits]\nfds = 64\n";
+    auto reload = u.pfd({"reload"});
+    INFO(reload.err);
+    CHECK(reload.code() == 0);
+    CHECK(u.hostexec({"true"}).code() == 0);
+    std::ofstream(u.work / "mine.toml") << "[limits]\nfds = 2\n";
+    auto restart = u.pfd({"restart"});
+    INFO(restart.err);
+    CHECK(restart.code() == 0);
+    CHECK(u.hostexec({"true"}).code() == 125);
+    CHECK(u.pfd({"stop"}).code() == 0);
+}
+
 TEST_CASE("pfd status tells pid, socket, uptime, version, sessions, latency and RSS", "[lifecycle]")
 {
     running_daemon d;
@@ -508,9 +531,44 @@ TEST_CASE("a client of another build replaces a daemon whose binary was upgraded
     CHECK(run({.argv = {pfd, "stop"}, .env = u.env()}).code() == 0);
 }
 
-TEST_CASE("a client's build with a newline and escapes forges no line in the daemon's log", "[lifecycle][escape]")
+namespace {
+
+/// An `exec` of `true` claiming client build `build`, sent as uid 65534
+/// (a forked child that drops to it): whether it ran.
+bool exec_as_other_uid(const std::string& socket, const std::string& build)
 {
+    std::string line = exec_line(R"("argv":["true"],"cwd":"/","client":"hostexec/9.9 )" + build + "\"") + "\n";
+    pid_t child = ::fork();
+    if (child == 0) {
+        if (::setgroups(0, nullptr) < 0 || ::setresgid(65534, 65534, 65534) < 0 || ::setresuid(65534, 65534, 65534) < 0)
+            ::_exit(2);
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket.c_str());
+        if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+            ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+            ::_exit(3);
+        std::string reply;
+        char buf[4096];
+        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
+        ::_exit(reply.find("\"exited\"") != std::string::npos ? 0 : 4);
+    }
+    int status = 0;
+    return child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+} // namespace
+
+TEST_CASE("only the owner's clients' build ids count: another allowed uid cannot make the daemon replace itself",
+          "[lifecycle][restart][root]")
+{
+    if (::geteuid() != 0) {
+        WARN("skipped: needs root to be a second, allowed uid");
+        return;
+    }
     user_env u;
+    u.write_config("[policy]\nallow_uids = [65534]\n");
     temp_dir bin;
     std::string pfd = bin / "pfd";
     std::filesystem::copy_file(pfd_binary(), pfd);
@@ -518,37 +576,29 @@ TEST_CASE("a client's build with a newline and escapes forges no line in the dae
     REQUIRE(run({.argv = {pfd, "start"}, .env = u.env()}).code() == 0);
     pid_t before = status_pid(u, pfd);
     REQUIRE(before > 0);
-    // An upgrade on disk, so that a client of another build is logged.
+    REQUIRE(::chmod(u.run.path().c_str(), 0711) == 0);
+    REQUIRE(::chmod((u.run / "pfd.sock").c_str(), 0666) == 0);
+    // "Upgrade": a new file at the same path (new inode).
     std::filesystem::copy_file(pfd_binary(), pfd + ".new");
     std::filesystem::permissions(pfd + ".new", std::filesystem::perms::owner_all);
     std::filesystem::rename(pfd + ".new", pfd);
 
-    // The build is what follows the last space: a newline, then a line of
-    // the log's own shape (tabs for spaces), with OSC and RLO in it.
+    CHECK(exec_as_other_uid(u.run / "pfd.sock", "other-build"));
+    // A reload runs on the daemon's control strand after whatever that
+    // client's build set off there: a hand-over would be over by now.
+    auto reload = run({.argv = {pfd, "reload"}, .env = u.env()});
+    std::string log = slurp(u.state / "pfd/pfd.sock.log");
+    INFO("pfd reload: " << reload.err);
+    CHECK(reload.code() == 0);
+    INFO("daemon log: " << log);
+    CHECK(status_pid(u, pfd) == before);
+    CHECK(log.find("replacing this daemon") == std::string::npos);
+
+    // The owner's client of that build does replace it.
     auto sock = connect_raw(u.run / "pfd.sock");
-    std::string line = R"({"pfd":1,"op":"exec","argv":["true"],"cwd":"/","client":"hostexec/9.9 x\n)"
-                       R"(2026-01-01T00:00:00.000+0000\tpfd:\terror:\tFORGED\u001b]0;t\u0007\u202e"})"
-                       "\n";
+    std::string line = exec_line(R"("argv":["true"],"cwd":"/","client":"hostexec/9.9 other-build")") + "\n";
     REQUIRE(::write(sock.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()));
     CHECK(read_all(sock.get()).find("\"exited\"") != std::string::npos);
-    std::string log_path = u.state / "pfd/pfd.sock.log";
-    CHECK(eventually([&] { return slurp(log_path).find("replacing this daemon") != std::string::npos; }));
-    std::string log = slurp(log_path);
-    INFO("daemon log:\n" << log);
-    std::istringstream lines(log);
-    int forged = 0;
-    for (std::string l; std::getline(lines, l);) {
-        CHECK_FALSE(l.starts_with("2026-01-01T00:00:00.000+0000"));
-        if (l.find("FORGED") == std::string::npos) continue;
-        ++forged;
-        CHECK(
-            l.find(
-                R"(a client of build x\x0a2026-01-01T00:00:00.000+0000\x09pfd:\x09error:\x09FORGED\x1b]0;t\x07\u202e and a new ')") !=
-            std::string::npos);
-    }
-    CHECK(forged == 1);
-    CHECK(log.find('\x1b') == std::string::npos);
-    CHECK(log.find("\xe2\x80\xae") == std::string::npos);
     CHECK(eventually([&] {
         pid_t now = status_pid(u, pfd);
         return now > 0 && now != before;
@@ -866,4 +916,52 @@ TEST_CASE("the daemon's log lines carry the local time, or a priority when stder
         CHECK(line_with(text, "serving").starts_with("<6>pfd: info: serving "));
         CHECK(line_with(text, "reload failed").starts_with("<3>pfd: error: reload failed"));
     }
+}
+
+TEST_CASE("a client's build with a newline and escapes forges no line in the daemon's log", "[lifecycle][escape]")
+{
+    user_env u;
+    temp_dir bin;
+    std::string pfd = bin / "pfd";
+    std::filesystem::copy_file(pfd_binary(), pfd);
+    std::filesystem::permissions(pfd, std::filesystem::perms::owner_all);
+    REQUIRE(run({.argv = {pfd, "start"}, .env = u.env()}).code() == 0);
+    pid_t before = status_pid(u, pfd);
+    REQUIRE(before > 0);
+    // An upgrade on disk, so that a client of another build is logged.
+    std::filesystem::copy_file(pfd_binary(), pfd + ".new");
+    std::filesystem::permissions(pfd + ".new", std::filesystem::perms::owner_all);
+    std::filesystem::rename(pfd + ".new", pfd);
+
+    // The build is what follows the last space: a newline, then a line of
+    // the log's own shape (tabs for spaces), with OSC and RLO in it.
+    auto sock = connect_raw(u.run / "pfd.sock");
+    std::string line = R"({"pfd":1,"op":"exec","argv":["true"],"cwd":"/","client":"hostexec/9.9 x\n)"
+                       R"(2026-01-01T00:00:00.000+0000\tpfd:\terror:\tFORGED\u001b]0;t\u0007\u202e"})"
+                       "\n";
+    REQUIRE(::write(sock.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    CHECK(read_all(sock.get()).find("\"exited\"") != std::string::npos);
+    std::string log_path = u.state / "pfd/pfd.sock.log";
+    CHECK(eventually([&] { return slurp(log_path).find("replacing this daemon") != std::string::npos; }));
+    std::string log = slurp(log_path);
+    INFO("daemon log:\n" << log);
+    std::istringstream lines(log);
+    int forged = 0;
+    for (std::string l; std::getline(lines, l);) {
+        CHECK_FALSE(l.starts_with("2026-01-01T00:00:00.000+0000"));
+        if (l.find("FORGED") == std::string::npos) continue;
+        ++forged;
+        CHECK(
+            l.find(
+                R"(a client of build x\x0a2026-01-01T00:00:00.000+0000\x09pfd:\x09error:\x09FORGED\x1b]0;t\x07\u202e and a new ')") !=
+            std::string::npos);
+    }
+    CHECK(forged == 1);
+    CHECK(log.find('\x1b') == std::string::npos);
+    CHECK(log.find("\xe2\x80\xae") == std::string::npos);
+    CHECK(eventually([&] {
+        pid_t now = status_pid(u, pfd);
+        return now > 0 && now != before;
+    }));
+    CHECK(run({.argv = {pfd, "stop"}, .env = u.env()}).code() == 0);
 }

@@ -13,7 +13,12 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
 
 using namespace pfd::test;
 
@@ -299,4 +304,256 @@ TEST_CASE("a .pfd.toml in a directory named to attack: the line shows the name e
     }
     CHECK_FALSE(exists(u.project / "PWNED"));
     CHECK_FALSE(exists(u.project / "PWNED2"));
+}
+
+namespace {
+
+/// A project (project_user) whose trusted .pfd.toml lets its daemon run
+/// `id` and nothing else (`allowed` on top), and that daemon, started there
+/// in the background. Its verbs and clients name the project: once the file
+/// is untrusted, discovery from here no longer finds the project's socket.
+struct policed_project : project_user {
+    explicit policed_project(const std::string& allowed = "")
+    {
+        write(policy(allowed));
+        ::chmod(file().c_str(), 0644);
+        REQUIRE(pfd({"trust"}).code() == 0);
+    }
+    static std::string policy(const std::string& allowed)
+    {
+        return "project = \"web\"\n[policy]\nallow_commands = [\"/usr/bin/id\"" + allowed + "]\n";
+    }
+    /// hostexec --project web ARGS...
+    result hostexec_web(std::vector<std::string> args) const
+    {
+        args.insert(args.begin(), {hostexec_binary(), "--project", "web"});
+        return run_in(std::move(args));
+    }
+    /// pfd VERB... --project web, with `pfd` (default: the built one).
+    result verb(std::vector<std::string> args, const std::string& pfd = pfd_binary()) const
+    {
+        args.insert(args.begin(), pfd);
+        args.insert(args.end(), {"--project", "web"});
+        return run_in(std::move(args));
+    }
+    /// Whether the daemon refuses `sh` (and still runs `id`): the project's policy holds.
+    bool refuses_sh() const
+    {
+        auto sh = hostexec_web({"sh", "-c", "echo ran"});
+        auto id = hostexec_web({"id", "-u"});
+        UNSCOPED_INFO("sh: " << sh.code() << " " << sh.out << sh.err << "id: " << id.code() << " " << id.err);
+        return sh.code() == 125 && sh.out.empty() && sh.err.find("'sh' is not allowed here") != std::string::npos &&
+               id.code() == 0;
+    }
+    pid_t daemon_pid(const std::string& pfd = pfd_binary()) const
+    {
+        auto r = verb({"status", "--json"}, pfd);
+        auto at = r.out.find("\"pid\":");
+        return at == std::string::npos ? -1 : std::atoi(r.out.c_str() + at + 6);
+    }
+    std::string log() const { return slurp(state / "pfd/pfd.web.sock.log"); }
+    /// What the daemon answers to `pfd reload` and `pfd restart` when the
+    /// file it runs with is no longer what it trusted.
+    std::string trust_hint() const { return "`pfd trust " + file() + "` once it is as you mean it"; }
+};
+
+std::size_t count(const std::string& text, const std::string& what)
+{
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
+/// The processes whose parent is `parent`.
+std::vector<pid_t> children_of(pid_t parent)
+{
+    std::vector<pid_t> out;
+    for (auto& entry : std::filesystem::directory_iterator("/proc")) {
+        pid_t pid = std::atoi(entry.path().filename().c_str());
+        if (pid <= 0) continue;
+        std::string stat = slurp(entry.path() / "stat");
+        auto close = stat.rfind(')');
+        if (close != std::string::npos && std::atoi(stat.c_str() + close + 4) == parent) out.push_back(pid);
+    }
+    return out;
+}
+
+/// `pfd` copied where it can be "upgraded": replaced by a new file (a new
+/// inode) at the same path, as a package manager does.
+struct upgradable_pfd {
+    temp_dir bin;
+    std::string path = bin / "pfd";
+    upgradable_pfd() { copy(path); }
+    void upgrade() const
+    {
+        copy(path + ".new");
+        std::filesystem::rename(path + ".new", path);
+    }
+    static void copy(const std::string& to)
+    {
+        std::filesystem::copy_file(pfd_binary(), to);
+        std::filesystem::permissions(to, std::filesystem::perms::owner_all);
+    }
+};
+
+/// An `exec` of `id` from a client of another build (hostexec/9.9), as the
+/// daemon's owner: the reply, to its end.
+std::string exec_from_newer_client(const std::string& socket)
+{
+    auto sock = connect_raw(socket);
+    std::string line = exec_line(R"("argv":["id"],"cwd":"/","client":"hostexec/9.9 other-build")") + "\n";
+    REQUIRE(::write(sock.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    return read_all(sock.get());
+}
+
+} // namespace
+
+TEST_CASE("a restarted project daemon keeps the project's policy", "[trust][restart]")
+{
+    policed_project u;
+    REQUIRE(u.pfd({"start"}).code() == 0);
+    CHECK(u.refuses_sh());
+    pid_t before = u.daemon_pid();
+
+    auto restart = u.verb({"restart"});
+    INFO(restart.err << u.log());
+    CHECK(restart.code() == 0);
+    CHECK(u.daemon_pid() != before);
+    // The successor started from / as its predecessor had moved there: it
+    // was handed the project file rather than left to look for it.
+    CHECK(u.refuses_sh());
+    CHECK(u.verb({"stop"}).code() == 0);
+}
+
+TEST_CASE("the automatic restart after an upgrade keeps the project's policy", "[trust][restart]")
+{
+    policed_project u;
+    upgradable_pfd pfd;
+    REQUIRE(u.verb({"start"}, pfd.path).code() == 0);
+    pid_t before = u.daemon_pid(pfd.path);
+    REQUIRE(before > 0);
+    pfd.upgrade();
+    CHECK(exec_from_newer_client(u.run / "pfd.web.sock").find("\"exited\"") != std::string::npos);
+    bool replaced = eventually([&] {
+        pid_t now = u.daemon_pid(pfd.path);
+        return now > 0 && now != before;
+    });
+    INFO(u.log());
+    REQUIRE(replaced);
+    CHECK(u.refuses_sh());
+    CHECK(u.verb({"stop"}, pfd.path).code() == 0);
+}
+
+TEST_CASE("a successor that finds the project file changed refuses; the old daemon serves on with its policy",
+          "[trust][restart]")
+{
+    policed_project u;
+    upgradable_pfd pfd;
+    REQUIRE(u.verb({"start"}, pfd.path).code() == 0);
+    pid_t before = u.daemon_pid(pfd.path);
+    REQUIRE(before > 0);
+    // A sandbox that can write the project directory adds one comment line.
+    std::ofstream(u.file(), std::ios::app) << "# harmless, surely\n";
+
+    auto restart = u.verb({"restart"}, pfd.path);
+    INFO(u.log());
+    CHECK(restart.code() == 1);
+    CHECK(restart.err.find("pfd: restart failed, still serving: the new daemon refused to take over: " + u.file() +
+                           ": changed since it was trusted; ") != std::string::npos);
+    CHECK(restart.err.find(u.trust_hint()) != std::string::npos);
+    CHECK(u.daemon_pid(pfd.path) == before);
+    CHECK(u.refuses_sh());
+    // The successor said why in the log, and is gone (reaped: no zombie).
+    CHECK(u.log().find("pfd: " + u.file() + ": changed since it was trusted") != std::string::npos);
+    CHECK(children_of(before).empty());
+
+    // The upgrade a newer client sets off refuses the same way, once: the
+    // next newer client does not start another successor to fail.
+    pfd.upgrade();
+    CHECK(exec_from_newer_client(u.run / "pfd.web.sock").find("\"exited\"") != std::string::npos);
+    CHECK(eventually([&] { return count(u.log(), "restart failed, still serving") == 2; }));
+    CHECK(exec_from_newer_client(u.run / "pfd.web.sock").find("\"exited\"") != std::string::npos);
+    CHECK(u.verb({"reload"}, pfd.path).code() == 1); // on the daemon's control strand, after that client's build
+    CHECK(count(u.log(), "restart failed, still serving") == 2);
+    CHECK(u.daemon_pid(pfd.path) == before);
+    CHECK(u.refuses_sh());
+    CHECK(u.verb({"stop"}, pfd.path).code() == 0);
+}
+
+TEST_CASE("a reload keeps the running policy when the project file is edited, gone, shared or a symlink",
+          "[trust][reload]")
+{
+    policed_project u;
+    REQUIRE(u.pfd({"start"}).code() == 0);
+    REQUIRE(u.refuses_sh());
+    pid_t daemon = u.daemon_pid();
+    REQUIRE(daemon > 1); // signalled below
+    temp_dir elsewhere;
+    std::string permissive = elsewhere / "permissive.toml";
+    std::ofstream(permissive) << "project = \"web\"\n";
+    ::chmod(permissive.c_str(), 0644);
+    REQUIRE(u.pfd({"trust", permissive}).code() == 0); // trusted, at its own path
+
+    const std::pair<std::string, std::function<void()>> breaks[] = {
+        {"changed since it was trusted", [&] { std::ofstream(u.file(), std::ios::app) << "# one comment line\n"; }},
+        {"No such file or directory", [&] { ::unlink(u.file().c_str()); }},
+        {"writable by group or others (mode 664)", [&] { ::chmod(u.file().c_str(), 0664); }},
+        {"a symlink",
+         [&] {
+             ::unlink(u.file().c_str());
+             REQUIRE(::symlink(permissive.c_str(), u.file().c_str()) == 0);
+         }},
+    };
+    for (auto& [why, broken] : breaks) {
+        INFO(why);
+        broken();
+        std::string refusal = "reload failed, keeping the running configuration: " + u.file() + ": " + why + "; ";
+        auto reload = u.verb({"reload"});
+        CHECK(reload.code() == 1);
+        CHECK(reload.err.find("pfd: " + refusal) != std::string::npos);
+        CHECK(reload.err.find(u.trust_hint()) != std::string::npos);
+        CHECK(u.refuses_sh());
+        // SIGHUP decides the same, in the log.
+        REQUIRE(::kill(daemon, SIGHUP) == 0);
+        CHECK(eventually([&] { return count(u.log(), refusal) == 2; })); // pfd reload's, then SIGHUP's
+        CHECK(u.refuses_sh());
+
+        // Put back as it was trusted: a reload applies it again.
+        ::unlink(u.file().c_str());
+        u.write(policed_project::policy(""));
+        ::chmod(u.file().c_str(), 0644);
+        CHECK(u.verb({"reload"}).code() == 0);
+    }
+    CHECK(u.daemon_pid() == daemon);
+    CHECK(u.verb({"stop"}).code() == 0);
+}
+
+TEST_CASE("an edit of the project file trusted again applies on reload, then on restart", "[trust][reload]")
+{
+    policed_project u;
+    REQUIRE(u.pfd({"start"}).code() == 0);
+    CHECK(u.hostexec_web({"true"}).code() == 125);
+
+    u.write(policed_project::policy(", \"true\""));
+    CHECK(u.verb({"reload"}).code() == 1); // not trusted yet
+    CHECK(u.hostexec_web({"true"}).code() == 125);
+    REQUIRE(u.pfd({"trust"}).code() == 0);
+    // The running daemon has not read it yet: a successor would run other
+    // than what runs now, so it refuses and says what to do first.
+    auto early = u.verb({"restart"});
+    CHECK(early.code() == 1);
+    CHECK(early.err.find(u.file() + ": changed since the running daemon read it, and trusted again; `pfd reload` "
+                                    "applies it to the running daemon first") != std::string::npos);
+
+    auto reload = u.verb({"reload"});
+    CHECK(reload.code() == 0);
+    CHECK(reload.out == "pfd: configuration reloaded\n");
+    CHECK(u.hostexec_web({"true"}).code() == 0);
+    CHECK(u.refuses_sh());
+    auto restart = u.verb({"restart"});
+    INFO(restart.err << u.log());
+    CHECK(restart.code() == 0);
+    CHECK(u.hostexec_web({"true"}).code() == 0);
+    CHECK(u.refuses_sh());
+    CHECK(u.verb({"stop"}).code() == 0);
 }

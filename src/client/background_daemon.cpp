@@ -12,7 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <vector>
 #include <csignal>
 #include <cstdlib>
@@ -88,20 +91,37 @@ char* format_int(char* out, long n)
     return out;
 }
 
+/// Waits until child `pid` has exited (not reaped), at most `timeout`.
+void exits_within(pid_t pid, std::chrono::milliseconds timeout)
+{
+    unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd) return;
+    pollfd p{pidfd.get(), POLLIN, 0};
+    while (::poll(&p, 1, static_cast<int>(timeout.count())) < 0 && errno == EINTR) {
+    }
+}
+
 } // namespace
 
 /// Starts `argv` as our successor with the listening socket as its fd 3
 /// (LISTEN_FDS, as systemd does) and waits for its readiness on fd 4.
-pid_t start_successor(const std::vector<std::string>& args, const std::string& cwd, int listen_fd)
+pid_t start_successor(const std::vector<std::string>& args, const std::string& cwd, int listen_fd,
+                      const std::vector<std::string>& env)
 {
     // Everything the child needs is built before fork: the daemon has threads.
+    auto ours = [&](std::string_view entry) { // a variable `env` sets anew
+        for (auto& e : env)
+            if (auto eq = e.find('='); eq != std::string::npos && entry.starts_with(e.substr(0, eq + 1))) return true;
+        return false;
+    };
     std::vector<std::string> env_strings;
     for (char** e = environ; *e; ++e) {
         std::string_view entry = *e;
         if (!entry.starts_with("LISTEN_") && !entry.starts_with("PFD_HANDOFF=") &&
-            !entry.starts_with("PFD_PREDECESSOR="))
+            !entry.starts_with("PFD_PREDECESSOR=") && !ours(entry))
             env_strings.emplace_back(entry);
     }
+    env_strings.insert(env_strings.end(), env.begin(), env.end());
     env_strings.emplace_back("LISTEN_FDS=1");
     env_strings.emplace_back("PFD_HANDOFF=1");
     env_strings.emplace_back(fmt::format("PFD_PREDECESSOR={}", ::getpid()));
@@ -134,20 +154,32 @@ pid_t start_successor(const std::vector<std::string>& args, const std::string& c
         ::_exit(127);
     }
     ready_write.reset();
-    pollfd p{ready_read.get(), POLLIN, 0};
-    char c = 0;
-    int polled;
-    do polled = ::poll(&p, 1, 20000);
-    while (polled < 0 && errno == EINTR);
+    // A newline: ready. Anything else up to a newline (or the end): why not.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    std::string said;
+    int polled = 0;
     ssize_t n = -1;
-    if (polled == 1) do
-            n = ::read(ready_read.get(), &c, 1);
+    while (said.size() < 4096 && !said.ends_with('\n')) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{ready_read.get(), POLLIN, 0};
+        polled = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
+        if (polled < 0 && errno == EINTR) continue;
+        if (polled != 1) break;
+        char buf[512];
+        do n = ::read(ready_read.get(), buf, sizeof buf);
         while (n < 0 && errno == EINTR);
-    if (n != 1 || c != '\n') {
+        if (n <= 0) break;
+        said.append(buf, static_cast<std::size_t>(n));
+    }
+    if (said != "\n") {
         int saved = errno;
+        // One that said why exits by itself: given a moment to log it too.
+        if (said.ends_with('\n')) exits_within(pid, std::chrono::seconds(5));
         ::kill(pid, SIGKILL);
         int status = 0;
         ::waitpid(pid, &status, 0);
+        if (said.size() > 1 && said.ends_with('\n'))
+            throw std::runtime_error("the new daemon refused to take over: " + said.substr(0, said.size() - 1));
         throw std::runtime_error(fmt::format("the new daemon did not become ready (poll {}, read {}, {}, status {:#x})",
                                              polled, n, std::strerror(saved), status));
     }

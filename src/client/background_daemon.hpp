@@ -54,10 +54,13 @@ start_outcome start_in_background(const std::string& socket, const std::string& 
 
 /// Starts `args` (a `pfd serve` command line) as this daemon's successor,
 /// with `listen_fd` as its descriptor 3 (LISTEN_FDS, as systemd passes a
-/// socket) and PFD_HANDOFF set, in `cwd`; returns its pid once it wrote its
-/// readiness newline on descriptor 4. Safe to call from a threaded daemon:
+/// socket) and PFD_HANDOFF set, in `cwd`, with `env` ("NAME=VALUE") in its
+/// environment too; returns its pid once it wrote its readiness newline on
+/// descriptor 4. Throws otherwise, with the line it wrote there instead if
+/// any (why it refused to take over). Safe to call from a threaded daemon:
 /// the child only calls async-signal-safe functions before execve.
-pid_t start_successor(const std::vector<std::string>& args, const std::string& cwd, int listen_fd);
+pid_t start_successor(const std::vector<std::string>& args, const std::string& cwd, int listen_fd,
+                      const std::vector<std::string>& env = {});
 
 /// The lock that serializes starts of the daemon of `socket`:
 /// "x/pfd.sock" -> "x/pfd.lock".

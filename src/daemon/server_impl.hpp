@@ -23,6 +23,7 @@
 #include <asio/strand.hpp>
 
 #include <fcntl.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <csignal>
@@ -32,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pfd {
@@ -82,6 +84,10 @@ struct server::impl final : daemon_control {
     /// The daemon that handed us the socket, while it finishes its commands:
     /// no restart until it is gone, so daemons never pile up.
     unique_fd predecessor;
+    /// The binary on disk (device, inode) whose successor failed or refused
+    /// to take over: a client's build does not make us try it again (each
+    /// exec would start one to fail) until `pfd restart` or a reload.
+    std::optional<std::pair<dev_t, ino_t>> upgrade_failed;
 
     explicit impl(server_options o) : options(std::move(o)), live(std::make_shared<const server_options>(options))
     {

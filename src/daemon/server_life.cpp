@@ -47,9 +47,12 @@ void server::impl::client_build_seen(std::string_view build)
     }, running{};
     if (::stat(options.executable.c_str(), &on_disk) < 0 || ::stat("/proc/self/exe", &running) < 0) return;
     if (on_disk.st_ino == running.st_ino && on_disk.st_dev == running.st_dev) return;
-    log(log_level::info, "a client of build {} and a new '{}' on disk: replacing this daemon", build,
-        options.executable);
-    asio::post(control, [this] { hand_over(); });
+    asio::post(control, [this, disk = std::pair(on_disk.st_dev, on_disk.st_ino), build = std::string(build)] {
+        if (upgrade_failed == disk) return;
+        log(log_level::info, "a client of build {} and a new '{}' on disk: replacing this daemon", build,
+            options.executable);
+        hand_over();
+    });
 }
 
 status_event server::impl::status() const
@@ -68,6 +71,7 @@ std::string server::impl::reload_config()
             server_options{options.reload(), static_cast<const server_wiring&>(options)});
         std::lock_guard swap(live_mutex);
         live = std::move(next);
+        upgrade_failed.reset(); // what kept a successor from serving may be mended
         log(log_level::info, "configuration reloaded");
         return {};
     } catch (const std::exception& e) {
@@ -97,6 +101,9 @@ std::string server::impl::hand_over()
     try {
         successor = options.hand_over(acceptor.native_handle());
     } catch (const std::exception& e) {
+        struct stat on_disk {};
+        if (::stat(options.executable.c_str(), &on_disk) == 0)
+            upgrade_failed = std::pair(on_disk.st_dev, on_disk.st_ino);
         log(log_level::error, "restart failed, still serving: {}", e.what());
         return std::string("restart failed, still serving: ") + e.what();
     }

@@ -15,13 +15,20 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
+#include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 namespace pfd {
 
 namespace {
+
+/// Where a predecessor hands its configuration's sources to its successor.
+constexpr const char* sources_variable = "PFD_CONFIG_SOURCES";
 
 /// pfd-session next to this pfd (a build tree), else in the libexec dir.
 std::string find_session_helper()
@@ -42,11 +49,12 @@ session_environment& host_session()
     return session;
 }
 
-server_options server_options_for(const daemon_args& d, const context& ctx)
+/// The configuration half, all a reload replaces: from the files, then the
+/// flags.
+server_config config_for(const daemon_args& d, const context& ctx)
 {
     set_log_level(ctx.cfg.daemon.log_level);
-    server_options options;
-    options.socket_path = ctx.where.socket;
+    server_config options;
     options.daemon = ctx.cfg.daemon;
     options.limits = ctx.cfg.limits;
     options.exec = ctx.cfg.exec;
@@ -57,30 +65,53 @@ server_options server_options_for(const daemon_args& d, const context& ctx)
     if (d.request_timeout) options.limits.request_timeout = *d.request_timeout;
     if (d.stop_grace) options.limits.stop_grace = *d.stop_grace;
     options.daemon.pidfile = pidfile_path(ctx);
+    return options;
+}
+
+server_options server_options_for(const daemon_args& d, const context& ctx)
+{
+    server_options options;
+    static_cast<server_config&>(options) = config_for(d, ctx);
+    options.socket_path = ctx.where.socket;
     options.session_helper = find_session_helper();
     options.login_shell = [] { return passwd_shell(::getuid()); };
     options.host_environment = [](bool load) { return host_session().current(load); };
     options.ready_fd = d.ready_fd;
     options.executable = self_executable();
-    // A reload reads the same files again, from where we were started (a
-    // background daemon has moved to /).
-    char buf[4096];
-    std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
-    options.reload = [d, cwd] {
-        auto ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file, cwd);
-        if (!ctx.ignored_project.empty()) log(log_level::warn, "{}", ctx.ignored_project);
-        for (auto& socket : ctx.where.ignored) log(log_level::warn, "{}", socket);
-        return server_config(server_options_for(d, ctx)); // the daemon keeps its wiring
-    };
     return options;
 }
 
-/// The command line that makes a successor serve what we serve.
-std::vector<std::string> successor_args(const daemon_args& d, const server_options& options)
+/// What the daemon was started from (config_sources.hpp): a reload that
+/// worked may record a project file trusted again, a hand-over passes it
+/// on. Both run on the daemon's control strand, one at a time.
+using shared_sources = std::shared_ptr<config_sources>;
+
+/// A reload reads exactly the files the daemon was started with, from
+/// wherever it runs now (a background daemon has moved to /): the whole
+/// configuration, or an error and the running one stays.
+std::function<server_config()> reloader(const daemon_args& d, const context& ctx, shared_sources sources)
+{
+    return [d, where = ctx.where, sources] {
+        config_sources next = *sources;
+        context fresh;
+        fresh.cfg = load_config(next, project_check::trusted);
+        fresh.where = where;
+        // Nothing of the wiring, which the daemon keeps: the binary it runs
+        // may be gone from disk by now (an upgrade).
+        server_config cfg = config_for(d, fresh);
+        *sources = std::move(next);
+        return cfg;
+    };
+}
+
+/// The command line that makes a successor serve what we serve. Its
+/// configuration comes by reference, in $PFD_CONFIG_SOURCES (serve_context).
+std::vector<std::string> successor_args(const daemon_args& d, const server_options& options,
+                                        const config_sources& sources)
 {
     std::vector<std::string> args{options.executable, "serve", "--socket", options.socket_path, "--ready-fd", "4"};
     if (!d.project_flag.empty()) args.insert(args.end(), {"--project", d.project_flag});
-    if (!d.config_file.empty()) args.insert(args.end(), {"--config", d.config_file});
+    if (!sources.required.empty()) args.insert(args.end(), {"--config", sources.required});
     if (d.threads) args.insert(args.end(), {"--threads", std::to_string(*d.threads)});
     if (d.request_timeout)
         args.insert(args.end(), {"--request-timeout-ms", std::to_string(d.request_timeout->count())});
@@ -92,8 +123,10 @@ std::vector<std::string> successor_args(const daemon_args& d, const server_optio
 /// Serves until stopped, holding the socket's pidfile meanwhile. A
 /// successor (PFD_HANDOFF) takes the pidfile once ready, when its
 /// predecessor lets go of it.
-int run_daemon(server_options options, const daemon_args& d)
+int run_daemon(server_options options, const daemon_args& d, const context& ctx)
 {
+    auto sources = std::make_shared<config_sources>(ctx.sources);
+    options.reload = reloader(d, ctx, sources);
     // Declared before the pidfile, so destroyed after it: the server closes
     // the connections of `stop` askers, who then find the pidfile gone too.
     std::optional<server> daemon;
@@ -108,9 +141,10 @@ int run_daemon(server_options options, const daemon_args& d)
         held.emplace(path);
     char buf[4096];
     std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "/";
-    auto args = successor_args(d, options);
-    options.hand_over = [&held, args, cwd](int listen_fd) {
-        pid_t successor = start_successor(args, cwd, listen_fd);
+    auto args = successor_args(d, options, *sources);
+    options.hand_over = [&held, args, cwd, sources](int listen_fd) {
+        pid_t successor =
+            start_successor(args, cwd, listen_fd, {std::string(sources_variable) + "=" + encode_sources(*sources)});
         if (held) held->release();
         return successor;
     };
@@ -147,6 +181,30 @@ int already_running(const context& ctx)
 
 } // namespace
 
+context serve_context(const daemon_args& d)
+{
+    std::optional<std::string> handed;
+    if (const char* text = std::getenv(sources_variable)) handed = text;
+    ::unsetenv(sources_variable); // no command inherits it
+    try {
+        // Only a successor (PFD_HANDOFF, its predecessor's) is handed the
+        // sources: it runs exactly what its predecessor ran, or refuses.
+        if (handed && std::getenv("PFD_HANDOFF"))
+            return context_from_sources(decode_sources(*handed), project_check::unchanged, d.socket_flag);
+        return resolve_context(d.socket_flag, d.project_flag, d.config_file, {}, config_errors::fail);
+    } catch (const std::exception& e) {
+        // Whoever waits for our readiness learns why not: a predecessor
+        // tells its `pfd restart` (start_successor).
+        if (d.ready_fd) {
+            std::string line = e.what();
+            std::replace(line.begin(), line.end(), '\n', ' ');
+            line = (line.empty() ? "refused" : line) + "\n";
+            [[maybe_unused]] auto n = ::write(*d.ready_fd, line.data(), line.size());
+        }
+        throw;
+    }
+}
+
 std::string pidfile_path(const context& ctx)
 {
     return ctx.cfg.daemon.pidfile.empty() ? pidfile_for(ctx.where.socket) : ctx.cfg.daemon.pidfile;
@@ -162,7 +220,7 @@ int serve(const daemon_args& d, const context& ctx)
     // connection would wait in its backlog. One that answers is refused
     // when we listen, as anywhere.
     if (std::getenv("LISTEN_FDS") || !answers(ctx.where.socket)) refuse_in_container(d, ctx);
-    return run_daemon(server_options_for(d, ctx), d);
+    return run_daemon(server_options_for(d, ctx), d, ctx);
 }
 
 int start(const daemon_args& d, const context& ctx)
@@ -178,7 +236,7 @@ int start(const daemon_args& d, const context& ctx)
     auto outcome = start_in_background(socket, lock_file_for(socket), log, std::chrono::seconds(30), [&](int ready_fd) {
         options.ready_fd = ready_fd;
         try {
-            return run_daemon(options, d);
+            return run_daemon(options, d, ctx);
         } catch (const std::exception& e) {
             pfd::log(log_level::error, "{}", e.what()); // stderr is the log file here
             return 1;

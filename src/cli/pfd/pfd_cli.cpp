@@ -77,9 +77,14 @@ constexpr cli_verb verbs[] = {
     {"cancel", "ID", 1, 1, "SIGTERM to session ID's process group, SIGKILL after [limits] cancel_grace_ms",
      "'pfd ps' lists the sessions and their ids.", finding},
     {"restart", "", 0, 0, "hand the socket to a new daemon; running commands go on",
-     "When no daemon runs, starts one as 'pfd start' does, with these options.", starting},
+     "The new daemon reads the files the old one was started with; when it cannot\n"
+     "(a project file gone, changed or no longer trusted), the old one serves on.\n"
+     "When no daemon runs, starts one as 'pfd start' does, with these options.",
+     starting},
     {"reload", "", 0, 0, "make the daemon read its configuration again (as SIGHUP does)",
-     "A configuration with an error is refused and the old one kept.", finding},
+     "It reads the files it was started with. A configuration with an error, or a\n"
+     "project file gone, changed or no longer trusted, is refused and the old one kept.",
+     finding},
     {"install-units", "[DIR]", 0, 1, "write systemd user units pfd.socket and pfd.service",
      "DIR defaults to $XDG_CONFIG_HOME/systemd/user. Then:\n"
      "  systemctl --user daemon-reload && systemctl --user enable --now pfd.socket",
@@ -192,7 +197,9 @@ int run_verb(const cli_parsed& p)
         if (row.name != verb) continue;
         auto d = daemon_args_of(p);
         // Files (system, user, project, --config), then flags: later wins.
-        auto ctx = resolve_context(d.socket_flag, d.project_flag, d.config_file, {}, row.on_config_error);
+        auto ctx = verb == "serve"
+                       ? serve_context(d)
+                       : resolve_context(d.socket_flag, d.project_flag, d.config_file, {}, row.on_config_error);
         report_left_out(ctx, "pfd");
         return row.run(d, ctx);
     }

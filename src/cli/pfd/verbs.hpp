@@ -26,6 +26,12 @@ struct daemon_args {
     std::optional<int> ready_fd;
 };
 
+/// The context `pfd serve` runs with: a successor's is exactly what its
+/// predecessor was started from ($PFD_CONFIG_SOURCES, config_sources.hpp),
+/// the project file unchanged and still trusted; else the files found from
+/// here. On an error, the reason goes to --ready-fd too. Throws.
+context serve_context(const daemon_args& d);
+
 int serve(const daemon_args& d, const context& ctx);
 int start(const daemon_args& d, const context& ctx);
 

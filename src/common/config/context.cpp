@@ -21,8 +21,15 @@ context resolve_context(const std::string& socket_flag, const std::string& proje
     context c;
     auto project = honoured_project_file(cwd, c.ignored_project);
     bool leave_out = on_error == config_errors::leave_out;
-    c.cfg = load_config(default_config_files(), config_file, project ? &*project : nullptr,
-                        leave_out ? &c.left_out : nullptr);
+    c.sources.files = default_config_files();
+    c.cfg = load_config(c.sources.files, config_file, project ? &*project : nullptr, leave_out ? &c.left_out : nullptr);
+    // By reference, for a daemon to read again from wherever it runs then:
+    // a relative --config is the working directory's.
+    if (!config_file.empty() && !config_file.starts_with('/'))
+        c.sources.required = std::string(::getcwd(buf, sizeof buf) ? buf : ".") + "/" + config_file;
+    else
+        c.sources.required = config_file;
+    if (project) c.sources.project = trusted_file{project->path, content_hash(project->content)};
     discovery_request r;
     r.socket_flag = socket_flag;
     r.project_flag = project_flag;
@@ -36,6 +43,18 @@ context resolve_context(const std::string& socket_flag, const std::string& proje
             if (!leave_out) throw; // else load_config has left it out already, saying why
         }
     }
+    c.where = discover(r);
+    return c;
+}
+
+context context_from_sources(config_sources sources, project_check check, const std::string& socket_flag)
+{
+    context c;
+    c.cfg = load_config(sources, check);
+    c.sources = std::move(sources);
+    discovery_request r;
+    r.socket_flag = socket_flag;
+    r.order = c.cfg.discovery.order;
     c.where = discover(r);
     return c;
 }

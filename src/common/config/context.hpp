@@ -4,6 +4,7 @@
 // name the project whose socket discovery picks.
 
 #include "config.hpp"
+#include "config_sources.hpp"
 #include "pfd/discovery.hpp"
 
 #include <string>
@@ -23,6 +24,7 @@ struct context {
     discovery_result where;
     std::vector<std::string> left_out; ///< "FILE:LINE: what" of each file left out
     std::string ignored_project;       ///< "ignoring FILE: why" of a .pfd.toml not honoured
+    config_sources sources;            ///< the files `cfg` was read from, for a daemon to read again
 };
 
 /// Loads /etc, user and project (.pfd.toml) configuration, then `config_file`,
@@ -32,6 +34,11 @@ struct context {
 context resolve_context(const std::string& socket_flag, const std::string& project_flag,
                         const std::string& config_file = {}, std::string cwd = {},
                         config_errors on_error = config_errors::fail);
+
+/// The context of a daemon handed `sources` (a successor): exactly those
+/// files, as load_config(config_sources&, check) reads them, and the socket
+/// that `socket_flag` names. Throws config_error.
+context context_from_sources(config_sources sources, project_check check, const std::string& socket_flag);
 
 /// The variable that silences the line about a project file not honoured
 /// (docs/usage.md): set to 1 by a user who means to leave it so.

@@ -87,7 +87,9 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
                                                       peer.uid, o.limits.sessions_per_peer));
     }
     // "hostexec/0.1.0 <build>": a newer client may mean a newer daemon is installed.
-    if (auto space = req.client.rfind(' '); space != std::string::npos)
+    // Its build is the client's word, which counts only from the owner's
+    // uid: another allowed uid must not make the daemon replace itself.
+    if (auto space = req.client.rfind(' '); space != std::string::npos && s.peer_is_owner())
         s.daemon().client_build_seen(std::string_view(req.client).substr(space + 1));
     return a;
 }
