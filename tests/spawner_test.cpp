@@ -1,4 +1,5 @@
 #include "pfd/error.hpp"
+#include "program_launch.hpp"
 #include "spawner.hpp"
 #include "unique_fd.hpp"
 
@@ -790,4 +791,43 @@ TEST_CASE("the child's output reaches end of file when it exits", "[spawner][fds
     REQUIRE(status);
     CHECK(status->code == 0);
     CHECK(no_children());
+}
+
+TEST_CASE("a \"#!\" line is split as the kernel splits it", "[spawner]")
+{
+    auto split = [](std::string_view head) { return pfd::parse_shebang(head); };
+    auto plain = split("#!/bin/sh\necho\n");
+    REQUIRE(plain);
+    CHECK(plain->interpreter == "/bin/sh");
+    CHECK_FALSE(plain->argument);
+    auto with_arg = split("#! \t/usr/bin/env  python3 -u \t\nrest");
+    REQUIRE(with_arg);
+    CHECK(with_arg->interpreter == "/usr/bin/env");
+    CHECK(with_arg->argument == "python3 -u"); // one argument, as the kernel passes it
+    CHECK_FALSE(split("#!\n"));
+    CHECK_FALSE(split("#!   \t\n"));
+    CHECK_FALSE(split("echo no\n"));
+    CHECK(split("#!/bin/sh")->interpreter == "/bin/sh"); // no newline, but whole
+    CHECK_FALSE(split("#!" + std::string(254, 'x')));    // the name runs past what the kernel reads
+}
+
+TEST_CASE("scripts run with the name they were found by as $0, by a descriptor and by a name of root's", "[spawner]")
+{
+    pfd::test::temp_dir dir;
+    std::ofstream(dir / "s") << "#!/bin/sh\necho \"$0 $1\"\n";
+    REQUIRE(::chmod((dir / "s").c_str(), 0755) == 0);
+    pfd::spawn_spec spec;
+    spec.argv = {"./s", "one"};
+    spec.cwd = dir.path();
+    CHECK(run_capturing(spec).out == "./s one\n");
+    spec.argv = {"s", "two"};
+    spec.env = {"PATH=" + dir.path()};
+    CHECK(run_capturing(spec).out == (dir / "s") + " two\n");
+    // A script of root's in /usr/bin, if there is one (Debian's `which` is).
+    if (std::ifstream which("/usr/bin/which"); which.get() == '#' && which.get() == '!') {
+        pfd::spawn_spec system;
+        system.argv = {"which", "sh"};
+        system.env = {"PATH=/usr/bin:/bin"};
+        CHECK(run_capturing(system).out.find("/sh\n") != std::string::npos);
+    }
 }

@@ -129,13 +129,7 @@ spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const s
     spawn_spec spec;
     spec.name = req.argv[0];
     bool by_name = !launch.stable_name.empty();
-    spec.program = launch.stable_name;
-    spec.argv = by_name ? launch.command_argv : launch.argv;
-    if (!by_name) spec.program_fd = launch.executed().file.get();
-    if (launch.shell) {
-        if (!by_name) spec.shell_fd = launch.shell->file.get();
-        spec.shell_argv = launch.shell_argv;
-    }
+    set_program(spec, launch);
     for (std::size_t i = 0; i < fds.size(); ++i) spec.fds.emplace_back(fds[i].get(), req.fds[i]);
     if (terminal && !options.session_helper.empty() && by_name) {
         // pfd-session --tty-fd=N PROGRAM ARGV0 [ARG...]: a name only root

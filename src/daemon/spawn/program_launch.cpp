@@ -53,7 +53,8 @@ bool stable(const found_program& program)
     std::string real = path_here(program);
     if (real.empty()) return false;
     auto dir_of = [](const std::string& path) { return path.substr(0, std::max<std::size_t>(path.rfind('/'), 1)); };
-    return root_controlled_directory(dir_of(program.name)) && root_controlled_directory(dir_of(real));
+    std::string found_in = dir_of(program.name), lies_in = dir_of(real);
+    return root_controlled_directory(found_in) && (lies_in == found_in || root_controlled_directory(lies_in));
 }
 
 bool blank(char c)
@@ -86,13 +87,20 @@ std::optional<shebang> parse_shebang(std::string_view head)
     return s;
 }
 
-program_launch launch_of(found_program program, std::vector<std::string> argv, int dir, const std::string& dir_name)
+program_launch launch_of(found_program program, std::vector<std::string> argv, int dir, const std::string& dir_name,
+                         bool judged)
 {
     program_launch launch;
     launch.command_argv = argv;
     launch.argv = std::move(argv);
     std::string top_name = program.name;
     if (stable(program)) launch.stable_name = program.name;
+    // The kernel runs a stable name as it always did: its interpreters are
+    // looked at only when there is a list to judge them by.
+    if (!launch.stable_name.empty() && !judged) {
+        launch.chain.push_back(std::move(program));
+        return launch;
+    }
     launch.chain.push_back(std::move(program));
     for (;;) {
         auto head = head_of(launch.chain.back());

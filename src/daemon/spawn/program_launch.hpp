@@ -48,7 +48,10 @@ struct program_launch {
 /// absolute name from the root here, a relative one from the command's
 /// directory `dir`. Throws spawn_error: not_found or not_executable (an
 /// interpreter that is missing or cannot run, or too deep a chain).
-program_launch launch_of(found_program program, std::vector<std::string> argv, int dir, const std::string& dir_name);
+/// `judged`: [policy] will judge the chain, so it is opened even where the
+/// kernel will run the program by its stable name.
+program_launch launch_of(found_program program, std::vector<std::string> argv, int dir, const std::string& dir_name,
+                         bool judged);
 
 /// What a "#!" line says: the interpreter and its one optional argument,
 /// split as the kernel does (at most the first 256 bytes; spaces and tabs

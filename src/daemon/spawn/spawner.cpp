@@ -229,6 +229,16 @@ exit_status decode(const siginfo_t& info)
 
 } // namespace
 
+void set_program(spawn_spec& spec, const program_launch& launch)
+{
+    bool by_name = !launch.stable_name.empty();
+    spec.program = launch.stable_name;
+    spec.program_fd = by_name ? -1 : launch.executed().file.get();
+    spec.argv = by_name ? launch.command_argv : launch.argv;
+    spec.shell_fd = launch.shell && !by_name ? launch.shell->file.get() : -1;
+    spec.shell_argv = launch.shell ? launch.shell_argv : std::vector<std::string>{};
+}
+
 child_process spawn(const spawn_spec& spec)
 {
     if (spec.argv.empty() || spec.argv[0].empty())
@@ -238,14 +248,9 @@ child_process spawn(const spawn_spec& spec)
         unique_fd dir(spec.cwd_fd >= 0 ? -1 : open_path(AT_FDCWD, spec.cwd, O_DIRECTORY).release());
         int from = spec.cwd_fd >= 0 ? spec.cwd_fd : dir.get();
         program_launch launch =
-            launch_of(find_program(spec.argv[0], spec.env, from, spec.cwd), spec.argv, from, spec.cwd);
+            launch_of(find_program(spec.argv[0], spec.env, from, spec.cwd), spec.argv, from, spec.cwd, false);
         spawn_spec resolved = spec;
-        resolved.program_fd = launch.executed().file.get();
-        resolved.argv = std::move(launch.argv);
-        if (launch.shell) {
-            resolved.shell_fd = launch.shell->file.get();
-            resolved.shell_argv = std::move(launch.shell_argv);
-        }
+        set_program(resolved, launch);
         return spawn(resolved);
     }
     prepared p;

@@ -9,6 +9,7 @@
 // (CLONE_PIDFD), so the process is never addressed by a pid that could be
 // reused. exec failures come back through that shared memory.
 
+#include "program_launch.hpp"
 #include "spawn_error.hpp"
 #include "unique_fd.hpp"
 #include "working_directory.hpp"
@@ -70,6 +71,11 @@ struct child_process {
     pid_t pid = -1;
     unique_fd pidfd;
 };
+
+/// Makes `spec` run what `launch` worked out: its stable name with the
+/// command's argv, or its executed file's descriptor (and the shell's) with
+/// the launch's argv. `launch` must outlive the spawn.
+void set_program(spawn_spec& spec, const program_launch& launch);
 
 /// Starts the command. Throws spawn_error: not_found, not_executable, bad_cwd
 /// or spawn_failed.
