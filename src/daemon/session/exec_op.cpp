@@ -2,7 +2,6 @@
 // control, report how it ended.
 
 #include "pty.hpp"
-#include "quote.hpp"
 #include "session_ops.hpp"
 #include "spawner.hpp"
 
@@ -202,12 +201,12 @@ asio::awaitable<std::optional<int>> hand_out_terminal(session& s, exec_request& 
 }
 
 /// The `session` event watchers get before the session's `accepted`: who
-/// asked for what, each argument cut as a quoted string is.
+/// asked for what, the argv cut as `ps` shows it (keep_argv).
 std::string session_line(const session& s, const admission& admitted, const exec_request& req)
 {
-    session_event ev{admitted.id, s.peer().uid, s.peer().pid, {}, admitted.origin};
-    for (std::size_t i = 0; i < req.argv.size() && i < session_argv_max; ++i) ev.argv.push_back(clipped(req.argv[i]));
-    return encode_event(ev);
+    auto argv = keep_argv(req.argv);
+    return encode_event(
+        session_event{admitted.id, s.peer().uid, s.peer().pid, std::move(argv.args), admitted.origin, argv.truncated});
 }
 
 } // namespace
