@@ -47,10 +47,12 @@ awaitable<void> run_ps(session& s)
 awaitable<void> run_cancel(session& s, std::uint64_t id)
 {
     auto owner = s.registry().owner_of(id);
-    if (owner && *owner != s.peer().uid && !s.peer_is_owner())
-        throw protocol_error(errc::denied, fmt::format("session {} is another user's", id));
+    // Another uid's session is none to a stranger, as in `ps`: the same
+    // answer as for an id that runs nothing, so that nobody learns which
+    // ids run by asking to cancel them.
+    bool visible = owner && (*owner == s.peer().uid || s.peer_is_owner());
     // The session's end wakes us; its own client gets its `exited` as usual.
-    if (!owner || !s.registry().on_removed(id, s.waker()) || !s.registry().signal(id, SIGTERM))
+    if (!visible || !s.registry().on_removed(id, s.waker()) || !s.registry().signal(id, SIGTERM))
         throw protocol_error(errc::not_found, fmt::format("no running session {}", id));
     s.registry().signal(id, SIGCONT);
     co_await answer(s, cancelling_event{id, SIGTERM});
