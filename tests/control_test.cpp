@@ -329,8 +329,7 @@ TEST_CASE("a stranger's cancel answers the same for another's session and for no
     std::string none = std::to_string(std::stoull(id) + 1000);
     // The raw answers, as uid 65534 reads them: the same bytes but for the id asked.
     auto ask = [&](const std::string& which) {
-        auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3",
-                               "-c",
+        auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
                                "import socket, sys\n"
                                "s = socket.socket(socket.AF_UNIX)\n"
                                "s.connect(sys.argv[1])\n"

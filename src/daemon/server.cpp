@@ -109,8 +109,8 @@ void server::run()
     ::signal(SIGPIPE, SIG_IGN);
 
     std::optional<int> ready_fd = s.options.ready_fd ? s.options.ready_fd : ready_fd_from_environment();
-    s.predecessor = predecessor_from_environment();
     s.listener.emplace(s.options.socket_path);
+    s.predecessor = predecessor_from_environment(s.listener->from_predecessor());
     s.acceptor.assign(stream(), s.listener->take_fd().release());
     s.acceptor.non_blocking(true);
     // Automatic: one core left to the clients and their commands. Each
