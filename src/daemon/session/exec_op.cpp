@@ -259,6 +259,10 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
         co_return;
     }
     fds.clear(); // the command holds them now; the daemon must not keep pipes open
+    // So does its argv: what the spec left of it (an empty string per
+    // argument, 32 bytes each) would stay for as long as the command runs,
+    // megabytes for 100,000 one-byte arguments.
+    std::vector<std::string>().swap(req.argv);
     s.latency().record(std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
     // No co_await inside this initializer: g++ 12 destroys temporaries
     // living across one twice (here: the pidfd, closed twice).
