@@ -369,10 +369,17 @@ held, refusal = [], ''
 while len(held) < count and not refusal:
     s = socket.socket(socket.AF_UNIX)
     s.connect(path)
-    s.sendall(line.encode() + b'\n')
+    try:
+        s.sendall(line.encode() + b'\n')
+    except OSError:
+        pass # refused before it read a byte: its answer is there to read
     f = s.makefile('rb')
     while True:
-        answer = f.readline().decode()
+        try:
+            answer = f.readline().decode()
+        except OSError as e:
+            answer, refusal = '', '<%s>\n' % e
+            break
         if not answer:
             refusal = '<closed>\n'
             break
@@ -401,6 +408,8 @@ places_taken take_places(const running_daemon& d, std::size_t count, const std::
                                      "-c", place_taker, d.socket(), std::to_string(count), op},
                             .cwd = "/"})};
     std::string out = t.taker.read_stdout_until("END\n", 120s);
+    INFO("place taker said: " << out);
+    if (!out.ends_with("END\n")) FAIL("place taker's stderr: " << t.taker.finish(5s).err);
     REQUIRE(out.starts_with("held "));
     REQUIRE(out.ends_with("END\n"));
     auto eol = out.find('\n');
