@@ -342,9 +342,10 @@ TEST_CASE("another allowed uid sees and controls only its own sessions, never th
     CHECK(owner_ps.out.find("s3cret") != std::string::npos);
     CHECK(owner_ps.out.find("their-marker") != std::string::npos);
 
+    // The owner's session is none to it, as for an id that runs nothing.
     auto cancel = as_other({for_other_uids(pfd_binary()), "cancel", id});
     CHECK(cancel.code() == 1);
-    CHECK(cancel.err == "pfd: session " + id + " is another user's\n");
+    CHECK(cancel.err == "pfd: no session " + id + "; 'pfd ps' lists the running ones\n");
     for (std::string verb : {"stop", "reload", "restart"}) {
         auto r = as_other({for_other_uids(pfd_binary()), verb});
         INFO(verb);
@@ -374,6 +375,64 @@ TEST_CASE("another allowed uid sees and controls only its own sessions, never th
     mine.finish();
     theirs.close_stdin();
     theirs.finish();
+}
+
+TEST_CASE("a stranger's cancel answers the same for another's session and for no session", "[control][root]")
+{
+    if (::geteuid() != 0 || !have_program("setpriv") || !have_program("python3")) {
+        WARN("skipped: needs root, setpriv and python3 to be a second, allowed uid");
+        return;
+    }
+    temp_dir conf;
+    std::ofstream(conf / "c.toml") << "[policy]\nallow_uids = [65534]\n";
+    running_daemon d({"--config", conf / "c.toml"});
+    REQUIRE(::chmod(d.dir().path().c_str(), 0711) == 0);
+    REQUIRE(::chmod(d.socket().c_str(), 0666) == 0);
+    process mine({.argv = d.hostexec({"sh", "-c", "echo ready; read x", "owner-marker"})});
+    REQUIRE(mine.read_stdout_until("ready\n") == "ready\n");
+    std::string id = id_of(d, "owner-marker");
+    REQUIRE_FALSE(id.empty());
+    std::string none = std::to_string(std::stoull(id) + 1000);
+    // The raw answers, as uid 65534 reads them: the same bytes but for the id asked.
+    auto ask = [&](const std::string& which) {
+        auto r = run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+                               "import socket, sys\n"
+                               "s = socket.socket(socket.AF_UNIX)\n"
+                               "s.connect(sys.argv[1])\n"
+                               "s.sendall(b'{\"pfd\":1,\"op\":\"cancel\",\"id\":' + sys.argv[2].encode() + b'}\\n')\n"
+                               "s.settimeout(20)\n"
+                               "out = b''\n"
+                               "while True:\n"
+                               "    chunk = s.recv(4096)\n"
+                               "    if not chunk: break\n"
+                               "    out += chunk\n"
+                               "sys.stdout.write(out.decode())\n",
+                               d.socket(), which},
+                      .cwd = "/"});
+        INFO("stderr: " << r.err);
+        CHECK(r.code() == 0);
+        return r.out;
+    };
+    std::string of_another = ask(id), of_none = ask(none);
+    CHECK(of_none == "{\"event\":\"error\",\"code\":\"not_found\",\"message\":\"no running session " + none + "\"}\n");
+    auto at = of_another.find(id);
+    REQUIRE(at != std::string::npos);
+    CHECK(of_another.replace(at, id.size(), none) == of_none);
+    // The CLI says the same too, and the owner's command still runs.
+    auto as_other = [&](const std::string& which) {
+        return run({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             for_other_uids(pfd_binary()), "cancel", which, "--socket", d.socket()},
+                    .cwd = "/"});
+    };
+    auto cli_another = as_other(id), cli_none = as_other(none);
+    CHECK(cli_another.code() == cli_none.code());
+    CHECK(cli_another.err == "pfd: no session " + id + "; 'pfd ps' lists the running ones\n");
+    CHECK(cli_none.err == "pfd: no session " + none + "; 'pfd ps' lists the running ones\n");
+    CHECK_FALSE(id_of(d, "owner-marker").empty());
+    // The owner gets the precise answers: its own session cancelled, none not found.
+    CHECK(pfd_verb(d, {"cancel", none}).err == "pfd: no session " + none + "; 'pfd ps' lists the running ones\n");
+    CHECK(pfd_verb(d, {"cancel", id}).code() == 0);
+    mine.finish();
 }
 
 namespace {

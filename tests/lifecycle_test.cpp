@@ -10,6 +10,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -964,4 +967,191 @@ TEST_CASE("a client's build with a newline and escapes forges no line in the dae
         return now > 0 && now != before;
     }));
     CHECK(run({.argv = {pfd, "stop"}, .env = u.env()}).code() == 0);
+}
+
+namespace {
+
+/// `pfd serve --socket path` as systemd starts it: `passed` as its
+/// descriptor 3, LISTEN_FDS=`fds` and LISTEN_PID its own pid (sh execs pfd
+/// in its place), readiness on descriptor 4.
+struct activated {
+    pipe_ends ready = make_pipe();
+    process daemon;
+
+    activated(int passed, const std::string& path, const std::string& fds = "1")
+        : daemon({.argv = {"sh", "-c", "LISTEN_PID=$$; export LISTEN_PID; exec \"$0\" \"$@\"", pfd_binary(), "serve",
+                           "--socket", path, "--ready-fd", "4"},
+                  .env = {"LISTEN_FDS=" + fds},
+                  .stdin_pipe = false,
+                  .fds = {{passed, 3}, {ready.w.get(), 4}}})
+    {
+        ready.w.reset();
+    }
+
+    /// Whether it said it is ready, bounded.
+    bool became_ready()
+    {
+        pollfd p{ready.r.get(), POLLIN, 0};
+        char c = 0;
+        return ::poll(&p, 1, 20000) == 1 && ::read(ready.r.get(), &c, 1) == 1 && c == '\n';
+    }
+};
+
+/// A socket of `domain` and `type`, bound to `path` (AF_UNIX) or to a free
+/// port of 127.0.0.1 (AF_INET), listening if `listening`.
+unique_fd bound_socket(int domain, int type, const std::string& path, bool listening)
+{
+    unique_fd s(::socket(domain, type | SOCK_CLOEXEC, 0));
+    REQUIRE(s);
+    if (domain == AF_UNIX) {
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+        REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    } else {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    }
+    if (listening) REQUIRE(::listen(s.get(), 16) == 0);
+    return s;
+}
+
+const std::string refused_socket = "pfd: refusing the socket passed as descriptor 3 ($LISTEN_FDS): ";
+
+} // namespace
+
+TEST_CASE("socket activation serves only a listening Unix stream socket of ours, bound to --socket", "[systemd]")
+{
+    temp_dir dir;
+    std::string path = dir / "pfd.sock";
+    // What `pfd serve` says and does with descriptor 3 as passed: it ends
+    // with that message, never serving on it.
+    auto refused_with = [&](int passed, const std::string& why, const std::string& fds = "1") {
+        activated a(passed, path, fds);
+        auto r = a.daemon.finish(15s);
+        INFO("pfd serve: " << (r.timed_out ? "still running after 15 s" : "ended") << "; stderr: " << r.err);
+        CHECK(r.code() == 1);
+        CHECK(r.err == refused_socket + why + "\n");
+    };
+    SECTION("a file")
+    {
+        unique_fd file(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        refused_with(file.get(), "it is not a socket");
+    }
+    SECTION("a pipe")
+    {
+        auto p = make_pipe();
+        refused_with(p.r.get(), "it is not a socket");
+    }
+    SECTION("a TCP socket")
+    {
+        auto s = bound_socket(AF_INET, SOCK_STREAM, "", true);
+        refused_with(s.get(), "it is not a Unix socket (AF_UNIX)");
+    }
+    SECTION("a datagram socket")
+    {
+        auto s = bound_socket(AF_UNIX, SOCK_DGRAM, path, false);
+        refused_with(s.get(), "it is not a stream socket (SOCK_STREAM)");
+    }
+    SECTION("a socket that does not listen")
+    {
+        auto s = bound_socket(AF_UNIX, SOCK_STREAM, path, false);
+        refused_with(s.get(), "it is not listening");
+    }
+    SECTION("a socket bound elsewhere")
+    {
+        auto s = bound_socket(AF_UNIX, SOCK_STREAM, dir / "other.sock", true);
+        refused_with(s.get(), "it is bound to '" + (dir / "other.sock") + "', not to '" + path + "' (--socket)");
+    }
+    SECTION("more than one socket")
+    {
+        auto s = bound_socket(AF_UNIX, SOCK_STREAM, path, true);
+        refused_with(s.get(), "LISTEN_FDS is '2'; pfd serves exactly one socket", "2");
+    }
+    SECTION("a socket in a directory others may write")
+    {
+        REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+        auto s = bound_socket(AF_UNIX, SOCK_STREAM, path, true);
+        refused_with(s.get(), "refusing to listen on '" + path + "': its directory '" + dir.path() +
+                                  "' is writable by group or others (mode 777); others could replace the socket or "
+                                  "what lies beside it");
+    }
+    SECTION("a socket file of another uid")
+    {
+        if (::geteuid() != 0) {
+            WARN("skipped: needs root to give a socket file away");
+            return;
+        }
+        auto s = bound_socket(AF_UNIX, SOCK_STREAM, path, true);
+        REQUIRE(::chown(path.c_str(), 65534, 65534) == 0);
+        refused_with(s.get(), "its file '" + path + "' belongs to uid 65534, not to uid 0");
+    }
+    SECTION("the right one is served")
+    {
+        auto s = bound_socket(AF_UNIX, SOCK_STREAM, path, true);
+        activated a(s.get(), path);
+        REQUIRE(a.became_ready());
+        auto r =
+            run({.argv = {hostexec_binary(), "--socket", path, "sh", "-c", "echo served; env | grep -c ^LISTEN_"}});
+        CHECK(r.out == "served\n0\n");
+        a.daemon.signal(SIGTERM);
+        CHECK(a.daemon.finish().code() == 0);
+        CHECK(exists(path)); // systemd's file, left to it
+    }
+}
+
+TEST_CASE("LISTEN_* meant for another process are ignored, and with them PFD_HANDOFF and PFD_PREDECESSOR",
+          "[systemd][restart]")
+{
+    temp_dir dir;
+    std::string path = dir / "pfd.sock";
+    std::string self = std::to_string(::getpid()); // pfd serve's parent: a process that hands nothing over
+    auto ready = make_pipe();
+    // A listening socket as descriptor 3 that is not the daemon's to take.
+    auto other = bound_socket(AF_UNIX, SOCK_STREAM, dir / "other.sock", true);
+    std::vector<std::string> env = {"LISTEN_FDS=1", "LISTEN_PID=" + self, "PFD_HANDOFF=1"};
+    SECTION("PFD_PREDECESSOR naming our parent")
+    {
+        env.push_back("PFD_PREDECESSOR=" + self);
+    }
+    SECTION("PFD_PREDECESSOR=1")
+    {
+        env.push_back("PFD_PREDECESSOR=1");
+    }
+    process daemon({.argv = {pfd_binary(), "serve", "--socket", path, "--ready-fd", "4"},
+                    .env = env,
+                    .stdin_pipe = false,
+                    .fds = {{other.get(), 3}, {ready.w.get(), 4}}});
+    ready.w.reset();
+    pollfd p{ready.r.get(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 20000) == 1);
+    // It listens on its own socket, not on descriptor 3.
+    auto r = run({.argv = {hostexec_binary(), "--socket", path, "echo", "own socket"}});
+    CHECK(r.out == "own socket\n");
+    // Nobody is its predecessor: a restart is not held up waiting for one to end.
+    auto restart = run({.argv = {pfd_binary(), "restart", "--socket", path}});
+    INFO("pfd restart: " << restart.out << restart.err);
+    CHECK(restart.code() == 0);
+    CHECK(daemon.wait_status(20s) != -1); // it handed over and ended
+    CHECK(run({.argv = {hostexec_binary(), "--socket", path, "echo", "successor"}}).out == "successor\n");
+    CHECK(run({.argv = {pfd_binary(), "stop", "--socket", path}}).code() == 0);
+    CHECK(daemon.finish().code() == 0);
+}
+
+TEST_CASE("LISTEN_FDS without a LISTEN_PID of ours skips no check: nothing is made in a directory others may write",
+          "[systemd]")
+{
+    temp_dir dir;
+    REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+    std::ofstream(dir / "pfd.pid") << "planted\n"; // what another user could have put there
+    for (std::vector<std::string> env : {std::vector<std::string>{"LISTEN_FDS=1"}, {"LISTEN_FDS=1", "LISTEN_PID=1"}}) {
+        auto r = run({.argv = {pfd_binary(), "serve", "--socket", dir / "pfd.sock"}, .env = env, .stdin_pipe = false},
+                     {}, 15s);
+        INFO(env.back());
+        CHECK(r.code() == 1);
+        CHECK(r.err.find("refusing to listen on '" + (dir / "pfd.sock") + "': its directory") != std::string::npos);
+        CHECK(slurp(dir / "pfd.pid") == "planted\n"); // the pidfile beside it was never opened
+    }
 }

@@ -351,3 +351,195 @@ TEST_CASE("300 hostile connections of 1 MB partial lines with descriptors: the d
         WARN("memory not measured: AddressSanitizer's allocator keeps what is freed");
     }
 }
+
+namespace {
+
+/// uid 65534 (allowed) taking places one after the other, each on its own
+/// connection, until one is refused or `count` are held; held until closed.
+/// `op` is "watch", or "exec N SIZE": a command that sleeps, with N extra
+/// arguments of SIZE bytes.
+const char* const place_taker = R"(import json, socket, sys
+path, count, op = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
+if op[0] == 'watch':
+    line = json.dumps({'pfd': 1, 'op': 'watch'})
+else:
+    argv = ['sh', '-c', 'exec sleep 600'] + ['x' * int(op[2])] * int(op[1])
+    line = json.dumps({'pfd': 1, 'op': 'exec', 'argv': argv, 'cwd': '/'})
+held, refusal = [], ''
+while len(held) < count and not refusal:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    try:
+        s.sendall(line.encode() + b'\n')
+    except OSError:
+        pass # refused before it read a byte: its answer is there to read
+    f = s.makefile('rb')
+    while True:
+        try:
+            answer = f.readline().decode()
+        except OSError as e:
+            answer, refusal = '', '<%s>\n' % e
+            break
+        if not answer:
+            refusal = '<closed>\n'
+            break
+        event = json.loads(answer)['event']
+        if event == 'error':
+            refusal = answer
+            break
+        if event in ('watching', 'started'):
+            held.append((s, f))
+            break
+sys.stdout.write('held %d\n%sEND\n' % (len(held), refusal))
+sys.stdout.flush()
+sys.stdin.read()
+)";
+
+/// What uid 65534 took with place_taker.
+struct places_taken {
+    process taker;
+    std::size_t held = 0;
+    std::string refusal; ///< the answer that refused one, "" if none did
+};
+
+places_taken take_places(const running_daemon& d, std::size_t count, const std::string& op)
+{
+    places_taken t{process({.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3",
+                                     "-c", place_taker, d.socket(), std::to_string(count), op},
+                            .cwd = "/"})};
+    std::string out = t.taker.read_stdout_until("END\n", 120s);
+    INFO("place taker said: " << out);
+    if (!out.ends_with("END\n")) FAIL("place taker's stderr: " << t.taker.finish(5s).err);
+    REQUIRE(out.starts_with("held "));
+    REQUIRE(out.ends_with("END\n"));
+    auto eol = out.find('\n');
+    t.held = std::stoul(out.substr(5, eol - 5));
+    t.refusal = out.substr(eol + 1, out.size() - eol - 1 - 4);
+    return t;
+}
+
+bool can_be_another_uid()
+{
+    if (::geteuid() == 0 && have_program("setpriv") && have_program("python3")) return true;
+    WARN("skipped: needs root, setpriv and python3 to be a second, allowed uid");
+    return false;
+}
+
+/// A daemon that serves uid 65534 too (its socket open to it), with `limits`.
+std::vector<std::string> serving_another_uid(const temp_dir& dir, const std::string& limits)
+{
+    std::ofstream(dir / "c.toml") << "[policy]\nallow_uids = [65534]\n[limits]\n" << limits << "\n";
+    return {"--config", dir / "c.toml"};
+}
+
+void open_to_others(const running_daemon& d)
+{
+    REQUIRE(::chmod(d.dir().path().c_str(), 0711) == 0);
+    REQUIRE(::chmod(d.socket().c_str(), 0666) == 0);
+}
+
+} // namespace
+
+TEST_CASE("another uid never takes the places kept for the owner: watchers, commands, connections", "[limits][root]")
+{
+    if (!can_be_another_uid()) return;
+    temp_dir conf;
+    SECTION("watchers: of the 64, 8 stay the owner's")
+    {
+        running_daemon d(serving_another_uid(conf, ""));
+        open_to_others(d);
+        auto theirs = take_places(d, 64, "watch");
+        CHECK(theirs.held == 56);
+        INFO("refusal: " << theirs.refusal);
+        CHECK(is_refusal(theirs.refusal, "limit",
+                         "all but the 8 kept for uid 0 and root ([limits] watchers, owner_reserve)"));
+        process mine({.argv = {pfd_binary(), "watch", "--json", "--socket", d.socket()}});
+        CHECK(mine.read_stdout_until("\n").starts_with("{\"event\":\"watching\"}"));
+    }
+    SECTION("commands: of [limits] sessions = 6, 3 stay the owner's (at most half)")
+    {
+        running_daemon d(serving_another_uid(conf, "sessions = 6"));
+        open_to_others(d);
+        auto theirs = take_places(d, 6, "exec 0 0");
+        CHECK(theirs.held == 3);
+        INFO("refusal: " << theirs.refusal);
+        CHECK(is_refusal(theirs.refusal, "busy", "not kept for uid 0 and root ([limits] sessions, owner_reserve)"));
+        for (int i = 0; i < 3; ++i) {
+            auto r = d.run({"echo", "mine"});
+            INFO("stderr: " << r.err);
+            CHECK(r.out == "mine\n");
+        }
+        theirs.taker.finish();
+        CHECK(eventually([&] { return d.children() == 0; }));
+    }
+    SECTION("connections: of [limits] connections = 20, 8 stay the owner's")
+    {
+        running_daemon d(serving_another_uid(conf, "connections = 20\nwatchers = 0"));
+        open_to_others(d);
+        auto theirs = take_places(d, 20, "watch");
+        CHECK(theirs.held == 12);
+        INFO("refusal: " << theirs.refusal);
+        CHECK(is_refusal(theirs.refusal, "limit",
+                         "all but the 8 kept for uid 0 and root ([limits] connections, owner_reserve)"));
+        auto ps = run({.argv = {pfd_binary(), "ps", "--socket", d.socket()}});
+        INFO("stderr: " << ps.err);
+        CHECK(ps.code() == 0);
+        CHECK(d.run({"true"}).code() == 0);
+    }
+}
+
+TEST_CASE("40 commands of 1 MB argv from another uid: the owner's ps is small and quick, the daemon stays small",
+          "[limits][root]")
+{
+    if (!can_be_another_uid()) return;
+    // 1 MB each: eight arguments of 125,000 bytes (the kernel takes at most
+    // 128 KiB in one argument), or as many arguments as it takes (100,000
+    // of one byte: 500 kB of request, 3.2 MB of strings once parsed).
+    std::string op;
+    SECTION("eight arguments of 125,000 bytes")
+    {
+        op = "exec 8 125000";
+    }
+    SECTION("100,000 arguments of one byte")
+    {
+        op = "exec 100000 1";
+    }
+    temp_dir conf;
+    running_daemon d(serving_another_uid(conf, ""));
+    open_to_others(d);
+    auto idle = warmed(d);
+    process watcher({.argv = {pfd_binary(), "watch", "--json", "--socket", d.socket()}});
+    REQUIRE(watcher.read_stdout_until("\n").starts_with("{\"event\":\"watching\"}"));
+    auto theirs = take_places(d, 40, op);
+    REQUIRE(theirs.held == 40);
+    long rss = d.resident_kib();
+
+    auto started = std::chrono::steady_clock::now();
+    auto ps = run({.argv = {pfd_binary(), "ps", "--json", "--socket", d.socket()}});
+    auto took = std::chrono::steady_clock::now() - started;
+    CHECK(ps.code() == 0);
+    // Each command kept as 4 KiB of its argv at most, marked: not 40 MB.
+    CHECK(ps.out.size() < 40 * 4400);
+    CHECK(took < 5s);
+    std::size_t marked = 0;
+    for (auto at = ps.out.find("\"truncated\":true"); at != std::string::npos;
+         at = ps.out.find("\"truncated\":true", at + 1))
+        ++marked;
+    CHECK(marked == 40);
+    auto table = run({.argv = {pfd_binary(), "ps", "--socket", d.socket()}});
+    CHECK(table.out.size() < 40 * 4400);
+    CHECK(table.out.ends_with(" \xe2\x80\xa6\n")); // marked as cut
+    // Watchers get the same cut argv in the session event.
+    std::string seen = watcher.read_stdout_until("\"truncated\":true");
+    auto line = seen.substr(seen.rfind('\n', seen.find("\"truncated\":true")) + 1);
+    CHECK(line.substr(0, line.find('\n')).size() < 4400);
+
+    if (measures_memory()) {
+        INFO("idle " << idle.rss_kib << " KiB, with the 40 commands " << rss << " KiB");
+        CHECK(rss < idle.rss_kib + 16 * 1024);
+    } else {
+        WARN("memory not measured: AddressSanitizer's allocator keeps what is freed");
+    }
+    theirs.taker.finish();
+    CHECK(eventually([&] { return d.children() == 0; }, 30s));
+}

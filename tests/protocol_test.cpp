@@ -771,6 +771,25 @@ TEST_CASE("events survive encode and parse", "[protocol][events]")
         CHECK(ev.peer_pid == 4242);
         CHECK(ev.argv == in.argv);
         CHECK(ev.origin == "podman");
+        CHECK_FALSE(ev.truncated);
+    }
+    SECTION("session and ps entries of a cut argv say so, and only then")
+    {
+        pfd::session_event in{9, 1000, 4242, {"echo", "xx\u2026"}, "host", true};
+        CHECK(pfd::encode_event(in) == "{\"event\":\"session\",\"id\":9,\"peer_uid\":1000,\"peer_pid\":4242,"
+                                       "\"argv\":[\"echo\",\"xx\u2026\"],\"truncated\":true,\"origin\":\"host\"}\n");
+        CHECK(round_trip_event<pfd::session_event>(in).truncated);
+        pfd::ps_event ps{
+            {{7, 123, 1000, 99, {"make"}, 5120, "host", false}, {8, 124, 1000, 99, {"a\u2026"}, 1, "host", true}}};
+        CHECK(pfd::encode_event(ps) == "{\"event\":\"ps\",\"sessions\":[{\"id\":7,\"pid\":123,\"peer_uid\":1000,\"peer_"
+                                       "pid\":99,\"argv\":[\"make\"],"
+                                       "\"age_ms\":5120,\"origin\":\"host\"},{\"id\":8,\"pid\":124,\"peer_uid\":1000,"
+                                       "\"peer_pid\":99,\"argv\":[\"a\u2026\"],"
+                                       "\"truncated\":true,\"age_ms\":1,\"origin\":\"host\"}]}\n");
+        auto back = round_trip_event<pfd::ps_event>(ps);
+        REQUIRE(back.sessions.size() == 2);
+        CHECK_FALSE(back.sessions[0].truncated);
+        CHECK(back.sessions[1].truncated);
     }
     SECTION("accepted")
     {

@@ -211,12 +211,18 @@ struct session_event {
     std::uint64_t id = 0;
     uid_t peer_uid = 0;
     pid_t peer_pid = 0;
-    std::vector<std::string> argv; ///< byte strings, cut (session_argv_max)
+    std::vector<std::string> argv; ///< byte strings, cut (session_argv_max, session_argv_bytes)
     std::string origin = "host";
+    bool truncated = false; ///< argv was cut or arguments left out
 };
-/// How much of a session's argv a `session` event carries: watchers must
-/// not get a megabyte request copied to each of them.
+/// How much of a session's argv the daemon keeps for `ps` and the `session`
+/// event: the command gets all of it, but neither the daemon's memory nor
+/// `ps` and every watcher should carry a megabyte request for as long as it
+/// runs. At most this many arguments...
 inline constexpr std::size_t session_argv_max = 64;
+/// ...and this many bytes of them: the argument that crosses it is cut
+/// (with "…"), those after it are left out, and `truncated` says so.
+inline constexpr std::size_t session_argv_bytes = 4096;
 struct watching_event {};
 /// `cancel`'s first step: `signo` (TERM) went to the session's group.
 struct cancelling_event {
@@ -250,10 +256,11 @@ struct ps_entry {
     pid_t pid = 0;
     uid_t peer_uid = 0;
     pid_t peer_pid = 0;
-    std::vector<std::string> argv; ///< byte strings
+    std::vector<std::string> argv; ///< byte strings, cut as session_event's
     std::uint64_t age_ms = 0;
     /// Where the client lives: "host" or a container's kind ("podman", ...).
     std::string origin = "host";
+    bool truncated = false; ///< argv was cut or arguments left out
 };
 struct ps_event {
     std::vector<ps_entry> sessions;

@@ -44,8 +44,12 @@ struct limits_section {
     std::size_t watch_backlog = 256 << 10; ///< bytes a watcher may fall behind before it is dropped
     std::size_t connections = 1024;        ///< open connections in total; 0: no limit
     std::size_t connections_per_uid = 512; ///< open connections of one client uid; 0: no limit
-    std::size_t request_bytes = 1 << 20;   ///< one request line
-    std::size_t fds = 253;                 ///< descriptors attached to one request (the kernel's most)
+    /// Connections, watchers and sessions (each of their totals) that only
+    /// the daemon's own uid and root may take, at most half of each total:
+    /// other uids together never take what the owner needs to see and stop them.
+    std::size_t owner_reserve = 8;
+    std::size_t request_bytes = 1 << 20; ///< one request line
+    std::size_t fds = 253;               ///< descriptors attached to one request (the kernel's most)
     /// What all unfinished requests may hold together: line bytes and
     /// received descriptors (request_budget.hpp); 0: no limit.
     std::size_t buffered_bytes = 16 << 20;

@@ -1,6 +1,6 @@
 #include "listening_socket.hpp"
 
-#include "systemd_notify.hpp"
+#include "socket_activation.hpp"
 #include "unix_socket.hpp"
 
 #include <sys/stat.h>
@@ -13,10 +13,10 @@ namespace pfd {
 listening_socket::listening_socket(std::string path) : path_(std::move(path))
 {
     struct stat st {};
-    if (auto activated = activated_socket()) {
+    if (auto activated = activated_socket(path_)) {
         // systemd owns this socket (and its file): we only serve it.
         // Unless a predecessor handed it over: then it is ours now.
-        owns_file_ = std::getenv("PFD_HANDOFF") != nullptr;
+        owns_file_ = from_predecessor_ = std::getenv("PFD_HANDOFF") != nullptr;
         ::unsetenv("PFD_HANDOFF");
         if (owns_file_ && ::stat(path_.c_str(), &st) == 0) inode_ = st.st_ino;
         fd_.reset(*activated);

@@ -13,7 +13,8 @@ namespace pfd {
 class listening_socket {
 public:
     /// Binds and listens on `path`, or takes the socket systemd (or a
-    /// predecessor handing over, $PFD_HANDOFF) passed as descriptor 3.
+    /// predecessor handing over, $PFD_HANDOFF) passed as descriptor 3, once
+    /// checked (socket_activation.hpp; throws std::runtime_error).
     /// systemd's socket file stays systemd's; a predecessor's becomes ours.
     explicit listening_socket(std::string path);
     /// Removes the file if it is still ours.
@@ -29,12 +30,15 @@ public:
     void remove_file() noexcept;
     /// A successor serves the file now: never remove it.
     void leave_file() noexcept { owns_file_ = false; }
+    /// The socket came from a predecessor handing it over.
+    bool from_predecessor() const noexcept { return from_predecessor_; }
 
 private:
     std::string path_;
     unique_fd fd_;
     ino_t inode_ = 0;
     bool owns_file_ = true;
+    bool from_predecessor_ = false;
 };
 
 } // namespace pfd

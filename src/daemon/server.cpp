@@ -64,7 +64,9 @@ void server::impl::admit(stream::socket socket)
     if (!peer_allowed(options->policy, peer.uid))
         return refuse(socket.native_handle(), errc::denied, fmt::format("uid {} may not use this daemon", peer.uid));
     std::string why;
-    auto slot = slots.take(peer.uid, options->limits.connections, options->limits.connections_per_uid, why);
+    auto& limits = options->limits;
+    auto slot = slots.take(peer.uid, is_owner_uid(peer.uid),
+                           {limits.connections, limits.connections_per_uid, limits.owner_reserve}, why);
     if (!slot) return refuse(socket.native_handle(), errc::limit, why);
     // A connection watches its socket, its command's pidfd, perhaps a
     // terminal's master: room for the usual two each, and the daemon's own.
@@ -107,8 +109,8 @@ void server::run()
     ::signal(SIGPIPE, SIG_IGN);
 
     std::optional<int> ready_fd = s.options.ready_fd ? s.options.ready_fd : ready_fd_from_environment();
-    s.predecessor = predecessor_from_environment();
     s.listener.emplace(s.options.socket_path);
+    s.predecessor = predecessor_from_environment(s.listener->from_predecessor());
     s.acceptor.assign(stream(), s.listener->take_fd().release());
     s.acceptor.non_blocking(true);
     // Automatic: one core left to the clients and their commands. Each

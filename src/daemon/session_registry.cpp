@@ -1,5 +1,8 @@
 #include "session_registry.hpp"
 
+#include "quote.hpp"
+#include "pfd/protocol.hpp"
+
 #include <algorithm>
 #include <csignal>
 #include <sys/wait.h>
@@ -8,16 +11,44 @@
 
 namespace pfd {
 
-admit_result session_registry::admit(session_info info, std::size_t max_total, std::size_t max_per_peer)
+kept_argv keep_argv(const std::vector<std::string>& argv)
+{
+    kept_argv kept;
+    std::size_t room = session_argv_bytes;
+    for (auto& arg : argv) {
+        if (kept.args.size() == session_argv_max || room == 0) {
+            kept.truncated = true;
+            break;
+        }
+        if (arg.size() > room) {
+            kept.args.push_back(clipped(arg, room));
+            kept.truncated = true;
+            break;
+        }
+        kept.args.push_back(arg);
+        room -= arg.size();
+    }
+    return kept;
+}
+
+admit_result session_registry::admit(session_info info, const place_limits& places, bool owner)
 {
     std::lock_guard lock(mutex_);
-    if (max_total && running_.size() >= max_total) return admit_result::busy;
-    if (max_per_peer) {
-        std::size_t mine = 0;
-        for (auto& [id, other] : running_) mine += other.peer_uid == info.peer_uid;
-        if (mine >= max_per_peer) return admit_result::peer_limit;
+    places_held held{running_.size(), 0, of_others_.size()};
+    if (places.per_uid)
+        for (auto& [id, other] : running_) held.of_uid += other.peer_uid == info.peer_uid;
+    switch (refusal(places, held, owner)) {
+    case place_refusal::none:
+        break;
+    case place_refusal::total:
+        return admit_result::busy;
+    case place_refusal::per_uid:
+        return admit_result::peer_limit;
+    case place_refusal::reserved:
+        return admit_result::owner_reserve;
     }
     info.pid = -1; // not signalled before it runs
+    if (!owner) of_others_.insert(info.id);
     running_.emplace(info.id, std::move(info));
     return admit_result::admitted;
 }
@@ -41,6 +72,7 @@ void session_registry::remove(std::uint64_t id)
     std::vector<std::function<void()>> watchers;
     {
         std::lock_guard lock(mutex_);
+        of_others_.erase(id);
         if (running_.erase(id) && running_.empty()) callback = on_empty_;
         auto [first, last] = removal_watchers_.equal_range(id);
         for (auto it = first; it != last; ++it) watchers.push_back(std::move(it->second));

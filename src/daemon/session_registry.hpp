@@ -4,6 +4,8 @@
 // latency figures (latency_window.hpp) are what they share, each behind its
 // own mutex.
 
+#include "owner_places.hpp"
+
 #include <sys/types.h>
 
 #include <atomic>
@@ -14,17 +16,29 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace pfd {
+
+/// What the registry keeps of a command's argv, for `ps` and the watchers'
+/// `session` event: the command gets all of it, but a megabyte argv is not
+/// held (and listed) for as long as it runs. At most session_argv_max
+/// arguments and session_argv_bytes bytes (protocol.hpp); the argument that
+/// crosses the budget is cut with "…", those after it are left out.
+struct kept_argv {
+    std::vector<std::string> args;
+    bool truncated = false; ///< something was cut or left out
+};
+kept_argv keep_argv(const std::vector<std::string>& argv);
 
 struct session_info {
     std::uint64_t id = 0;
     pid_t pid = -1; ///< the command's pid and process group
     uid_t peer_uid = 0;
     pid_t peer_pid = -1;
-    std::vector<std::string> argv;
+    kept_argv argv;
     std::chrono::steady_clock::time_point started;
     std::string origin = "host"; ///< peer_origin::name()
     /// The command's pidfd while it runs (owned by its session, which removes
@@ -38,17 +52,20 @@ struct session_info {
 };
 
 /// Why the registry turned a session away, if it did.
-enum class admit_result { admitted, busy, peer_limit };
+enum class admit_result { admitted, busy, peer_limit, owner_reserve };
 
 class session_registry {
 public:
     /// Ids are never reused during the daemon's life.
     std::uint64_t next_id() noexcept { return ++last_id_; }
 
-    /// Admits a session if the limits allow (0: no limit), reserving its
-    /// place at once so that concurrent requests cannot both squeeze in.
-    /// Otherwise `busy` (the total reached) or `peer_limit` (this peer's).
-    admit_result admit(session_info info, std::size_t max_total, std::size_t max_per_peer);
+    /// Admits a session of the daemon's `owner` (its uid, root) or of
+    /// another uid if `places` allow ([limits] sessions, sessions_per_peer,
+    /// owner_reserve), reserving its place at once so that concurrent
+    /// requests cannot both squeeze in. Otherwise `busy` (the total
+    /// reached), `peer_limit` (this peer's) or `owner_reserve` (other uids
+    /// hold all that is not kept for the owner).
+    admit_result admit(session_info info, const place_limits& places, bool owner);
     /// The admitted session's command runs: it may now be signalled and poked.
     void started(std::uint64_t id, pid_t pid, int pidfd, std::function<void()> poke,
                  std::function<bool(int)> deliver = {});
@@ -86,6 +103,7 @@ public:
 private:
     mutable std::mutex mutex_;
     std::map<std::uint64_t, session_info> running_;
+    std::set<std::uint64_t> of_others_; ///< the sessions of uids that are not the owner's
     std::function<void()> on_empty_;
     std::multimap<std::uint64_t, std::function<void()>> removal_watchers_;
     std::uint64_t served_ = 0;

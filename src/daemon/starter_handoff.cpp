@@ -22,14 +22,16 @@ std::optional<int> ready_fd_from_environment()
     return static_cast<int>(fd);
 }
 
-unique_fd predecessor_from_environment()
+unique_fd predecessor_from_environment(bool handed_over)
 {
     const char* value = std::getenv("PFD_PREDECESSOR");
     if (!value) return {};
-    pid_t pid = static_cast<pid_t>(std::strtol(value, nullptr, 10));
+    std::string text = value;
     ::unsetenv("PFD_PREDECESSOR");
-    if (pid <= 1 || ::getppid() != pid) return {};
-    unique_fd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    char* end = nullptr;
+    long pid = std::strtol(text.c_str(), &end, 10);
+    if (!handed_over || end == text.c_str() || *end || pid <= 1 || ::getppid() != pid) return {};
+    unique_fd fd(static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
     if (::getppid() != pid) return {}; // it ended between the two looks
     return fd;
 }

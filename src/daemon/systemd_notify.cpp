@@ -2,29 +2,15 @@
 
 #include "unique_fd.hpp"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 
 namespace pfd {
-
-std::optional<int> activated_socket()
-{
-    const char* pid = std::getenv("LISTEN_PID");
-    const char* fds = std::getenv("LISTEN_FDS");
-    bool ours = pid && fds && std::atoi(pid) == ::getpid() && std::atoi(fds) >= 1;
-    ::unsetenv("LISTEN_PID");
-    ::unsetenv("LISTEN_FDS");
-    ::unsetenv("LISTEN_FDNAMES");
-    if (!ours) return std::nullopt;
-    constexpr int first = 3; // SD_LISTEN_FDS_START
-    ::fcntl(first, F_SETFD, FD_CLOEXEC);
-    return first;
-}
 
 void notify_systemd(std::string_view state) noexcept
 {

@@ -1,6 +1,10 @@
 #pragma once
 // `watch`: every session's event lines, published to the connections that
-// subscribed, each with a bounded backlog.
+// subscribed, each with a bounded backlog. The owner's watchers see every
+// session, another uid's its own; other uids never take the places kept for
+// the owner ([limits] owner_reserve).
+
+#include "owner_places.hpp"
 
 #include <sys/types.h>
 
@@ -33,15 +37,17 @@ public:
         std::size_t bytes_ = 0, max_bytes_ = 0;
         bool dropped_ = false;
         std::function<void()> wake_, drop_;
-        std::optional<uid_t> only_uid_; ///< sees only the sessions of this peer uid
+        uid_t uid_ = 0;
+        bool owner_ = false; ///< sees every session; else only those of uid_
     };
 
-    /// Subscribes to every event of every session: `wake` is called when
-    /// lines are queued, `drop` once when more than `backlog_bytes` wait
-    /// (both from any thread). With `only_uid`, it sees the events of that
-    /// peer uid's sessions only. nullptr beyond `max_watchers`.
-    std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::function<void()> drop, std::size_t max_watchers,
-                                       std::size_t backlog_bytes, std::optional<uid_t> only_uid = std::nullopt);
+    /// Subscribes a watcher of `uid` to the events of every session (the
+    /// daemon's `owner`) or of that uid's own: `wake` is called when lines
+    /// are queued, `drop` once when more than `backlog_bytes` wait (both
+    /// from any thread). nullptr beyond `places` (total and owner_reserve;
+    /// `why` then says which, naming the [limits] keys).
+    std::shared_ptr<watcher> subscribe(std::function<void()> wake, std::function<void()> drop, uid_t uid, bool owner,
+                                       const place_limits& places, std::size_t backlog_bytes, std::string& why);
     void unsubscribe(const std::shared_ptr<watcher>& w);
     /// Drops every watcher (their connections end): the daemon stops, and a
     /// watcher must not keep it running.

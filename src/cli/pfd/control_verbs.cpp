@@ -94,6 +94,7 @@ int ps(const daemon_args& d, const context& ctx)
     for (auto& e : answer.sessions) {
         std::string command;
         for (auto& a : e.argv) command += (command.empty() ? "" : " ") + shell_word(a);
+        if (e.truncated) command += " \u2026"; // the daemon kept only part of it
         fmt::print("{:>6} {:>8} {:>6} {:>8} {:<10} {:>8.1f}s  {}\n", e.id, e.pid, e.peer_uid, e.peer_pid,
                    printable(e.origin), e.age_ms / 1000.0, command);
     }

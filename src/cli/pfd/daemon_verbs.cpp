@@ -8,6 +8,7 @@
 #include "login_environment.hpp"
 #include "login_shell.hpp"
 #include "session_environment.hpp"
+#include "socket_activation.hpp"
 #include "pfd/server.hpp"
 #include "verbs.hpp"
 #include "shim.hpp"
@@ -132,7 +133,9 @@ int run_daemon(server_options options, const daemon_args& d, const context& ctx)
     std::optional<server> daemon;
     std::optional<pidfile> held;
     // Before the pidfile is made beside it (a socket passed by systemd or a
-    // predecessor is past that question).
+    // predecessor is past that question once checked: the LISTEN_*
+    // variables are gone unless they are ours and right).
+    check_activation(options.socket_path);
     if (!std::getenv("LISTEN_FDS")) check_socket_directory(options.socket_path);
     std::string path = options.daemon.pidfile;
     if (std::getenv("PFD_HANDOFF"))
@@ -216,9 +219,10 @@ int serve(const daemon_args& d, const context& ctx)
         fmt::print("pfd: configuration is valid\n");
         return 0;
     }
-    // A socket handed over (systemd, a predecessor) is not probed: our
-    // connection would wait in its backlog. One that answers is refused
-    // when we listen, as anywhere.
+    // A socket handed over (systemd, a predecessor; checked first) is not
+    // probed: our connection would wait in its backlog. One that answers is
+    // refused when we listen, as anywhere.
+    check_activation(ctx.where.socket);
     if (std::getenv("LISTEN_FDS") || !answers(ctx.where.socket)) refuse_in_container(d, ctx);
     return run_daemon(server_options_for(d, ctx), d, ctx);
 }

@@ -18,6 +18,7 @@ std::string command_line(const session_event& s)
 {
     std::string out;
     for (auto& a : s.argv) out += (out.empty() ? "" : " ") + shell_word(a);
+    if (s.truncated) out += " \u2026"; // the daemon kept only part of it
     if (s.origin != "host") out += " (from " + printable(s.origin) + ")";
     return out;
 }

@@ -177,6 +177,8 @@ constexpr config_key keys[] = {
     {"limits", "connections", [](const vr& v, cfg& c) { c.limits.connections = v.integer<std::size_t>(0, 1 << 20); }},
     {"limits", "connections_per_uid",
      [](const vr& v, cfg& c) { c.limits.connections_per_uid = v.integer<std::size_t>(0, 1 << 20); }},
+    {"limits", "owner_reserve",
+     [](const vr& v, cfg& c) { c.limits.owner_reserve = v.integer<std::size_t>(0, 1 << 20); }},
     {"limits", "buffered_bytes",
      [](const vr& v, cfg& c) { c.limits.buffered_bytes = v.integer<std::size_t>(0, std::size_t(1) << 34); }},
     {"limits", "buffered_fds", [](const vr& v, cfg& c) { c.limits.buffered_fds = v.integer<std::size_t>(0, 1 << 20); }},

@@ -89,11 +89,11 @@ struct event_encoder {
     }
     ordered_json operator()(const session_event& e) const
     {
-        return with_id("session", e.id,
-                       {{"peer_uid", e.peer_uid},
-                        {"peer_pid", e.peer_pid},
-                        {"argv", encode_byte_array(e.argv)},
-                        {"origin", e.origin}});
+        ordered_json j = with_id(
+            "session", e.id, {{"peer_uid", e.peer_uid}, {"peer_pid", e.peer_pid}, {"argv", encode_byte_array(e.argv)}});
+        if (e.truncated) j["truncated"] = true;
+        j["origin"] = e.origin;
+        return j;
     }
     ordered_json operator()(const watching_event&) const { return {{"event", "watching"}}; }
     ordered_json operator()(const cancelling_event& e) const
@@ -122,14 +122,17 @@ struct event_encoder {
     ordered_json operator()(const ps_event& e) const
     {
         ordered_json list = ordered_json::array();
-        for (auto& s : e.sessions)
-            list.push_back({{"id", s.id},
-                            {"pid", s.pid},
-                            {"peer_uid", s.peer_uid},
-                            {"peer_pid", s.peer_pid},
-                            {"argv", encode_byte_array(s.argv)},
-                            {"age_ms", s.age_ms},
-                            {"origin", s.origin}});
+        for (auto& s : e.sessions) {
+            ordered_json entry{{"id", s.id},
+                               {"pid", s.pid},
+                               {"peer_uid", s.peer_uid},
+                               {"peer_pid", s.peer_pid},
+                               {"argv", encode_byte_array(s.argv)}};
+            if (s.truncated) entry["truncated"] = true;
+            entry["age_ms"] = s.age_ms;
+            entry["origin"] = s.origin;
+            list.push_back(std::move(entry));
+        }
         return {{"event", "ps"}, {"sessions", std::move(list)}};
     }
     ordered_json operator()(const other_event& e) const { return {{"event", e.name}}; }
@@ -227,6 +230,7 @@ event parse_ps(const json& j)
         p.peer_uid = int_field<uid_t>(s, "peer_uid");
         p.peer_pid = int_field<pid_t>(s, "peer_pid");
         p.argv = decode_byte_array(s.at("argv"), "argv");
+        p.truncated = s.value("truncated", false);
         p.age_ms = int_field<std::uint64_t>(s, "age_ms");
         if (auto o = s.find("origin"); o != s.end() && o->is_string()) p.origin = o->get<std::string>();
         out.sessions.push_back(std::move(p));
@@ -260,6 +264,7 @@ event parse_session(const json& j)
     e.peer_uid = int_field<uid_t>(j, "peer_uid");
     e.peer_pid = int_field<pid_t>(j, "peer_pid");
     e.argv = decode_byte_array(j.at("argv"), "argv");
+    e.truncated = j.value("truncated", false);
     if (auto o = j.find("origin"); o != j.end() && o->is_string()) e.origin = o->get<std::string>();
     return e;
 }

@@ -76,8 +76,8 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
     a.id = s.registry().next_id();
     auto& peer = s.peer();
     switch (s.registry().admit(
-        session_info{a.id, -1, peer.uid, peer.pid, req.argv, session::clock::now(), origin.name(), {}, {}},
-        o.limits.sessions, o.limits.sessions_per_peer)) {
+        session_info{a.id, -1, peer.uid, peer.pid, keep_argv(req.argv), session::clock::now(), origin.name(), {}, {}},
+        {o.limits.sessions, o.limits.sessions_per_peer, o.limits.owner_reserve}, s.peer_is_owner())) {
     case admit_result::admitted:
         break;
     case admit_result::busy:
@@ -86,6 +86,10 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
     case admit_result::peer_limit:
         throw protocol_error(errc::limit, fmt::format("uid {} already runs {} command(s) ([limits] sessions_per_peer)",
                                                       peer.uid, o.limits.sessions_per_peer));
+    case admit_result::owner_reserve:
+        throw protocol_error(errc::busy, fmt::format("other uids run all the commands not kept for uid {} and root "
+                                                     "([limits] sessions, owner_reserve)",
+                                                     ::getuid()));
     }
     // "hostexec/0.1.0 <build>": a newer client may mean a newer daemon is installed.
     // Its build is the client's word, which counts only from the owner's

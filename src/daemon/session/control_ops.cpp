@@ -36,22 +36,23 @@ awaitable<void> run_ps(session& s)
     ps_event ps;
     auto now = session::clock::now();
     for (auto& info : s.registry().list())
-        if (s.peer_is_owner() || info.peer_uid == s.peer().uid)
-            ps.sessions.push_back(
-                ps_entry{info.id, info.pid, info.peer_uid, info.peer_pid, info.argv,
-                         static_cast<std::uint64_t>(
-                             std::chrono::duration_cast<std::chrono::milliseconds>(now - info.started).count()),
-                         info.origin});
+        if (s.peer_is_owner() || info.peer_uid == s.peer().uid) {
+            auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - info.started).count();
+            ps.sessions.push_back(ps_entry{info.id, info.pid, info.peer_uid, info.peer_pid, info.argv.args,
+                                           static_cast<std::uint64_t>(age), info.origin, info.argv.truncated});
+        }
     co_await answer(s, ps);
 }
 
 awaitable<void> run_cancel(session& s, std::uint64_t id)
 {
     auto owner = s.registry().owner_of(id);
-    if (owner && *owner != s.peer().uid && !s.peer_is_owner())
-        throw protocol_error(errc::denied, fmt::format("session {} is another user's", id));
+    // Another uid's session is none to a stranger, as in `ps`: the same
+    // answer as for an id that runs nothing, so that nobody learns which
+    // ids run by asking to cancel them.
+    bool visible = owner && (*owner == s.peer().uid || s.peer_is_owner());
     // The session's end wakes us; its own client gets its `exited` as usual.
-    if (!owner || !s.registry().on_removed(id, s.waker()) || !s.registry().signal(id, SIGTERM))
+    if (!visible || !s.registry().on_removed(id, s.waker()) || !s.registry().signal(id, SIGTERM))
         throw protocol_error(errc::not_found, fmt::format("no running session {}", id));
     s.registry().signal(id, SIGCONT);
     co_await answer(s, cancelling_event{id, SIGTERM});
@@ -63,14 +64,14 @@ awaitable<void> run_cancel(session& s, std::uint64_t id)
 awaitable<void> run_watch(session& s)
 {
     // A dropped watcher may be stuck in a write it never reads: cancelling
-    // the socket ends that write and the wait below.
-    std::optional<uid_t> only;
-    if (!s.peer_is_owner()) only = s.peer().uid; // another allowed uid: its own sessions only
-    auto w = s.watchers().subscribe(s.waker(), s.on_strand([](session& self) { self.socket().cancel(); }),
-                                    s.options().limits.watchers, s.options().limits.watch_backlog, only);
-    if (!w)
-        throw protocol_error(errc::limit,
-                             fmt::format("{} watchers already ([limits] watchers)", s.options().limits.watchers));
+    // the socket ends that write and the wait below. Another allowed uid's
+    // watcher sees its own sessions only.
+    auto& limits = s.options().limits;
+    std::string why;
+    auto w = s.watchers().subscribe(s.waker(), s.on_strand([](session& self) { self.socket().cancel(); }), s.peer().uid,
+                                    s.peer_is_owner(), {limits.watchers, 0, limits.owner_reserve}, limits.watch_backlog,
+                                    why);
+    if (!w) throw protocol_error(errc::limit, why);
     struct unsubscribe {
         watch_hub& hub;
         std::shared_ptr<watch_hub::watcher> w;

@@ -2,7 +2,6 @@
 // control, report how it ended.
 
 #include "pty.hpp"
-#include "quote.hpp"
 #include "session_ops.hpp"
 #include "spawner.hpp"
 
@@ -227,12 +226,12 @@ asio::awaitable<std::optional<int>> hand_out_terminal(session& s, exec_request& 
 }
 
 /// The `session` event watchers get before the session's `accepted`: who
-/// asked for what, each argument cut as a quoted string is.
+/// asked for what, the argv cut as `ps` shows it (keep_argv).
 std::string session_line(const session& s, const admission& admitted, const exec_request& req)
 {
-    session_event ev{admitted.id, s.peer().uid, s.peer().pid, {}, admitted.origin};
-    for (std::size_t i = 0; i < req.argv.size() && i < session_argv_max; ++i) ev.argv.push_back(clipped(req.argv[i]));
-    return encode_event(ev);
+    auto argv = keep_argv(req.argv);
+    return encode_event(
+        session_event{admitted.id, s.peer().uid, s.peer().pid, std::move(argv.args), admitted.origin, argv.truncated});
 }
 
 } // namespace
@@ -285,6 +284,10 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
         co_return;
     }
     fds.clear(); // the command holds them now; the daemon must not keep pipes open
+    // So does its argv: what the spec left of it (an empty string per
+    // argument, 32 bytes each) would stay for as long as the command runs,
+    // megabytes for 100,000 one-byte arguments.
+    std::vector<std::string>().swap(req.argv);
     s.latency().record(std::chrono::duration_cast<std::chrono::microseconds>(session::clock::now() - s.connected()));
     // No co_await inside this initializer: g++ 12 destroys temporaries
     // living across one twice (here: the pidfd, closed twice).
