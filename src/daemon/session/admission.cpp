@@ -62,9 +62,8 @@ admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached)
         try {
             // With the PATH the command gets, from its directory: the file
             // judged is the file executed (program_launch.hpp).
-            a.launch =
-                launch_of(find_program(req.program.empty() ? req.argv[0] : req.program, req.env, dir, req.cwd),
-                          req.argv, dir, req.cwd, !o.policy.allow_commands.empty() || !o.policy.deny_commands.empty());
+            a.launch = launch_of(find_program(req.program.empty() ? req.argv[0] : req.program, req.env, dir, req.cwd),
+                                 dir, req.cwd, !o.policy.allow_commands.empty() || !o.policy.deny_commands.empty());
         } catch (const spawn_error& e) {
             // Reported after `accepted`, as when starting it fails.
             a.not_started = error_event{e.code(), e.what()};

@@ -128,7 +128,7 @@ spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const s
     spawn_spec spec;
     spec.name = req.argv[0];
     bool by_name = !launch.stable_name.empty();
-    set_program(spec, launch);
+    set_program(spec, launch, std::move(req.argv));
     for (std::size_t i = 0; i < fds.size(); ++i) spec.fds.emplace_back(fds[i].get(), req.fds[i]);
     if (terminal && !options.session_helper.empty() && by_name) {
         // pfd-session --tty-fd=N PROGRAM ARGV0 [ARG...]: a name only root
@@ -152,7 +152,7 @@ spawn_spec make_spawn_spec(exec_request& req, const admission& admitted, const s
         hand_down(spec.program_fd, "--exec-fd=");
         if (launch.shell) {
             hand_down(spec.shell_fd, "--sh-fd=");
-            helper.push_back("--sh-name=" + launch.shell_argv[1]);
+            helper.push_back("--sh-name=" + launch.chain.front().name);
         }
         spec.argv.insert(spec.argv.begin(), helper.begin(), helper.end());
         spec.program = options.session_helper;
@@ -283,7 +283,8 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
         co_await s.emit(head + encode_event(*failed));
         co_return;
     }
-    fds.clear(); // the command holds them now; the daemon must not keep pipes open
+    fds.clear();             // the command holds them now; the daemon must not keep pipes open
+    admitted.launch.reset(); // and its files: descriptors held for nothing
     // So does its argv: what the spec left of it (an empty string per
     // argument, 32 bytes each) would stay for as long as the command runs,
     // megabytes for 100,000 one-byte arguments.

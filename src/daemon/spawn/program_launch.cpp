@@ -87,12 +87,9 @@ std::optional<shebang> parse_shebang(std::string_view head)
     return s;
 }
 
-program_launch launch_of(found_program program, std::vector<std::string> argv, int dir, const std::string& dir_name,
-                         bool judged)
+program_launch launch_of(found_program program, int dir, const std::string& dir_name, bool judged)
 {
     program_launch launch;
-    launch.command_argv = argv;
-    launch.argv = std::move(argv);
     std::string top_name = program.name;
     if (stable(program)) launch.stable_name = program.name;
     // The kernel runs a stable name as it always did: its interpreters are
@@ -112,9 +109,6 @@ program_launch launch_of(found_program program, std::vector<std::string> argv, i
             // Not a format the kernel knows by itself: if binfmt_misc does not
             // either, the shell runs the command's file, as execvpe(3) does.
             launch.shell = open_program("/bin/sh", AT_FDCWD, dir_name);
-            launch.shell_argv = {"/bin/sh", top_name};
-            if (launch.argv.size() > 1)
-                launch.shell_argv.insert(launch.shell_argv.end(), launch.argv.begin() + 1, launch.argv.end());
             break;
         }
         if (static_cast<int>(launch.chain.size()) > interpreters_max)
@@ -130,8 +124,8 @@ program_launch launch_of(found_program program, std::vector<std::string> argv, i
         std::vector<std::string> next{line->interpreter};
         if (line->argument) next.push_back(*line->argument);
         next.push_back(launch.chain.back().name);
-        if (launch.argv.size() > 1) next.insert(next.end(), launch.argv.begin() + 1, launch.argv.end());
-        launch.argv = std::move(next);
+        if (!launch.leading.empty()) next.insert(next.end(), launch.leading.begin() + 1, launch.leading.end());
+        launch.leading = std::move(next);
         launch.chain.push_back(std::move(interpreter));
     }
     return launch;

@@ -229,14 +229,23 @@ exit_status decode(const siginfo_t& info)
 
 } // namespace
 
-void set_program(spawn_spec& spec, const program_launch& launch)
+void set_program(spawn_spec& spec, const program_launch& launch, std::vector<std::string> argv)
 {
     bool by_name = !launch.stable_name.empty();
     spec.program = launch.stable_name;
     spec.program_fd = by_name ? -1 : launch.executed().file.get();
-    spec.argv = by_name ? launch.command_argv : launch.argv;
     spec.shell_fd = launch.shell && !by_name ? launch.shell->file.get() : -1;
-    spec.shell_argv = launch.shell ? launch.shell_argv : std::vector<std::string>{};
+    spec.shell_argv.clear();
+    if (launch.shell) {
+        spec.shell_argv = {"/bin/sh", launch.chain.front().name};
+        spec.shell_argv.insert(spec.shell_argv.end(), argv.begin() + 1, argv.end());
+    }
+    if (by_name || launch.leading.empty()) {
+        spec.argv = std::move(argv);
+        return;
+    }
+    spec.argv = launch.leading;
+    for (std::size_t i = 1; i < argv.size(); ++i) spec.argv.push_back(std::move(argv[i]));
 }
 
 child_process spawn(const spawn_spec& spec)
@@ -247,10 +256,9 @@ child_process spawn(const spawn_spec& spec)
         // Looked up here, as the daemon's admission does for its commands.
         unique_fd dir(spec.cwd_fd >= 0 ? -1 : open_path(AT_FDCWD, spec.cwd, O_DIRECTORY).release());
         int from = spec.cwd_fd >= 0 ? spec.cwd_fd : dir.get();
-        program_launch launch =
-            launch_of(find_program(spec.argv[0], spec.env, from, spec.cwd), spec.argv, from, spec.cwd, false);
+        program_launch launch = launch_of(find_program(spec.argv[0], spec.env, from, spec.cwd), from, spec.cwd, false);
         spawn_spec resolved = spec;
-        set_program(resolved, launch);
+        set_program(resolved, launch, spec.argv);
         return spawn(resolved);
     }
     prepared p;

@@ -72,10 +72,11 @@ struct child_process {
     unique_fd pidfd;
 };
 
-/// Makes `spec` run what `launch` worked out: its stable name with the
-/// command's argv, or its executed file's descriptor (and the shell's) with
-/// the launch's argv. `launch` must outlive the spawn.
-void set_program(spawn_spec& spec, const program_launch& launch);
+/// Makes `spec` run what `launch` worked out for the command `argv`: its
+/// stable name with `argv`, or its executed file's descriptor (and the
+/// shell's) with the launch's leading words and argv[1..]. `launch` must
+/// outlive the spawn.
+void set_program(spawn_spec& spec, const program_launch& launch, std::vector<std::string> argv);
 
 /// Starts the command. Throws spawn_error: not_found, not_executable, bad_cwd
 /// or spawn_failed.
