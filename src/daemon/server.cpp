@@ -71,7 +71,7 @@ void server::impl::admit(stream::socket socket)
     records.reserve(2 * slots.open() + 8);
     auto ex = socket.get_executor();
     auto s = std::make_shared<session>(std::move(socket), std::move(options), registry, watchers, latency, *this, peer,
-                                       std::move(*slot), budget);
+                                       std::move(*slot), budget, slow_starts);
     asio::co_spawn(ex, session::serve(std::move(s)), [](std::exception_ptr e) {
         if (e) log(log_level::error, "a session ended abnormally");
     });
