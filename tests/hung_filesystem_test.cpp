@@ -35,27 +35,38 @@ std::optional<std::string> fuse_unusable()
 /// A forked child that mounts a FUSE file system over `mount_point` in a
 /// mount namespace of its own and never reads /dev/fuse (so the kernel's
 /// first request, FUSE_INIT, is never answered and every later one waits),
-/// then sends the daemon an exec with the mount's root as its directory
-/// descriptor and waits to be killed. Its end closes /dev/fuse: the kernel
+/// then sends the daemon `requests` execs with the mount's root as their
+/// directory descriptor and waits to be killed (or asked for one more). Its end closes /dev/fuse: the kernel
 /// aborts the connection and every waiting request fails (ENOTCONN).
 class hung_fuse_client {
 public:
-    hung_fuse_client(const std::string& socket, const std::string& mount_point)
+    hung_fuse_client(const std::string& socket, const std::string& mount_point, int requests = 1)
     {
         auto told = make_pipe();
+        auto go = make_pipe();
         pid_ = ::fork();
         REQUIRE(pid_ >= 0);
         if (pid_ == 0) {
             told.r.reset();
-            child(told.w.get(), socket, mount_point);
+            go.w.reset();
+            child(told.w.get(), go.r.get(), socket, mount_point, requests);
         }
-        told.w.reset();
-        pollfd p{told.r.get(), POLLIN, 0};
-        REQUIRE(::poll(&p, 1, 20000) == 1);
-        char buf[512];
-        ssize_t n = ::read(told.r.get(), buf, sizeof buf);
-        REQUIRE(n > 0);
-        if (buf[0] != '+') failure_ = std::string(buf + 1, static_cast<std::size_t>(n - 1));
+        told_ = std::move(told.r);
+        go_ = std::move(go.w);
+        auto line = next_line();
+        REQUIRE(line);
+        if (line->front() != '+') failure_ = line->substr(1);
+    }
+
+    /// One more request: the daemon's answer, or nothing when none came
+    /// within a few seconds (the request waits, its connection kept open).
+    std::optional<std::string> one_more()
+    {
+        REQUIRE(::write(go_.get(), "g", 1) == 1);
+        auto line = next_line();
+        REQUIRE(line);
+        if (line->front() != '+') return std::nullopt;
+        return line->substr(1);
     }
     ~hung_fuse_client() { kill(); }
 
@@ -71,7 +82,18 @@ public:
     }
 
 private:
-    [[noreturn]] static void child(int told, const std::string& socket, const std::string& mount_point)
+    std::optional<std::string> next_line()
+    {
+        pollfd p{told_.get(), POLLIN, 0};
+        if (::poll(&p, 1, 20000) != 1) return std::nullopt;
+        char buf[4096];
+        ssize_t n = ::read(told_.get(), buf, sizeof buf);
+        if (n <= 0) return std::nullopt;
+        return std::string(buf, static_cast<std::size_t>(n));
+    }
+
+    [[noreturn]] static void child(int told, int go, const std::string& socket, const std::string& mount_point,
+                                   int requests)
     {
         auto fail = [told](const char* what) {
             std::string line = fmt::format("-{}: {}", what, std::strerror(errno));
@@ -88,21 +110,39 @@ private:
         // The mount's root, without a request to the server.
         int dir = ::open(mount_point.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dir < 0) fail("open the mount point");
-        try {
-            auto sock = connect_raw(socket);
+        std::vector<pfd::unique_fd> held; // the connections stay open
+        auto send = [&] {
+            held.push_back(connect_raw(socket));
             int fds[] = {dir};
-            pfd::send_with_fds(
-                sock.get(), exec_line(fmt::format(R"("argv":["true"],"cwd":"{}","cwd_fd":true)", mount_point)) + "\n",
-                fds);
+            std::string line = exec_line(fmt::format(R"("argv":["true"],"cwd":"{}","cwd_fd":true)", mount_point));
+            pfd::send_with_fds(held.back().get(), line + "\n", fds);
+        };
+        try {
+            for (int i = 0; i < requests; ++i) send();
             [[maybe_unused]] auto n = ::write(told, "+", 1);
-            for (;;) ::pause(); // holding /dev/fuse and the connection
+            char byte;
+            // Holding /dev/fuse and the connections meanwhile.
+            while (::read(go, &byte, 1) == 1) {
+                send();
+                pollfd p{held.back().get(), POLLIN, 0};
+                std::string answer = "-";
+                if (::poll(&p, 1, 5000) == 1) {
+                    // The answer is one line; its end need not follow.
+                    char buf[2048];
+                    ssize_t got = ::read(held.back().get(), buf, sizeof buf);
+                    answer = "+" + std::string(buf, got > 0 ? static_cast<std::size_t>(got) : 0);
+                }
+                n = ::write(told, answer.data(), answer.size());
+            }
+            for (;;) ::pause();
         } catch (const std::exception&) {
-            fail("sending the request");
+            fail("sending a request");
         }
         ::_exit(1);
     }
 
     pid_t pid_ = -1;
+    pfd::unique_fd told_, go_;
     std::optional<std::string> failure_;
 };
 
@@ -118,6 +158,25 @@ bool holds_descriptor_of(pid_t daemon, const std::string& path)
     return false;
 }
 
+/// The daemon's descriptors once no connection or command of an earlier
+/// request is left (its listening socket is its only socket).
+int settled_fds(const running_daemon& d)
+{
+    auto quiet = [&] {
+        int sockets = 0;
+        std::error_code ec;
+        for (auto& entry : std::filesystem::directory_iterator(fmt::format("/proc/{}/fd", d.pid()), ec)) {
+            std::error_code link_ec;
+            std::string link = std::filesystem::read_symlink(entry.path(), link_ec).string();
+            if (link.starts_with("socket:")) ++sockets;
+            if (link == "anon_inode:[pidfd]") return false;
+        }
+        return sockets == 1;
+    };
+    REQUIRE(eventually(quiet));
+    return d.open_fds();
+}
+
 } // namespace
 
 TEST_CASE("a directory on a FUSE file system that never answers holds up only its own request", "[fuse]")
@@ -130,7 +189,7 @@ TEST_CASE("a directory on a FUSE file system that never answers holds up only it
     // Warmed up: whatever the daemon keeps open after its first exec (a
     // mount table, a thread) is counted in before.
     REQUIRE(d.run({"true"}).code() == 0);
-    int before = d.open_fds();
+    int before = settled_fds(d);
     temp_dir mount_point; // mounted on only in the child's namespace
 
     hung_fuse_client client(d.socket(), mount_point.path());
@@ -158,7 +217,10 @@ TEST_CASE("a directory on a FUSE file system that never answers holds up only it
     // The file system's server goes: the connection is aborted, the waiting
     // request fails, and nothing of it stays in the daemon.
     client.kill();
-    CHECK(eventually([&] { return d.open_fds() == before; }, 20s));
+    bool released = eventually([&] { return d.open_fds() == before; }, 20s);
+    INFO("descriptors before " << before << ", now " << d.open_fds() << ": "
+                               << run(spawn_options{.argv = {"ls", "-l", fmt::format("/proc/{}/fd", d.pid())}}).out);
+    CHECK(released);
     CHECK(d.zombies() == 0);
     result after = run(spawn_options{.argv = d.hostexec({"true"})}, {}, 10s);
     CHECK_FALSE(after.timed_out);
@@ -174,4 +236,41 @@ TEST_CASE("a directory on a FUSE file system that never answers holds up only it
     INFO(stopped.err);
     CHECK(stopped.code() == 0);
     CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
+TEST_CASE("at most 8 requests wait for the slow-starts thread; more are answered busy at once", "[fuse]")
+{
+    if (auto why = fuse_unusable()) {
+        WARN("skipped: " << *why);
+        return;
+    }
+    running_daemon d;
+    REQUIRE(d.run({"true"}).code() == 0);
+    int before = settled_fds(d);
+    temp_dir mount_point;
+    hung_fuse_client client(d.socket(), mount_point.path(), 8);
+    if (client.failure()) {
+        WARN("skipped: cannot mount a FUSE file system here: " << *client.failure());
+        return;
+    }
+    // The 8 may still be on their way to the thread: one or two more may
+    // wait too before the first is refused.
+    std::optional<std::string> answer;
+    for (int i = 0; i < 4 && !answer; ++i) answer = client.one_more();
+    REQUIRE(answer);
+    CHECK(answer->find(R"("code":"busy")") != std::string::npos);
+    CHECK(answer->find("FUSE") != std::string::npos);
+    result other = run(spawn_options{.argv = d.hostexec({"true"})}, {}, 10s);
+    CHECK_FALSE(other.timed_out);
+    CHECK(other.code() == 0);
+
+    client.kill();
+    bool released = eventually([&] { return d.open_fds() == before; }, 20s);
+    INFO("descriptors before " << before << ", now " << d.open_fds() << ": "
+                               << run(spawn_options{.argv = {"ls", "-l", fmt::format("/proc/{}/fd", d.pid())}}).out);
+    CHECK(released);
+    CHECK(d.zombies() == 0);
+    result ps = run(spawn_options{.argv = {pfd_binary(), "status", "--json", "--socket", d.socket()}}, {}, 10s);
+    INFO(ps.out);
+    CHECK(ps.out.find(R"("running":0)") != std::string::npos);
 }
