@@ -1,6 +1,7 @@
 #include "server_impl.hpp"
 
 #include "log.hpp"
+#include "own_mounts.hpp"
 #include "session_ops.hpp"
 #include "starter_handoff.hpp"
 #include "spawner.hpp"
@@ -111,6 +112,9 @@ void server::run()
     s.listener.emplace(s.options.socket_path);
     s.acceptor.assign(stream(), s.listener->take_fd().release());
     s.acceptor.non_blocking(true);
+    // The mount table cache's descriptor, opened (and the table read) before
+    // the first client: counted among the daemon's own from the start.
+    own_mount_type(0);
     // Automatic: one core left to the clients and their commands. Each
     // request is ~0.1 ms of daemon work; threads beyond that only add
     // cross-thread wake-ups (on 2 cores, 2 threads cost ~5% of a round trip
