@@ -25,6 +25,27 @@ TEST_CASE("mountinfo lines: ids, device, root and mount point, escapes undone", 
     CHECK(entries[1].root == "/home/u/my project");
     CHECK(entries[1].point == "/work");
     CHECK(entries[2].point == "/");
+    CHECK(entries[0].type == "ext3");
+    CHECK(entries[1].type == "ext4");
+    CHECK(entries[2].type == "tmpfs");
+}
+
+TEST_CASE("FUSE mounts, and only they, may leave a caller waiting", "[mount_table]")
+{
+    auto entries = pfd::parse_mountinfo(
+        "90 30 0:50 / /home/u/remote rw,nosuid,nodev shared:7 - fuse.sshfs u@host:/ rw,user_id=1000\n"
+        "91 30 0:51 / /mnt/x rw - fuse pfd-hung rw\n"
+        "92 30 0:52 / /mnt/overlay\\040-\\040x rw - overlay overlay rw,lowerdir=/a\n");
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[0].type == "fuse.sshfs");
+    CHECK(entries[2].point == "/mnt/overlay - x");
+    CHECK(entries[2].type == "overlay");
+    CHECK(pfd::may_hang(entries[0].type));
+    CHECK(pfd::may_hang(entries[1].type));
+    CHECK(pfd::may_hang("fuseblk"));
+    CHECK_FALSE(pfd::may_hang(entries[2].type));
+    CHECK_FALSE(pfd::may_hang("fusectl"));
+    CHECK_FALSE(pfd::may_hang("ext4"));
 }
 
 TEST_CASE("below: whole components only", "[mount_table]")

@@ -1,6 +1,7 @@
 #include "server_impl.hpp"
 
 #include "log.hpp"
+#include "own_mounts.hpp"
 #include "session_ops.hpp"
 #include "starter_handoff.hpp"
 #include "spawner.hpp"
@@ -73,7 +74,7 @@ void server::impl::admit(stream::socket socket)
     records.reserve(2 * slots.open() + 8);
     auto ex = socket.get_executor();
     auto s = std::make_shared<session>(std::move(socket), std::move(options), registry, watchers, latency, *this, peer,
-                                       std::move(*slot), budget);
+                                       std::move(*slot), budget, slow_starts);
     asio::co_spawn(ex, session::serve(std::move(s)), [](std::exception_ptr e) {
         if (e) log(log_level::error, "a session ended abnormally");
     });
@@ -113,6 +114,9 @@ void server::run()
     s.predecessor = predecessor_from_environment(s.listener->from_predecessor());
     s.acceptor.assign(stream(), s.listener->take_fd().release());
     s.acceptor.non_blocking(true);
+    // The mount table cache's descriptor, opened (and the table read) before
+    // the first client: counted among the daemon's own from the start.
+    own_mount_type(0);
     // Automatic: one core left to the clients and their commands. Each
     // request is ~0.1 ms of daemon work; threads beyond that only add
     // cross-thread wake-ups (on 2 cores, 2 threads cost ~5% of a round trip

@@ -12,6 +12,7 @@
 #include "request_budget.hpp"
 #include "session.hpp"
 #include "session_registry.hpp"
+#include "slow_starts.hpp"
 #include "unique_fd.hpp"
 
 #include <asio/any_io_executor.hpp>
@@ -57,6 +58,10 @@ struct server::impl final : daemon_control {
     connection_slots slots;
     request_budget budget;
     reactor_records records{io};
+    /// Requests whose directory may hang wait for this thread, at most 8 at
+    /// once (docs/design.md, bounds). After `io`: destroyed before it, so
+    /// no result is posted to a gone io_context.
+    slow_start_worker slow_starts{8};
     /// Held for the moment the daemon runs out of descriptors: let go, it
     /// lets one waiting client be accepted and told why before it is closed,
     /// instead of the queue filling with clients that wait for nothing.

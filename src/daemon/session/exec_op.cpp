@@ -251,6 +251,7 @@ exited_event make_exited(std::uint64_t id, session::clock::time_point started, c
 awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fds)
 {
     admission admitted = admit(s, req, fds);
+    if (!admitted.judged) co_await judge_off_loop(s, admitted, req);
     s.watchers().publish_to_watchers(s.peer().uid, [&] { return session_line(s, admitted, req); });
     std::string head = encode_event(accepted_event{admitted.id});
     std::optional<int> terminal;
@@ -274,9 +275,21 @@ awaitable<void> run_exec(session& s, exec_request req, std::vector<unique_fd> fd
     child_process child;
     std::optional<error_event> failed = std::move(admitted.not_started);
     try {
-        if (!failed) child = spawn(make_spawn_spec(req, admitted, fds, terminal, s.options()));
+        if (!failed && admitted.directory.may_hang) {
+            // The child enters the directory while clone(CLONE_VFORK) holds
+            // the thread that started it: that thread is the slow-starts one.
+            spawn_spec spec = make_spawn_spec(req, admitted, fds, terminal, s.options());
+            // Named: g++ 12 destroys a co_await's temporaries twice.
+            std::function<void()> start = [&] { child = spawn(spec); };
+            auto started_off_loop = s.slow_starts().run(std::move(start));
+            co_await std::move(started_off_loop);
+        } else if (!failed) {
+            child = spawn(make_spawn_spec(req, admitted, fds, terminal, s.options()));
+        }
     } catch (const spawn_error& e) {
         failed = error_event{e.code(), e.what()};
+    } catch (const protocol_error& e) {
+        failed = error_event{e.code(), e.what()}; // busy: too many wait for the slow-starts thread
     }
     if (failed) {
         s.registry().remove(admitted.id);

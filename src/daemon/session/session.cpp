@@ -24,9 +24,9 @@ using namespace asio::experimental::awaitable_operators;
 
 session::session(socket_type socket, std::shared_ptr<const server_options> options, session_registry& registry,
                  watch_hub& watchers, latency_window& latency, daemon_control& daemon, peer_credentials peer,
-                 connection_slots::slot slot, request_budget& budget)
+                 connection_slots::slot slot, request_budget& budget, slow_start_worker& slow)
     : socket_(std::move(socket)), options_(std::move(options)), registry_(registry), watchers_(watchers),
-      latency_(latency), daemon_(daemon), peer_(peer), slot_(std::move(slot)), budget_pool_(budget),
+      latency_(latency), daemon_(daemon), slow_starts_(slow), peer_(peer), slot_(std::move(slot)), budget_pool_(budget),
       lines_(options_->limits.request_bytes), notifier_(socket_.get_executor())
 {
 }

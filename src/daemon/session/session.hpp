@@ -10,6 +10,7 @@
 #include "request_budget.hpp"
 #include "latency_window.hpp"
 #include "session_registry.hpp"
+#include "slow_starts.hpp"
 #include "watch_hub.hpp"
 #include "unique_fd.hpp"
 #include "unix_socket.hpp"
@@ -56,12 +57,14 @@ public:
     using socket_type = asio::local::stream_protocol::socket;
     using clock = std::chrono::steady_clock;
 
-    /// `options` is the configuration as it was when the client connected,
-    /// `peer` who connected (already allowed), `slot` its place among the
-    /// open connections, `budget` what unfinished requests may hold.
+    /// `options` is the configuration as it was when the client connected
+    /// (it stays this session's through a reload), `peer` who connected
+    /// (already allowed), `slot` its place among the open connections,
+    /// `budget` what unfinished requests may hold, `slow` the thread for
+    /// what may wait on a file system for good.
     session(socket_type socket, std::shared_ptr<const server_options> options, session_registry& registry,
             watch_hub& watchers, latency_window& latency, daemon_control& daemon, peer_credentials peer,
-            connection_slots::slot slot, request_budget& budget);
+            connection_slots::slot slot, request_budget& budget, slow_start_worker& slow);
 
     /// Serves the connection to its end, on the socket's (strand) executor.
     /// Never throws: a failure becomes an `error` event for this client only.
@@ -73,6 +76,7 @@ public:
     watch_hub& watchers() const noexcept { return watchers_; }
     latency_window& latency() const noexcept { return latency_; }
     daemon_control& daemon() const noexcept { return daemon_; }
+    slow_start_worker& slow_starts() const noexcept { return slow_starts_; }
     const peer_credentials& peer() const noexcept { return peer_; }
     /// The daemon's own uid or root: may see and control every session and
     /// the daemon itself. Other allowed uids ([policy] allow_uids) only
@@ -134,6 +138,7 @@ private:
     watch_hub& watchers_;
     latency_window& latency_;
     daemon_control& daemon_;
+    slow_start_worker& slow_starts_;
     clock::time_point connected_ = clock::now();
     peer_credentials peer_;
     connection_slots::slot slot_;

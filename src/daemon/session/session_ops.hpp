@@ -39,11 +39,20 @@ struct admission {
     std::optional<program_launch> launch;
     std::optional<error_event> not_started;
     std::string origin; ///< "host" or the client's kind of container
+    /// False while what touches the client's file systems is still to do
+    /// (judge_off_loop): its directory may hang (working_directory.hpp).
+    bool judged = true;
 };
 /// Checks the descriptors (takes the directory's off `attached`), finds the program, checks [policy] (commands,
 /// environment: `req.env` is rewritten) and [limits]. Throws protocol_error
-/// (fd_mismatch, denied, not_found, busy, limit).
+/// (fd_mismatch, denied, not_found, busy, limit). When the directory may
+/// hang, it returns with its registry place taken but not `judged`: the
+/// rest is judge_off_loop()'s, before anything is told to the client.
 admission admit(session& s, exec_request& req, std::vector<unique_fd>& attached);
+/// The rest of admit() for a directory that may hang, on the daemon's
+/// slow-starts thread (slow_starts.hpp); the registry place is given back
+/// when it throws (protocol_error: denied, busy).
+asio::awaitable<void> judge_off_loop(session& s, admission& a, exec_request& req);
 
 // exec_op.cpp, applet_op.cpp
 

@@ -59,6 +59,11 @@ std::optional<mount_entry> parse_line(std::string_view line)
     e.device = makedev(major, minor);
     e.root = unescape(field[3]);
     e.point = unescape(field[4]);
+    // Then the mount options and optional fields, up to " - TYPE SOURCE ...".
+    auto separator = line.find(" - ");
+    if (separator == std::string_view::npos) return std::nullopt;
+    std::string_view type = line.substr(separator + 3);
+    e.type = unescape(type.substr(0, type.find(' ')));
     return e;
 }
 
@@ -107,6 +112,11 @@ std::optional<unsigned long> mount_id_of(int fd)
     unsigned long id = 0;
     if (!number(rest, id)) return std::nullopt;
     return id;
+}
+
+bool may_hang(std::string_view type)
+{
+    return type == "fuse" || type == "fuseblk" || type.starts_with("fuse.") || type.starts_with("fuseblk.");
 }
 
 std::optional<std::string_view> below(std::string_view path, std::string_view dir)

@@ -18,6 +18,7 @@ struct mount_entry {
     dev_t device = 0;  ///< major:minor of the file system
     std::string root;  ///< the directory of the file system the mount shows
     std::string point; ///< where it is mounted, in its namespace
+    std::string type;  ///< the file system type ("ext4", "fuse.sshfs")
 };
 
 /// The entries of a mountinfo text; lines that do not parse are left out
@@ -30,6 +31,11 @@ std::vector<mount_entry> read_mountinfo(pid_t pid);
 
 /// The mount ID of the mount an open descriptor is on (/proc/self/fdinfo).
 std::optional<unsigned long> mount_id_of(int fd);
+
+/// Whether a file system of this type may leave a caller waiting for good:
+/// FUSE ("fuse", "fuse.*", "fuseblk", "fuseblk.*"), whose server is a
+/// process, perhaps the client's own, that need never answer.
+bool may_hang(std::string_view type);
 
 /// `path` relative to `dir` when it is `dir` or below it ("" for `dir`
 /// itself, else starting with '/'); nothing otherwise. Whole components

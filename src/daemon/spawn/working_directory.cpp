@@ -1,10 +1,13 @@
 #include "working_directory.hpp"
 #include "mount_table.hpp"
+#include "own_mounts.hpp"
 #include "quote.hpp"
 
 #include "pfd/error.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -97,6 +100,17 @@ std::pair<std::string, file_identity> host_name(const working_directory& wd, pid
     return {};
 }
 
+/// The type of mount `id`: here, else in the client's namespace (a
+/// container's directory); nothing when neither has it.
+std::optional<std::string> mount_type(unsigned long id, pid_t client)
+{
+    if (auto here = own_mount_type(id)) return here;
+    if (client <= 0) return std::nullopt;
+    for (auto& m : read_mountinfo(client))
+        if (m.id == id) return std::move(m.type);
+    return std::nullopt;
+}
+
 } // namespace
 
 std::string working_directory::here() const
@@ -107,16 +121,30 @@ std::string working_directory::here() const
 working_directory take_working_directory(std::string path, bool sent_as_descriptor, std::vector<unique_fd>& attached,
                                          pid_t client)
 {
-    working_directory dir{std::move(path), unique_fd(), {}, {}};
+    working_directory dir{std::move(path), unique_fd(), {}, {}, {}, false};
     if (!sent_as_descriptor) return dir;
     dir.fd = std::move(attached.front());
     attached.erase(attached.begin());
-    struct stat st {};
-    if (::fstat(dir.fd.get(), &st) < 0 || !S_ISDIR(st.st_mode))
+    // What the kernel has cached, without a request to the file system (a
+    // FUSE server need never answer one): the type, device and inode of a
+    // directory never change, and the mount it is on is the descriptor's.
+    struct statx st {};
+    if (::statx(dir.fd.get(), "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO | STATX_MNT_ID, &st) < 0 ||
+        !S_ISDIR(st.stx_mode))
         throw protocol_error(errc::bad_cwd,
                              fmt::format("the directory descriptor sent for {} is not a directory", quote(dir.path)));
-    std::tie(dir.host_path, dir.host_identity) = host_name(dir, client, {st.st_dev, st.st_ino});
+    dir.identity = {makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino};
+    auto id = st.stx_mask & STATX_MNT_ID ? std::optional(static_cast<unsigned long>(st.stx_mnt_id))
+                                         : mount_id_of(dir.fd.get());
+    std::optional<std::string> type;
+    if (id) type = mount_type(*id, client);
+    dir.may_hang = !type || may_hang(*type);
     return dir;
+}
+
+void name_working_directory(working_directory& dir, pid_t client)
+{
+    if (dir.fd) std::tie(dir.host_path, dir.host_identity) = host_name(dir, client, dir.identity);
 }
 
 void set_pwd(std::vector<std::string>& env, const working_directory& dir)

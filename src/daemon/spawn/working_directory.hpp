@@ -34,6 +34,14 @@ struct working_directory {
     /// What a stat() of host_path shows: the descriptor's directory, or
     /// this root for a container's root.
     file_identity host_identity;
+    /// With fd: the directory's own device and inode.
+    file_identity identity;
+    /// With fd: its file system may leave whoever touches it waiting for
+    /// good (may_hang() of its mount's type, or a mount found in neither
+    /// this daemon's table nor the client's): everything that touches it
+    /// (naming it, looking the program up from it, entering it) must run
+    /// off the daemon's I/O threads.
+    bool may_hang = false;
 
     /// A name this daemon can resolve paths under: /proc/self/fd/N for the
     /// descriptor, else the client's path.
@@ -41,15 +49,23 @@ struct working_directory {
 };
 
 /// Takes the directory descriptor off the front of `attached` when the
-/// request says one is there, and finds its name here, asking the mount
-/// table of `client` (a pid of this pid namespace; 0: unknown) where its
-/// mount comes from. Throws protocol_error(bad_cwd) when it is no directory.
+/// request says one is there, checks it is a directory and whether its file
+/// system may hang (asking this daemon's mount table, then that of `client`,
+/// a pid of this pid namespace, 0: unknown), without asking the file system
+/// itself anything: cheap, and never waits on it. Throws
+/// protocol_error(bad_cwd) when it is no directory.
 working_directory take_working_directory(std::string path, bool sent_as_descriptor, std::vector<unique_fd>& attached,
                                          pid_t client);
 
+/// Finds the sent directory's name here (host_path, host_identity), asking
+/// the mount table of `client` where its mount comes from. Touches the
+/// directory's file system: off the I/O threads when `dir.may_hang`.
+void name_working_directory(working_directory& dir, pid_t client);
+
 /// PWD as the command should see it, when the client sent one: the client's
 /// when its path names the same directory here, else the directory's host
-/// path, or none when it has no name here.
+/// path, or none when it has no name here. Looks the client's PWD up (a
+/// stat of it): with name_working_directory.
 void set_pwd(std::vector<std::string>& env, const working_directory& dir);
 
 } // namespace pfd
