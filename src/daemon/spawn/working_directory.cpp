@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -111,6 +112,23 @@ std::optional<std::string> mount_type(unsigned long id, pid_t client)
     return std::nullopt;
 }
 
+/// A mount in neither table: one this process cannot see from its root (a
+/// daemon in a chroot does not see the mount its root lies on), or one
+/// hidden from the client's. A FUSE file system has an anonymous device
+/// (major 0; fuseblk, which root alone mounts, aside), and the kernel's
+/// fusectl lists each FUSE connection under its device's minor: a directory
+/// on a real device, or on an anonymous one fusectl does not list, is not
+/// FUSE. Without fusectl, an anonymous device may be.
+bool unknown_mount_may_hang(unsigned major, unsigned minor)
+{
+    if (major != 0) return false;
+    constexpr long fusectl_magic = 0x65735543; // FUSE_CTL_SUPER_MAGIC
+    struct statfs fs {};
+    if (::statfs("/sys/fs/fuse/connections", &fs) < 0 || fs.f_type != fusectl_magic) return true;
+    struct stat st {};
+    return ::stat(fmt::format("/sys/fs/fuse/connections/{}", minor).c_str(), &st) == 0;
+}
+
 } // namespace
 
 std::string working_directory::here() const
@@ -138,7 +156,7 @@ working_directory take_working_directory(std::string path, bool sent_as_descript
                                          : mount_id_of(dir.fd.get());
     std::optional<std::string> type;
     if (id) type = mount_type(*id, client);
-    dir.may_hang = !type || may_hang(*type);
+    dir.may_hang = type ? may_hang(*type) : unknown_mount_may_hang(st.stx_dev_major, st.stx_dev_minor);
     return dir;
 }
 

@@ -37,8 +37,10 @@ struct working_directory {
     /// With fd: the directory's own device and inode.
     file_identity identity;
     /// With fd: its file system may leave whoever touches it waiting for
-    /// good (may_hang() of its mount's type, or a mount found in neither
-    /// this daemon's table nor the client's): everything that touches it
+    /// good (may_hang() of its mount's type; for a mount found in neither
+    /// this daemon's table nor the client's, as a daemon in a chroot sees
+    /// its own root's, an anonymous device that fusectl lists, or any when
+    /// fusectl is not mounted): everything that touches it
     /// (naming it, looking the program up from it, entering it) must run
     /// off the daemon's I/O threads.
     bool may_hang = false;
